@@ -1,0 +1,22 @@
+import type { CommandMetaData } from '@adonisjs/core/types/ace'
+
+/**
+ * Lazy loader of the package's ace commands, registered in "adonisrc.ts"
+ * as "adonisjs-broadcasting/commands"
+ */
+const commands = {
+  'make:broadcast-event': () => import('./make_broadcast_event.ts'),
+}
+
+type CommandName = keyof typeof commands
+
+export async function getMetaData(): Promise<CommandMetaData[]> {
+  return Promise.all(
+    Object.values(commands).map(async (load) => (await load()).default.serialize())
+  )
+}
+
+export async function getCommand(metaData: CommandMetaData) {
+  const load = commands[metaData.commandName as CommandName]
+  return load ? (await load()).default : null
+}

@@ -1,0 +1,43 @@
+import env from '#start/env'
+import { defineConfig, drivers } from 'adonisjs-broadcasting'
+import type { InferConnections } from 'adonisjs-broadcasting/types'
+
+const broadcastConfig = defineConfig({
+  /**
+   * The connection "broadcast.emit" uses
+   */
+  default: env.get('BROADCAST_CONNECTION', 'pusher'),
+
+  connections: {
+    /**
+     * Pusher Channels (set PUSHER_CLUSTER), or any Pusher-compatible
+     * server (set PUSHER_HOST, PUSHER_PORT and PUSHER_SCHEME)
+     */
+    pusher: drivers.pusher({
+      appId: env.get('PUSHER_APP_ID'),
+      key: env.get('PUSHER_APP_KEY'),
+      secret: env.get('PUSHER_APP_SECRET').release(),
+      cluster: env.get('PUSHER_CLUSTER'),
+      host: env.get('PUSHER_HOST'),
+      port: env.get('PUSHER_PORT'),
+      scheme: env.get('PUSHER_SCHEME'),
+      onFailure: 'throw',
+    }),
+
+    /**
+     * Writes events to the logger instead of sending them
+     */
+    log: drivers.log(),
+
+    /**
+     * Drops events
+     */
+    null: drivers.null(),
+  },
+})
+
+export default broadcastConfig
+
+declare module 'adonisjs-broadcasting/types' {
+  export interface BroadcastConnections extends InferConnections<typeof broadcastConfig> {}
+}

@@ -1,0 +1,14 @@
+export { configure } from './configure.ts'
+export { stubsRoot } from './stubs/main.ts'
+export { defineConfig, drivers } from './src/define_config.ts'
+export {
+  Channel,
+  PrivateChannel,
+  PresenceChannel,
+  EncryptedPrivateChannel,
+} from './src/channels.ts'
+export { BroadcastEvent } from './src/broadcast_event.ts'
+export { Broadcaster } from './src/broadcaster.ts'
+export { BroadcastManager } from './src/broadcast_manager.ts'
+export { BroadcastFake } from './src/broadcast_fake.ts'
+export * as errors from './src/errors.ts'

@@ -1,0 +1,143 @@
+import type { Logger } from '@adonisjs/core/logger'
+import debug from './debug.ts'
+import { createMessage } from './payload.ts'
+import { channelType } from './channel_name.ts'
+import { BroadcastFailedException } from './errors.ts'
+import { channelNames, type ChannelLike } from './channels.ts'
+import { assertSocketId, currentRequestIsAuthenticated, currentSocketId } from './socket_id.ts'
+import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
+import type { Broadcastable, BroadcastDriver, BroadcastMessage, ConnectionConfig } from './types.ts'
+
+/**
+ * Listener told about every message a broadcaster hands to its driver.
+ * Used by the fake to record what was emitted.
+ */
+export type EmitListener = (
+  connection: string,
+  message: BroadcastMessage,
+  source?: Broadcastable
+) => void
+
+/**
+ * Emits events on one connection. Obtained from "broadcast.use(name)";
+ * "toOthers()" returns a copy that excludes the sender's socket.
+ */
+export class Broadcaster {
+  #socketId?: string
+
+  constructor(
+    public readonly connection: string,
+    protected driver: () => Promise<BroadcastDriver>,
+    protected options: ConnectionConfig['options'],
+    protected logger: Logger,
+    protected listener?: EmitListener
+  ) {}
+
+  /**
+   * A broadcaster that does not deliver to the given socket, by default the
+   * one in the current request's X-Socket-ID header
+   *
+   * @example
+   * await broadcast.toOthers().emit(new MessagePosted(message))
+   */
+  toOthers(socketId?: string): Broadcaster {
+    const copy = new Broadcaster(
+      this.connection,
+      this.driver,
+      this.options,
+      this.logger,
+      this.listener
+    )
+    copy.#socketId = socketId === undefined ? currentSocketId() : assertSocketId(socketId)
+    return copy
+  }
+
+  /**
+   * Broadcast one event, or several in as few requests as the driver allows
+   *
+   * @example
+   * await broadcast.emit(new UserAdded(user))
+   */
+  async emit(events: Broadcastable | Broadcastable[]): Promise<void> {
+    const list = (Array.isArray(events) ? events : [events]).filter(shouldBroadcast)
+    const entries: Array<{ message: BroadcastMessage; source?: Broadcastable }> = []
+
+    for (const event of list) {
+      const channels = await this.#allowedChannels(channelNames(event.broadcastOn()))
+      if (channels.length === 0) continue
+      const message = createMessage(
+        channels,
+        eventName(event),
+        eventPayload(event),
+        this.options.maxPayloadBytes,
+        this.#socketId
+      )
+      entries.push({ message, source: event })
+    }
+
+    await this.#send(entries)
+  }
+
+  /**
+   * Broadcast without an event class
+   *
+   * @example
+   * await broadcast.channel(['releases', 'news'], 'NewRelease', { version: '2.0' })
+   */
+  async channel(
+    channels: ChannelLike | ChannelLike[],
+    event: string,
+    data: unknown = {}
+  ): Promise<void> {
+    const names = await this.#allowedChannels(channelNames(channels))
+    if (names.length === 0) return
+    const message = createMessage(names, event, data, this.options.maxPayloadBytes, this.#socketId)
+    await this.#send([{ message }])
+  }
+
+  /**
+   * Applies "requireAuthenticatedSender": private and presence channels are
+   * left out when the current request has no authenticated user
+   */
+  async #allowedChannels(channels: string[]): Promise<string[]> {
+    if (!this.options.requireAuthenticatedSender) {
+      return channels
+    }
+    const restricted = channels.filter((name) => channelType(name) !== 'public')
+    if (restricted.length === 0 || (await currentRequestIsAuthenticated())) {
+      return channels
+    }
+    this.logger.warn(
+      { channels: restricted },
+      'broadcast: not sending on private channels without an authenticated sender'
+    )
+    return channels.filter((name) => channelType(name) === 'public')
+  }
+
+  async #send(entries: Array<{ message: BroadcastMessage; source?: Broadcastable }>) {
+    if (entries.length === 0) return
+    for (const { message, source } of entries) {
+      debug('%s: "%s" on %o', this.connection, message.event, message.channels)
+      this.listener?.(this.connection, message, source)
+    }
+
+    try {
+      const driver = await this.driver()
+      await driver.send(entries.map(({ message }) => message))
+    } catch (error) {
+      if (this.options.onFailure !== 'report') {
+        throw error
+      }
+      const details = error instanceof BroadcastFailedException ? error : undefined
+      this.logger.error(
+        {
+          err: error,
+          connection: this.connection,
+          events: entries.map(({ message }) => message.event),
+          status: details?.responseStatus,
+        },
+        'broadcast failed'
+      )
+    }
+  }
+}

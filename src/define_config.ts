@@ -1,0 +1,110 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import { RuntimeException } from '@adonisjs/core/exceptions'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.ts'
+import { DEFAULT_RETRY, type RetryOptions } from './retry.ts'
+import type { BroadcastConfig, ConnectionConfig, ConnectionOptions } from './types.ts'
+
+/**
+ * Defines "config/broadcast.ts", checking that the default connection exists
+ *
+ * @example
+ * export default defineConfig({
+ *   default: env.get('BROADCAST_CONNECTION'),
+ *   connections: { pusher: drivers.pusher({ ... }), log: drivers.log() },
+ * })
+ */
+export function defineConfig<Connections extends Record<string, ConnectionConfig>>(
+  config: BroadcastConfig<Connections>
+): BroadcastConfig<Connections> {
+  if (!config.connections || typeof config.connections !== 'object') {
+    throw new RuntimeException('Missing "connections" in "config/broadcast.ts"')
+  }
+  if (!config.connections[config.default]) {
+    throw new RuntimeException(
+      `The default broadcast connection "${String(config.default)}" is not defined in "config/broadcast.ts". Defined: ${Object.keys(config.connections).join(', ') || 'none'}`
+    )
+  }
+  return config
+}
+
+function connectionOptions(options: ConnectionOptions): ConnectionConfig['options'] {
+  return {
+    maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+    onFailure: 'throw',
+    requireAuthenticatedSender: false,
+    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+  } as ConnectionConfig['options']
+}
+
+/**
+ * Config of the pusher driver: Pusher Channels (give a cluster) or any
+ * Pusher-compatible server (give host, port and scheme)
+ */
+export interface PusherConnectionConfig extends ConnectionOptions {
+  appId: string
+  key: string
+  secret: string
+  cluster?: string
+  host?: string
+  port?: number | string
+  scheme?: 'http' | 'https'
+  useTLS?: boolean
+  /**
+   * Request timeout in milliseconds
+   */
+  timeout?: number
+  /**
+   * 32 bytes in base64, for "private-encrypted-" channels
+   */
+  encryptionMasterKeyBase64?: string
+  /**
+   * Retries of transient failures (network errors, 5xx, 429)
+   */
+  retry?: Partial<RetryOptions>
+}
+
+/**
+ * Driver factories for "config/broadcast.ts". Drivers are imported lazily.
+ */
+export const drivers = {
+  pusher(config: PusherConnectionConfig): ConnectionConfig {
+    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, retry, ...pusher } = config
+    for (const key of ['appId', 'key', 'secret'] as const) {
+      if (!pusher[key]) {
+        throw new RuntimeException(
+          `Missing "${key}" for the pusher broadcast driver. Set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET`
+        )
+      }
+    }
+    return {
+      driver: 'pusher',
+      options: connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender }),
+      async create() {
+        const { PusherDriver } = await import('./drivers/pusher.ts')
+        return new PusherDriver({ ...pusher, retry: { ...DEFAULT_RETRY, ...retry } })
+      },
+    }
+  },
+
+  log(options: ConnectionOptions = {}): ConnectionConfig {
+    return {
+      driver: 'log',
+      options: connectionOptions(options),
+      async create(app: ApplicationService) {
+        const { LogDriver } = await import('./drivers/log.ts')
+        return new LogDriver(await app.container.make('logger'))
+      },
+    }
+  },
+
+  null(options: ConnectionOptions = {}): ConnectionConfig {
+    return {
+      driver: 'null',
+      options: connectionOptions(options),
+      async create() {
+        const { NullDriver } = await import('./drivers/null.ts')
+        return new NullDriver()
+      },
+    }
+  },
+}

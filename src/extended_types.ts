@@ -1,0 +1,7 @@
+import type { BroadcastManager } from './broadcast_manager.ts'
+
+declare module '@adonisjs/core/types' {
+  export interface ContainerBindings {
+    broadcast: BroadcastManager
+  }
+}

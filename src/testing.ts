@@ -1,0 +1,4 @@
+/**
+ * Helpers for the tests of apps that use the package
+ */
+export { BroadcastFake, type EmittedMessage } from './broadcast_fake.ts'

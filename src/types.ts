@@ -1,0 +1,142 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import type { ChannelLike } from './channels.ts'
+
+/**
+ * What any broadcastable event implements. A class extending
+ * BroadcastEvent gets sensible defaults; any other class (an AdonisJS class
+ * event, say) only needs "broadcastOn".
+ */
+export interface Broadcastable {
+  /**
+   * The channel, or channels, the event goes to
+   */
+  broadcastOn(): ChannelLike | ChannelLike[]
+
+  /**
+   * The event name on the wire. Default: the class name
+   */
+  broadcastAs?(): string
+
+  /**
+   * The payload. Default: the event's own enumerable data fields
+   */
+  broadcastWith?(): Record<string, unknown> | unknown[]
+
+  /**
+   * Return false to skip broadcasting this event
+   */
+  broadcastWhen?(): boolean
+}
+
+/**
+ * One event on one or more channels, ready for a driver. "data" is already
+ * serialized to the JSON string that goes on the wire.
+ */
+export interface BroadcastMessage {
+  channels: string[]
+  event: string
+  data: string
+  /**
+   * Socket id excluded from delivery ("to others")
+   */
+  socketId?: string
+}
+
+/**
+ * Credentials of a Pusher app, used to sign channel authorizations
+ */
+export interface PusherCredentials {
+  appId: string
+  key: string
+  secret: string
+  encryptionMasterKeyBase64?: string
+}
+
+/**
+ * The driver contract. A driver delivers validated messages; the
+ * broadcaster does naming, validation, size limits and failure policy.
+ */
+export interface BroadcastDriver {
+  /**
+   * Deliver messages. Several messages may be batched by the driver.
+   * Rejects with BroadcastFailedException.
+   */
+  send(messages: BroadcastMessage[]): Promise<void>
+
+  /**
+   * Credentials able to sign channel authorizations, for drivers that have
+   * them (pusher, local)
+   */
+  credentials?: PusherCredentials
+
+  /**
+   * Called by the provider on the app's "ready" hook (never in warmup mode),
+   * for drivers that hold long-lived resources such as a server
+   */
+  start?(): Promise<void>
+
+  /**
+   * Release connections, sockets and timers
+   */
+  close?(): Promise<void>
+}
+
+/**
+ * Options every connection accepts, whatever its driver
+ */
+export interface ConnectionOptions {
+  /**
+   * Largest serialized payload accepted, in bytes. Pusher Channels refuses
+   * more than 10 KB. Default: 10240
+   */
+  maxPayloadBytes?: number
+
+  /**
+   * What a failed send does: "throw" rejects the emit call (default);
+   * "report" logs the error and resolves, for apps that must not fail a
+   * request because a broadcast failed.
+   */
+  onFailure?: 'throw' | 'report'
+
+  /**
+   * Masonite's rule: send private and presence channels only when the
+   * current request has an authenticated user. Off by default, because
+   * receivers are authorized at subscribe time and events emitted from jobs
+   * or commands have no request at all.
+   */
+  requireAuthenticatedSender?: boolean
+}
+
+/**
+ * A connection in the config: its options and a lazy driver factory
+ */
+export interface ConnectionConfig {
+  driver: string
+  options: Required<Pick<ConnectionOptions, 'maxPayloadBytes' | 'onFailure'>> & ConnectionOptions
+  create(app: ApplicationService): Promise<BroadcastDriver>
+}
+
+/**
+ * The resolved "config/broadcast.ts"
+ */
+export interface BroadcastConfig<
+  Connections extends Record<string, ConnectionConfig> = Record<string, ConnectionConfig>,
+> {
+  default: keyof Connections & string
+  connections: Connections
+}
+
+/**
+ * Connections registered by the app's config, for typed "broadcast.use"
+ */
+export interface BroadcastConnections {}
+
+/**
+ * Names accepted by "broadcast.use": the app's connections once its config
+ * augments BroadcastConnections, any string otherwise
+ */
+export type ConnectionName = keyof BroadcastConnections extends never
+  ? string
+  : keyof BroadcastConnections & string
+
+export type InferConnections<T extends BroadcastConfig<any>> = T['connections']

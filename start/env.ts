@@ -1,0 +1,30 @@
+/*
+|--------------------------------------------------------------------------
+| Environment variables service
+|--------------------------------------------------------------------------
+*/
+import { Env } from '@adonisjs/core/env'
+
+export default await Env.create(new URL('../', import.meta.url), {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number(),
+  HOST: Env.schema.string({ format: 'host' }),
+  APP_KEY: Env.schema.secret(),
+  APP_URL: Env.schema.string({ format: 'url', tld: false }),
+  LOG_LEVEL: Env.schema.string(),
+  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
+
+  /*
+  |----------------------------------------------------------
+  | Variables for configuring the broadcasting package
+  |----------------------------------------------------------
+  */
+  BROADCAST_CONNECTION: Env.schema.enum(['pusher', 'log', 'null'] as const),
+  PUSHER_APP_ID: Env.schema.string(),
+  PUSHER_APP_KEY: Env.schema.string(),
+  PUSHER_APP_SECRET: Env.schema.secret(),
+  PUSHER_CLUSTER: Env.schema.string.optional(),
+  PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
+  PUSHER_PORT: Env.schema.number.optional(),
+  PUSHER_SCHEME: Env.schema.enum.optional(['http', 'https'] as const),
+})

@@ -1,0 +1,1 @@
+export const stubsRoot = import.meta.dirname
