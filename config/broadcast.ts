@@ -1,4 +1,5 @@
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 import { defineConfig, drivers } from 'adonisjs-broadcasting'
 import type { InferConnections } from 'adonisjs-broadcasting/types'
 
@@ -33,6 +34,24 @@ const broadcastConfig = defineConfig({
      * Drops events
      */
     null: drivers.null(),
+  },
+
+  /**
+   * Channel policy files: every *.yaml file in this folder. Watched in
+   * development, so an edit applies without a restart.
+   */
+  policies: {
+    path: app.makePath('policies'),
+    watch: app.inDev,
+  },
+
+  /**
+   * The auth routes. laravel-echo posts to "/broadcasting/auth" by default,
+   * so that path is an alias of the route.
+   */
+  authorization: {
+    path: '/broadcasting/authorize',
+    aliases: ['/broadcasting/auth'],
   },
 })
 

@@ -20,8 +20,35 @@ export default class BroadcastProvider {
         )
       }
       const logger = await this.app.container.make('logger')
-      return new BroadcastManager(this.app, config, logger)
+      const router = await this.app.container.make('router')
+      return new BroadcastManager(this.app, config, logger, router)
     })
+  }
+
+  /**
+   * Policies load when the app serves requests, so a bad policy file stops
+   * boot with its file, line and column. Ace commands skip it: a broken
+   * policy must not break "node ace broadcast:check".
+   */
+  async start() {
+    if (this.app.getMode() === 'warmup' || !['web', 'test'].includes(this.app.getEnvironment())) {
+      return
+    }
+    const broadcast = await this.app.container.make('broadcast')
+    await broadcast.policies()
+  }
+
+  /**
+   * Watchers start once the app is ready, never in warmup mode
+   */
+  async ready() {
+    if (this.app.getMode() === 'warmup' || this.app.getEnvironment() !== 'web') {
+      return
+    }
+    const broadcast = await this.app.container.make('broadcast')
+    if (broadcast.config.policies?.watch) {
+      broadcast.watchPolicies()
+    }
   }
 
   async shutdown() {

@@ -1,5 +1,9 @@
 import type { Logger } from '@adonisjs/core/logger'
+import type { Route, Router } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
+import { RuntimeException } from '@adonisjs/core/exceptions'
+import debug from './debug.ts'
+import { ChannelPolicies, watchPolicies, type PolicyPredicate } from './policies/main.ts'
 import { Broadcaster } from './broadcaster.ts'
 import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
@@ -21,12 +25,94 @@ export class BroadcastManager {
   #drivers = new Map<string, Promise<BroadcastDriver>>()
   #broadcasters = new Map<string, Broadcaster>()
   #fake?: BroadcastFake
+  #policies?: Promise<ChannelPolicies>
+  #predicates: Record<string, PolicyPredicate>
+  #stopWatching?: () => void
 
   constructor(
-    protected app: ApplicationService,
-    public readonly config: BroadcastConfig,
-    protected logger: Logger
-  ) {}
+    public readonly app: ApplicationService,
+    public readonly config: BroadcastConfig<any>,
+    protected logger: Logger,
+    protected router?: Router
+  ) {
+    this.#predicates = { ...config.policies?.predicates }
+  }
+
+  /**
+   * Registers the channel authorization and user authentication routes.
+   * The callback receives each route, to add middleware.
+   *
+   * @example
+   * broadcast.registerRoutes((route) => route.use(middleware.auth()))
+   */
+  registerRoutes(routeHandlerModifier?: (route: Route) => void) {
+    if (!this.router) {
+      throw new RuntimeException('Cannot register broadcasting routes without the router')
+    }
+    const AuthorizeController = () => import('./authorization/authorize_controller.ts')
+    const UserAuthController = () => import('./authorization/user_auth_controller.ts')
+    const settings = this.config.authorization ?? {}
+
+    const paths = [settings.path ?? '/broadcasting/authorize', ...(settings.aliases ?? [])]
+    paths.forEach((path, index) => {
+      const route = this.router!.post(path, [AuthorizeController]).as(
+        index === 0 ? 'broadcast.authorize' : `broadcast.authorize_${index}`
+      )
+      routeHandlerModifier?.(route)
+    })
+
+    const userAuth = this.router
+      .post(settings.userAuthPath ?? '/broadcasting/user-auth', [UserAuthController])
+      .as('broadcast.user_auth')
+    routeHandlerModifier?.(userAuth)
+  }
+
+  /**
+   * Registers a named predicate callable from policy rules. Define
+   * predicates before the policies load (in a preload file), or the
+   * rules that call them fail to load.
+   *
+   * @example
+   * broadcast.definePredicate('isTeamMember', async (user, teamId) => ...)
+   */
+  definePredicate(name: string, predicate: PolicyPredicate) {
+    this.#predicates[name] = predicate
+    this.#policies = undefined
+    return this
+  }
+
+  /**
+   * The loaded channel policies. Loaded once; a bad file rejects with an
+   * error naming file, line and column.
+   */
+  policies(): Promise<ChannelPolicies> {
+    if (!this.#policies) {
+      this.#policies = ChannelPolicies.load(this.#policyPaths(), { predicates: this.#predicates })
+      this.#policies.catch(() => (this.#policies = undefined))
+    }
+    return this.#policies
+  }
+
+  /**
+   * Reload policies on change (development). An invalid edit keeps the last
+   * good policies and is logged with its position.
+   */
+  watchPolicies() {
+    if (this.#stopWatching) return
+    this.#stopWatching = watchPolicies(
+      this.#policyPaths() as string,
+      (policies) => {
+        debug('policies reloaded')
+        this.#policies = Promise.resolve(policies)
+      },
+      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+      { predicates: this.#predicates }
+    )
+  }
+
+  #policyPaths() {
+    return this.config.policies?.path ?? this.app.makePath('policies')
+  }
 
   /**
    * The broadcaster of a connection, the default one when no name is given
@@ -102,6 +188,8 @@ export class BroadcastManager {
    * Close every driver created so far
    */
   async close() {
+    this.#stopWatching?.()
+    this.#stopWatching = undefined
     const drivers = [...this.#drivers.values()]
     this.#drivers.clear()
     this.#broadcasters.clear()

@@ -1,5 +1,8 @@
+import type { HttpContext } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
+import type { PolicyPredicate, PolicyUser } from './policies/main.ts'
+import type { SerializeUser } from './authorization/user_snapshot.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -124,6 +127,77 @@ export interface BroadcastConfig<
 > {
   default: keyof Connections & string
   connections: Connections
+  policies?: PoliciesConfig
+  authorization?: AuthorizationConfig
+}
+
+/**
+ * Where the channel policy files are and how they load
+ */
+export interface PoliciesConfig {
+  /**
+   * A folder (every *.yaml file in it, merged) or a file, or a list of them.
+   * Default: the app's "policies" folder
+   */
+  path?: string | string[]
+
+  /**
+   * Reload on change. A valid edit applies within a second; an invalid one
+   * keeps the last good policy and logs the error. Default: false
+   */
+  watch?: boolean
+
+  /**
+   * Named predicates callable from rules, for what YAML cannot say
+   */
+  predicates?: Record<string, PolicyPredicate>
+}
+
+/**
+ * The auth routes registered by "broadcast.registerRoutes()"
+ */
+export interface AuthorizationConfig {
+  /**
+   * Channel authorization route. Default: "/broadcasting/authorize"
+   */
+  path?: string
+
+  /**
+   * More paths for the same route, e.g. "/broadcasting/auth", laravel-echo's
+   * default "authEndpoint"
+   */
+  aliases?: string[]
+
+  /**
+   * User authentication route for "pusher.signin()". Default:
+   * "/broadcasting/user-auth"
+   */
+  userAuthPath?: string
+
+  /**
+   * Put the reason of a denial in the 403 body. Default: on outside production
+   */
+  debug?: boolean
+
+  /**
+   * Find the request's user some other way than "ctx.auth"
+   */
+  resolveUser?: (ctx: HttpContext) => unknown | Promise<unknown>
+
+  /**
+   * Extra fields for the user snapshot rules see
+   */
+  serializeUser?: SerializeUser
+
+  /**
+   * Sign-in user data when the policy file has no "user" mapping
+   */
+  userData?: (
+    user: PolicyUser
+  ) =>
+    | { id: string; info?: Record<string, unknown> }
+    | null
+    | Promise<{ id: string; info?: Record<string, unknown> } | null>
 }
 
 /**

@@ -1,0 +1,65 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import debug from '../debug.ts'
+import broadcast from '../../services/main.ts'
+import { channelType } from '../channel_name.ts'
+import { AuthInputError, channelInput, socketIdInput } from './auth_input.ts'
+import { canEncrypt, errorBody, requestUser, signer } from './auth_context.ts'
+
+/**
+ * POST /broadcasting/authorize: signs a subscription to a private, encrypted
+ * or presence channel when the channel policy allows it. pusher-js and
+ * laravel-echo call it when a page subscribes.
+ */
+export default class AuthorizeController {
+  async handle(ctx: HttpContext) {
+    let socketId: string
+    let channel: string
+    try {
+      socketId = socketIdInput(ctx)
+      channel = channelInput(ctx)
+    } catch (error) {
+      if (error instanceof AuthInputError) {
+        return ctx.response.badRequest(errorBody(error.code, error.message))
+      }
+      throw error
+    }
+
+    const pusher = await signer(broadcast)
+    if (channelType(channel) === 'encrypted' && !(await canEncrypt(broadcast))) {
+      return ctx.response.badRequest(
+        errorBody(
+          'E_ENCRYPTION_NOT_CONFIGURED',
+          `"${channel}" is an encrypted channel, but the default connection has no "encryptionMasterKeyBase64"`
+        )
+      )
+    }
+
+    const user = await requestUser(ctx, broadcast)
+    const policies = await broadcast.policies()
+    const decision = await policies.decide(channel, { user, socketId })
+
+    if (!decision.allowed) {
+      debug('authorize: denied "%s": %s', channel, decision.reason)
+      const explain = broadcast.config.authorization?.debug ?? !broadcast.app.inProduction
+      return ctx.response
+        .status(403)
+        .send(
+          errorBody(
+            'E_CHANNEL_FORBIDDEN',
+            explain
+              ? `Access to "${channel}" denied: ${decision.reason}`
+              : `Access to "${channel}" denied`
+          )
+        )
+    }
+
+    debug('authorize: allowed "%s" by "%s"', channel, decision.pattern)
+    if (channelType(channel) === 'presence') {
+      return pusher.authorizeChannel(socketId, channel, {
+        user_id: decision.member!.id,
+        user_info: decision.member!.info,
+      })
+    }
+    return pusher.authorizeChannel(socketId, channel)
+  }
+}

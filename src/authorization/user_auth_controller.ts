@@ -1,0 +1,60 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import debug from '../debug.ts'
+import broadcast from '../../services/main.ts'
+import { AuthInputError, socketIdInput } from './auth_input.ts'
+import { errorBody, requestUser, signer } from './auth_context.ts'
+
+/**
+ * POST /broadcasting/user-auth: Pusher user authentication, answering
+ * "pusher.signin()". The user data comes from the policy file's "user"
+ * mapping, or from "authorization.userData" in the config.
+ */
+export default class UserAuthController {
+  async handle(ctx: HttpContext) {
+    let socketId: string
+    try {
+      socketId = socketIdInput(ctx)
+    } catch (error) {
+      if (error instanceof AuthInputError) {
+        return ctx.response.badRequest(errorBody(error.code, error.message))
+      }
+      throw error
+    }
+
+    const user = await requestUser(ctx, broadcast)
+    if (!user) {
+      return ctx.response
+        .status(403)
+        .send(errorBody('E_NOT_AUTHENTICATED', 'Sign-in needs an authenticated user'))
+    }
+
+    let userData: { id: string; info?: Record<string, unknown> } | null
+    try {
+      const policies = await broadcast.policies()
+      const fallback = broadcast.config.authorization?.userData
+      userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
+    } catch (error) {
+      debug('user-auth: user mapping failed: %s', (error as Error).message)
+      return ctx.response
+        .status(403)
+        .send(errorBody('E_USER_MAPPING_FAILED', (error as Error).message))
+    }
+
+    if (!userData || typeof userData.id !== 'string' || userData.id === '') {
+      return ctx.response
+        .status(403)
+        .send(
+          errorBody(
+            'E_NO_USER_MAPPING',
+            'No user data for sign-in: add a "user" mapping with an "id" to the policy file'
+          )
+        )
+    }
+
+    const pusher = await signer(broadcast)
+    return pusher.authenticateUser(socketId, {
+      id: userData.id,
+      ...(userData.info ? { user_info: userData.info } : {}),
+    })
+  }
+}
