@@ -30,7 +30,11 @@ export default defineConfig({
     () => import('adonisjs-broadcasting/broadcast_provider'),
   ],
 
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+    { file: () => import('#tests/fixtures/routes'), environment: ['test'] },
+  ],
 
   metaFiles: [{ pattern: 'policies/**/*.yaml', reloadServer: true }],
 

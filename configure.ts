@@ -86,7 +86,7 @@ export async function configure(command: Configure) {
       '       broadcast.registerRoutes()',
       '  2. Edit policies/channels.yaml to decide who may join which channel',
       '  3. In the browser (npm install pusher-js):',
-      "       const pusher = new Pusher(import.meta.env.VITE_PUSHER_APP_KEY, {",
+      '       const pusher = new Pusher(import.meta.env.VITE_PUSHER_APP_KEY, {',
       "         cluster: '', wsHost: location.hostname, wsPort: Number(location.port || 80),",
       "         forceTLS: location.protocol === 'https:', enabledTransports: ['ws', 'wss'],",
       "         channelAuthorization: { endpoint: '/broadcasting/auth', transport: 'ajax',",

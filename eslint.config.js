@@ -1,5 +1,13 @@
 import { configPkg } from '@adonisjs/eslint-config'
 
-export default configPkg({
-  ignores: ['build/**', 'tmp/**', 'tests/tmp/**', 'bench/results/**', 'resources/**'],
-})
+export default configPkg(
+  {
+    ignores: ['build/**', 'tmp/**', 'tests/tmp/**', 'bench/results/**', 'resources/**'],
+  },
+  {
+    files: ['tests/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@unicorn/no-await-expression-member': 'off',
+    },
+  }
+)

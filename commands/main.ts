@@ -12,11 +12,16 @@ type CommandName = keyof typeof commands
 
 export async function getMetaData(): Promise<CommandMetaData[]> {
   return Promise.all(
-    Object.values(commands).map(async (load) => (await load()).default.serialize())
+    Object.values(commands).map(async (load) => {
+      const { default: command } = await load()
+      return command.serialize()
+    })
   )
 }
 
 export async function getCommand(metaData: CommandMetaData) {
   const load = commands[metaData.commandName as CommandName]
-  return load ? (await load()).default : null
+  if (!load) return null
+  const { default: command } = await load()
+  return command
 }

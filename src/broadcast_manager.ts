@@ -127,8 +127,12 @@ export class BroadcastManager {
 
     const fake = this.#fake
     const broadcaster = fake
-      ? new Broadcaster(name, async () => new NullDriver(), connection.options, this.logger, (...a) =>
-          fake.record(...a)
+      ? new Broadcaster(
+          name,
+          async () => new NullDriver(),
+          connection.options,
+          this.logger,
+          (...a) => fake.record(...a)
         )
       : new Broadcaster(name, () => this.driver(name), connection.options, this.logger)
     this.#broadcasters.set(name, broadcaster)
@@ -193,7 +197,12 @@ export class BroadcastManager {
     const drivers = [...this.#drivers.values()]
     this.#drivers.clear()
     this.#broadcasters.clear()
-    await Promise.allSettled(drivers.map(async (driver) => (await driver).close?.()))
+    await Promise.allSettled(
+      drivers.map(async (pending) => {
+        const driver = await pending
+        await driver.close?.()
+      })
+    )
   }
 
   #connection(name: string): ConnectionConfig {

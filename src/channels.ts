@@ -54,7 +54,6 @@ export class EncryptedPrivateChannel extends Channel {
   protected get prefix() {
     return 'private-encrypted-'
   }
-
 }
 
 /**

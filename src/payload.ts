@@ -28,5 +28,7 @@ export function createMessage(
     throw new E_PAYLOAD_TOO_LARGE([event, size, maxPayloadBytes])
   }
 
-  return socketId ? { channels, event, data: serialized, socketId } : { channels, event, data: serialized }
+  return socketId
+    ? { channels, event, data: serialized, socketId }
+    : { channels, event, data: serialized }
 }

@@ -29,8 +29,7 @@ export function currentSocketId(): string | undefined {
  */
 export async function currentRequestIsAuthenticated(): Promise<boolean> {
   const ctx = HttpContext.get() as
-    | (HttpContext & { auth?: { check(): Promise<boolean>; user?: unknown } })
-    | null
+    (HttpContext & { auth?: { check(): Promise<boolean>; user?: unknown } }) | null
   if (!ctx?.auth) {
     return false
   }

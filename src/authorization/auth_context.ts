@@ -61,7 +61,8 @@ export async function signer(broadcast: BroadcastManager): Promise<Pusher> {
  * Whether the default connection can sign "private-encrypted-" channels
  */
 export async function canEncrypt(broadcast: BroadcastManager): Promise<boolean> {
-  return Boolean((await broadcast.driver()).credentials?.encryptionMasterKeyBase64)
+  const driver = await broadcast.driver()
+  return Boolean(driver.credentials?.encryptionMasterKeyBase64)
 }
 
 /**

@@ -65,7 +65,10 @@ export class PusherDriver implements BroadcastDriver {
       const encrypted = message.channels.filter((name) => channelType(name) === 'encrypted')
       const plain = message.channels.filter((name) => channelType(name) !== 'encrypted')
 
-      if (plain.length > 1 || (plain.length === 1 && messages.length === 1 && encrypted.length === 0)) {
+      if (
+        plain.length > 1 ||
+        (plain.length === 1 && messages.length === 1 && encrypted.length === 0)
+      ) {
         for (let start = 0; start < plain.length; start += MAX_CHANNELS_PER_TRIGGER) {
           await this.#trigger(message, plain.slice(start, start + MAX_CHANNELS_PER_TRIGGER))
         }

@@ -140,10 +140,26 @@ test.group('Channel authorization | malformed input', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ['missing socket_id', { channel_name: 'private-admins' }, 'E_MISSING_FIELD'],
     ['missing channel_name', { socket_id: SOCKET_ID }, 'E_MISSING_FIELD'],
-    ['bad socket id', { socket_id: '12.ab', channel_name: 'private-admins' }, 'E_INVALID_SOCKET_ID'],
-    ['socket id with a channel', { socket_id: '1.2:private-x', channel_name: 'private-admins' }, 'E_INVALID_SOCKET_ID'],
-    ['bad channel name', { socket_id: SOCKET_ID, channel_name: 'private-a b' }, 'E_INVALID_CHANNEL_NAME'],
-    ['long channel name', { socket_id: SOCKET_ID, channel_name: `private-${'a'.repeat(200)}` }, 'E_INVALID_CHANNEL_NAME'],
+    [
+      'bad socket id',
+      { socket_id: '12.ab', channel_name: 'private-admins' },
+      'E_INVALID_SOCKET_ID',
+    ],
+    [
+      'socket id with a channel',
+      { socket_id: '1.2:private-x', channel_name: 'private-admins' },
+      'E_INVALID_SOCKET_ID',
+    ],
+    [
+      'bad channel name',
+      { socket_id: SOCKET_ID, channel_name: 'private-a b' },
+      'E_INVALID_CHANNEL_NAME',
+    ],
+    [
+      'long channel name',
+      { socket_id: SOCKET_ID, channel_name: `private-${'a'.repeat(200)}` },
+      'E_INVALID_CHANNEL_NAME',
+    ],
     ['public channel', { socket_id: SOCKET_ID, channel_name: 'releases' }, 'E_PUBLIC_CHANNEL'],
   ]
 

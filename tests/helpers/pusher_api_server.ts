@@ -56,7 +56,9 @@ export class PusherApiServer {
         body: raw ? JSON.parse(raw) : undefined,
       })
       const status = this.#statuses.shift() ?? 200
-      res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{}' : `{"error":"status ${status}"}`)
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(status === 200 ? '{}' : `{"error":"status ${status}"}`)
     })
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve))
     return this

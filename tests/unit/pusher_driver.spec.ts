@@ -122,7 +122,9 @@ test.group('Pusher driver | signed requests', (group) => {
     await setup.manager.emit(Array.from({ length: 25 }, (_, i) => new Ping(i)))
 
     assert.lengthOf(setup.server.requests, 3)
-    assert.isTrue(setup.server.requests.every((request) => request.path === '/apps/42/batch_events'))
+    assert.isTrue(
+      setup.server.requests.every((request) => request.path === '/apps/42/batch_events')
+    )
     assert.deepEqual(
       setup.server.requests.map((request) => request.body.batch.length),
       [10, 10, 5]
@@ -130,7 +132,10 @@ test.group('Pusher driver | signed requests', (group) => {
     const sent = setup.server.requests.flatMap((request) =>
       request.body.batch.map((item: any) => JSON.parse(item.data).n)
     )
-    assert.deepEqual(sent, Array.from({ length: 25 }, (_, i) => i))
+    assert.deepEqual(
+      sent,
+      Array.from({ length: 25 }, (_, i) => i)
+    )
   })
 
   test('an oversize payload is refused before anything is sent', async ({ assert }) => {
