@@ -100,7 +100,7 @@ export class BroadcastManager {
   watchPolicies() {
     if (this.#stopWatching) return
     this.#stopWatching = watchPolicies(
-      this.#policyPaths() as string,
+      this.#policyPaths(),
       (policies) => {
         debug('policies reloaded')
         this.#policies = Promise.resolve(policies)

@@ -38,6 +38,16 @@ export default class AuthorizeController {
     const policies = await broadcast.policies()
     const decision = await policies.decide(channel, { user, socketId })
 
+    if (!decision.allowed && decision.reason.startsWith('member.info is')) {
+      /**
+       * Presence member data over Pusher's 1 KB is the app's mistake, not
+       * the user's: say so whatever the debug setting
+       */
+      return ctx.response
+        .status(403)
+        .send(errorBody('E_MEMBER_INFO_TOO_LARGE', `Cannot join "${channel}": ${decision.reason}`))
+    }
+
     if (!decision.allowed) {
       debug('authorize: denied "%s": %s', channel, decision.reason)
       const explain = broadcast.config.authorization?.debug ?? !broadcast.app.inProduction

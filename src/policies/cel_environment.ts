@@ -1,0 +1,78 @@
+import { Environment } from '@marcbachmann/cel-js'
+import type { PatternParam } from './pattern.ts'
+import type { PolicyPredicate } from './types.ts'
+
+/** Rules are written by developers, yet cheap caps keep a typo from costing a boot */
+export const RULE_MAX_LENGTH = 4096
+const LIMITS = {
+  maxDepth: 32,
+  maxAstNodes: 2000,
+  maxListElements: 200,
+  maxMapEntries: 200,
+  maxCallArguments: 8,
+}
+/** Predicates are registered for 1 to this many arguments (user first, by convention) */
+const PREDICATE_MAX_ARITY = 6
+
+/**
+ * Error thrown inside a predicate call; carries a code for the decision's reason
+ */
+export class PredicateError extends Error {
+  code = 'predicate_failed'
+}
+
+/**
+ * The base environment: `user` (dyn, null for guests), `channel`, `socketId`, the
+ * canonical-decimal id equality (`42 == '42'`, never `'042'`), and one function per predicate.
+ * Predicates are looked up by name at call time, so `define` can replace an implementation.
+ */
+export function createBaseEnvironment(predicates: Map<string, PolicyPredicate> | null) {
+  const env = new Environment({ limits: LIMITS })
+    .registerVariable('user', 'dyn')
+    .registerVariable('channel', 'string')
+    .registerVariable('socketId', 'string')
+    .registerOperator('double == string', (a: number, b: string) => {
+      return Number.isSafeInteger(a) && String(a) === b
+    })
+    .registerOperator('int == string', (a: bigint, b: string) => String(a) === b)
+
+  for (const name of predicates?.keys() ?? []) {
+    const call = (...args: unknown[]) => {
+      const predicate = predicates!.get(name)!
+      let result: unknown
+      try {
+        result = predicate(...(args as [any]))
+      } catch {
+        throw new PredicateError(`predicate ${name} threw`)
+      }
+      if (result instanceof Promise) {
+        return result.then(
+          (value) => expectBoolean(name, value),
+          () => {
+            throw new PredicateError(`predicate ${name} rejected`)
+          }
+        )
+      }
+      return expectBoolean(name, result)
+    }
+    for (let arity = 1; arity <= PREDICATE_MAX_ARITY; arity++) {
+      env.registerFunction(`${name}(${Array(arity).fill('dyn').join(', ')}): bool`, call)
+    }
+  }
+  return env
+}
+
+function expectBoolean(name: string, value: unknown) {
+  if (typeof value !== 'boolean')
+    throw new PredicateError(`predicate ${name} returned a non-boolean`)
+  return value
+}
+
+/**
+ * A pattern's own environment: the base plus that pattern's params (`<x>` string, `<x:int>` int)
+ */
+export function createPatternEnvironment(base: Environment, params: PatternParam[]) {
+  const env = base.clone()
+  for (const param of params) env.registerVariable(param.name, param.type)
+  return env
+}

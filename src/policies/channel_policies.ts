@@ -1,0 +1,182 @@
+import { compilePolicies, type PolicyEntry } from './compiler.ts'
+import { UserMappingError } from './errors.ts'
+import { readPolicySources } from './loader.ts'
+import { IndexedMatcher } from './matcher.ts'
+import { canonicalId, evaluateMapping, toPlainData, type CompiledMapping } from './member.ts'
+import { isValidChannelName, matchPattern } from './pattern.ts'
+import { parsePolicyFile } from './policy_file.ts'
+import { errorCode, evaluateRule } from './rule.ts'
+import type {
+  PolicyContext,
+  PolicyDecision,
+  PolicyListing,
+  PolicyLoadOptions,
+  PolicyPredicate,
+  PolicyUser,
+} from './types.ts'
+
+function deny(pattern: string | null, reason: string): PolicyDecision {
+  return { allowed: false, pattern, reason, member: null, clientEvents: false }
+}
+
+/**
+ * Channel authorization policies loaded from YAML files: compiled once, indexed, and asked
+ * for a decision per subscription.
+ *
+ * Predicates must exist before rules compile (an unknown function fails the load), so pass
+ * them in `options.predicates`. `define` on a loaded instance replaces an implementation, or
+ * adds one that later reloads (`watchPolicies`, `reload`) will know.
+ */
+export class ChannelPolicies {
+  #user: CompiledMapping | null
+  #matcher: IndexedMatcher<PolicyEntry>
+  #predicates: Map<string, PolicyPredicate>
+  #paths: string | string[] | null
+
+  private constructor(
+    compiled: { entries: PolicyEntry[]; user: CompiledMapping | null },
+    predicates: Map<string, PolicyPredicate>,
+    paths: string | string[] | null
+  ) {
+    this.#user = compiled.user
+    this.#matcher = new IndexedMatcher(compiled.entries)
+    this.#predicates = predicates
+    this.#paths = paths
+  }
+
+  /**
+   * Loads a policy file, or every `*.yaml` / `*.yml` under a folder (merged). Throws
+   * `PolicyError` with `file:line:col` on the first problem.
+   */
+  static async load(pathOrPaths: string | string[], options: PolicyLoadOptions = {}) {
+    const sources = await readPolicySources(pathOrPaths)
+    const predicates = new Map(Object.entries(options.predicates ?? {}))
+    const files = sources.map(({ source, file }) => parsePolicyFile(source, file))
+    return new ChannelPolicies(compilePolicies(files, predicates), predicates, pathOrPaths)
+  }
+
+  /**
+   * Compiles policies from YAML text (tests, `broadcast:check`)
+   */
+  static fromSource(source: string, file = 'policies.yaml', options: PolicyLoadOptions = {}) {
+    const predicates = new Map(Object.entries(options.predicates ?? {}))
+    return new ChannelPolicies(
+      compilePolicies([parsePolicyFile(source, file)], predicates),
+      predicates,
+      null
+    )
+  }
+
+  /**
+   * Registers a named predicate. Rules are compiled at load, so a predicate a rule calls must
+   * already be passed in `options.predicates`; here it replaces that implementation (e.g. a
+   * fake in tests) or is kept for the next `reload`.
+   */
+  define(name: string, predicate: PolicyPredicate): this {
+    this.#predicates.set(name, predicate)
+    return this
+  }
+
+  /**
+   * Predicates known to this instance, to load a new version with
+   */
+  get predicates(): Record<string, PolicyPredicate> {
+    return Object.fromEntries(this.#predicates)
+  }
+
+  /**
+   * Loads the same files again with the same predicates. Throws `PolicyError`.
+   */
+  async reload(): Promise<ChannelPolicies> {
+    if (!this.#paths) throw new Error('policies built from source cannot be reloaded')
+    return ChannelPolicies.load(this.#paths, { predicates: this.predicates })
+  }
+
+  /**
+   * Decides whether `context.user` may subscribe to `channel`. Never throws: errors deny.
+   */
+  async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
+    if (typeof channel !== 'string' || !isValidChannelName(channel)) {
+      return deny(null, `"${String(channel).slice(0, 200)}" is not a valid channel name`)
+    }
+    const entry = this.#matcher.match(channel)
+    if (!entry) return deny(null, `no policy pattern matches "${channel}"`)
+    const pattern = entry.pattern.source
+    if (entry.kind === 'deny') return deny(pattern, `"${pattern}" denies (deny: true)`)
+
+    const cel = {
+      user: context.user ?? null,
+      channel,
+      socketId: context.socketId ?? '',
+      ...matchPattern(entry.pattern, channel),
+    }
+    if (entry.rule) {
+      const outcome = await evaluateRule(entry.rule, cel)
+      if (!outcome.allowed) {
+        return deny(
+          pattern,
+          outcome.error
+            ? `"${pattern}": condition \`${outcome.condition}\` errored (${outcome.error})`
+            : `"${pattern}": condition \`${outcome.condition}\` is false`
+        )
+      }
+    }
+
+    let member = null
+    if (entry.member) {
+      const result = await evaluateMapping(entry.member, cel)
+      if ('reason' in result) return deny(pattern, `"${pattern}": ${result.reason}`)
+      member = result.member
+    }
+    return {
+      allowed: true,
+      pattern,
+      reason: entry.rule
+        ? `"${pattern}" allows: ${entry.rule.source.trim()}`
+        : `"${pattern}" allows everyone`,
+      member,
+      clientEvents: entry.clientEvents,
+    }
+  }
+
+  /**
+   * User data for Pusher user sign-in, from the top-level `user:` mapping. Null for guests or
+   * without a mapping; throws `UserMappingError` when the mapping fails for this user.
+   */
+  userData(user: PolicyUser): { id: string; info?: Record<string, unknown> } | null {
+    if (!this.#user || !user) return null
+    const context = { user, channel: '', socketId: '' }
+    let step = 'id'
+    try {
+      const id = canonicalId(this.#user.id(context))
+      if (id === null)
+        throw new UserMappingError('invalid_id', 'user.id is not a non-empty string or a number')
+      if (!this.#user.info.length) return { id }
+      const info: Record<string, unknown> = {}
+      for (const entry of this.#user.info) {
+        step = `info.${entry.key}`
+        info[entry.key] = toPlainData(entry.evaluate(context))
+      }
+      return { id, info }
+    } catch (error) {
+      if (error instanceof UserMappingError) throw error
+      const code = errorCode(error)
+      throw new UserMappingError(code, `user mapping: ${step} errored (${code})`)
+    }
+  }
+
+  /**
+   * The patterns in the order they are tried (most specific first)
+   */
+  list(): PolicyListing[] {
+    return this.#matcher.ordered().map((entry) => ({
+      pattern: entry.pattern.source,
+      kind: entry.kind,
+      rule: entry.rule?.source.trim() ?? null,
+      file: entry.file,
+      line: entry.line,
+      clientEvents: entry.clientEvents,
+      presence: entry.pattern.presence,
+    }))
+  }
+}

@@ -1,0 +1,13 @@
+export { ChannelPolicies } from './channel_policies.ts'
+export { PolicyError, UserMappingError } from './errors.ts'
+export { watchPolicies } from './watch.ts'
+export { MEMBER_INFO_MAX_BYTES } from './member.ts'
+export type {
+  PolicyContext,
+  PolicyDecision,
+  PolicyListing,
+  PolicyLoadOptions,
+  PolicyMember,
+  PolicyPredicate,
+  PolicyUser,
+} from './types.ts'

@@ -1,0 +1,71 @@
+/**
+ * Plain-data snapshot of the authenticated user handed to the rules. `null` means a guest.
+ */
+export type PolicyUser = Record<string, unknown> | null
+
+/**
+ * A named predicate callable from rules, e.g. `isTeamMember(user, teamId)`. It receives the
+ * arguments written in the rule, as CEL values (`<x:int>` params arrive as `bigint`).
+ */
+export type PolicyPredicate = (user: PolicyUser, ...args: unknown[]) => boolean | Promise<boolean>
+
+/**
+ * Options accepted by `ChannelPolicies.load` and `ChannelPolicies.fromSource`
+ */
+export interface PolicyLoadOptions {
+  /** Predicates callable from rules. They must be known before rules are compiled. */
+  predicates?: Record<string, PolicyPredicate>
+}
+
+/**
+ * Presence member computed from the policy's `member` mapping
+ */
+export interface PolicyMember {
+  id: string
+  info: Record<string, unknown>
+}
+
+/**
+ * Outcome of `ChannelPolicies.decide`
+ */
+export interface PolicyDecision {
+  allowed: boolean
+  /** The matched pattern as written in YAML, `null` when none matched */
+  pattern: string | null
+  /** Names the pattern and the condition that failed. Never contains user data. */
+  reason: string
+  /** Presence channels only, when allowed */
+  member: PolicyMember | null
+  /** Whether members may send `client-` events on this channel */
+  clientEvents: boolean
+}
+
+/**
+ * Context of one decision
+ */
+export interface PolicyContext {
+  user: PolicyUser
+  socketId?: string
+}
+
+/**
+ * One row of `ChannelPolicies.list`, in the order patterns are tried
+ */
+export interface PolicyListing {
+  pattern: string
+  kind: 'allow' | 'deny'
+  rule: string | null
+  file: string
+  line: number
+  clientEvents: boolean
+  presence: boolean
+}
+
+/**
+ * A position inside a policy file (1-based line and column)
+ */
+export interface SourcePosition {
+  file: string
+  line: number
+  column: number
+}
