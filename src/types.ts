@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/main.ts'
-import type { SerializeUser } from './authorization/user_snapshot.ts'
+import type { SerializeUser } from './policies/user_snapshot.ts'
 
 /**
  * What any broadcastable event implements. A class extending

@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Pusher from 'pusher'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { BroadcastManager } from '../broadcast_manager.ts'
-import { snapshotUser } from './user_snapshot.ts'
+import { snapshotUser } from '../policies/user_snapshot.ts'
 
 type AuthCapable = { auth?: { check(): Promise<boolean>; user?: unknown } }
 

@@ -1,4 +1,4 @@
-import type { PolicyUser } from '../policies/main.ts'
+import type { PolicyUser } from './types.ts'
 
 /**
  * Hook returning extra fields for a user's snapshot, e.g. team ids that

@@ -1,0 +1,24 @@
+import { snapshotUser, type SerializeUser } from './user_snapshot.ts'
+import type { ChannelPolicies } from './channel_policies.ts'
+import type { PolicyDecision } from './types.ts'
+
+/**
+ * Decides a channel for a user the way the auth route does: the user is
+ * snapshotted first (a Lucid model becomes its serialized fields), so a
+ * test sees exactly what a browser would get.
+ *
+ * @example
+ * const decision = await checkPolicy(policies, user, 'private-admins')
+ * assert.isTrue(decision.allowed)
+ */
+export async function checkPolicy(
+  policies: ChannelPolicies,
+  user: unknown,
+  channel: string,
+  options: { socketId?: string; serializeUser?: SerializeUser } = {}
+): Promise<PolicyDecision> {
+  return policies.decide(channel, {
+    user: await snapshotUser(user, options.serializeUser),
+    socketId: options.socketId ?? '1234.5678',
+  })
+}

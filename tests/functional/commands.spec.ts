@@ -1,0 +1,117 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import User from '#models/user'
+import BroadcastCheck from '../../commands/broadcast_check.ts'
+import BroadcastPolicies from '../../commands/broadcast_policies.ts'
+import { checkPolicy } from '../../src/policies/check.ts'
+import { ChannelPolicies } from '../../src/policies/main.ts'
+
+async function run(argv: string[]) {
+  const ace = await app.container.make('ace')
+  ace.ui.switchMode('raw')
+  const command = await ace.create(BroadcastCheck, argv)
+  await command.exec()
+  const logs = command.ui.logger.getLogs().map((log) => log.message)
+  return { exitCode: command.exitCode, logs }
+}
+
+test.group('broadcast:check', () => {
+  test('--user-id loads the user through the auth provider: admin allowed', async ({ assert }) => {
+    const admin = await User.findByOrFail('email', 'admin@example.com')
+    const { exitCode, logs } = await run(['private-admins', `--user-id=${admin.id}`, '--json'])
+
+    assert.equal(exitCode, 0)
+    const decision = JSON.parse(logs[0])
+    assert.deepEqual(Object.keys(decision), [
+      'allowed',
+      'pattern',
+      'reason',
+      'member',
+      'clientEvents',
+    ])
+    assert.isTrue(decision.allowed)
+    assert.equal(decision.pattern, 'private-admins')
+  })
+
+  test('a basic user is denied with exit code 1 and the failed condition', async ({ assert }) => {
+    const basic = await User.findByOrFail('email', 'basic@example.com')
+    const { exitCode, logs } = await run(['private-admins', `--user-id=${basic.id}`, '--json'])
+
+    assert.equal(exitCode, 1)
+    const decision = JSON.parse(logs[0])
+    assert.isFalse(decision.allowed)
+    assert.include(decision.reason, "user.role == 'admin'")
+  })
+
+  test('--user takes a JSON snapshot; the presence member holds mapped fields only', async ({
+    assert,
+  }) => {
+    const user = JSON.stringify({ id: 7, fullName: 'Zed', role: 'basic', password: 'hash' })
+    const { exitCode, logs } = await run(['presence-chat.3', `--user=${user}`, '--json'])
+
+    assert.equal(exitCode, 0)
+    const decision = JSON.parse(logs[0])
+    assert.deepEqual(decision.member, { id: '7', info: { name: 'Zed', role: 'basic' } })
+    assert.isTrue(decision.clientEvents)
+  })
+
+  test('no user means a guest, denied', async ({ assert }) => {
+    const { exitCode } = await run(['private-admins', '--json'])
+    assert.equal(exitCode, 1)
+  })
+
+  test('a policy error exits 2 with file:line:col', async ({ assert, fs }) => {
+    await fs.create(
+      'bad/channels.yaml',
+      'channels:\n  private-admins:\n    allow: user.role == admin\n'
+    )
+    const { exitCode, logs } = await run([
+      'private-admins',
+      `--policies=${fs.basePath}/bad/channels.yaml`,
+    ])
+    assert.equal(exitCode, 2)
+    assert.match(logs.join('\n'), /channels\.yaml:3:25: .*Unknown variable: admin/)
+    assert.include(logs.join('\n'), "'admin'")
+  })
+})
+
+test.group('broadcast:policies', () => {
+  test('lists the patterns in the order they are tried', async ({ assert }) => {
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(BroadcastPolicies, [])
+    await command.exec()
+    command.assertSucceeded()
+
+    const output = command.ui.logger
+      .getLogs()
+      .map((log) => log.message)
+      .join('\n')
+    const order = ['presence-chat.<roomId:int>', 'private-admins', 'private-<userId>'].map(
+      (pattern) => output.indexOf(pattern)
+    )
+    assert.isTrue(order.every((position) => position >= 0))
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order
+    )
+  })
+})
+
+test.group('checkPolicy test helper', () => {
+  test('snapshots a Lucid user like the auth route does', async ({ assert }) => {
+    const policies = await ChannelPolicies.load(app.makePath('policies'))
+    const admin = await User.findByOrFail('email', 'admin@example.com')
+    const basic = await User.findByOrFail('email', 'basic@example.com')
+
+    assert.isTrue((await checkPolicy(policies, admin, 'private-admins')).allowed)
+    assert.isFalse((await checkPolicy(policies, basic, 'private-admins')).allowed)
+    assert.isTrue((await checkPolicy(policies, basic, `private-${basic.id}`)).allowed)
+
+    const presence = await checkPolicy(policies, basic, 'presence-chat.1')
+    assert.notInclude(JSON.stringify(presence.member), basic.password)
+
+    assert.isTrue((await policies.check(admin, 'private-admins')).allowed)
+    assert.isFalse((await policies.check(null, 'presence-chat.1')).allowed)
+  })
+})
