@@ -42,8 +42,9 @@ export default defineConfig({
     suites: [
       { name: 'unit', files: ['tests/unit/**/*.spec.{ts,js}'], timeout: 10000 },
       { name: 'functional', files: ['tests/functional/**/*.spec.{ts,js}'], timeout: 30000 },
+      { name: 'browser', files: ['tests/browser/**/*.spec.{ts,js}'], timeout: 90000 },
     ],
-    forceExit: false,
+    forceExit: true,
   },
 
   hooks: {

@@ -2,7 +2,14 @@ import { configPkg } from '@adonisjs/eslint-config'
 
 export default configPkg(
   {
-    ignores: ['build/**', 'tmp/**', 'tests/tmp/**', 'bench/results/**', 'resources/**'],
+    ignores: [
+      'build/**',
+      'tmp/**',
+      'tests/tmp/**',
+      'bench/results/**',
+      'resources/**',
+      'database/schema.ts',
+    ],
   },
   {
     files: ['tests/**/*.ts', 'bench/**/*.ts'],

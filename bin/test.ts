@@ -10,8 +10,22 @@
 process.env.NODE_ENV = 'test'
 
 import 'reflect-metadata'
+import { createServer } from 'node:net'
 import { Ignitor, prettyPrintError } from '@adonisjs/core'
 import { configure, processCLIArgs, run } from '@japa/runner'
+
+/**
+ * A free port for the functional suite's HTTP server, so a running demo or
+ * a second test run never collides with this one
+ */
+if (!process.env.PORT) {
+  process.env.PORT = await new Promise<string>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(String(port)))
+    })
+  })
+}
 
 const APP_ROOT = new URL('../', import.meta.url)
 

@@ -6,6 +6,9 @@ import type { CommandMetaData } from '@adonisjs/core/types/ace'
  */
 const commands = {
   'make:broadcast-event': () => import('./make_broadcast_event.ts'),
+  'broadcast:serve': () => import('./broadcast_serve.ts'),
+  'broadcast:check': () => import('./broadcast_check.ts'),
+  'broadcast:policies': () => import('./broadcast_policies.ts'),
 }
 
 type CommandName = keyof typeof commands

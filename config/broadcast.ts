@@ -7,9 +7,20 @@ const broadcastConfig = defineConfig({
   /**
    * The connection "broadcast.emit" uses
    */
-  default: env.get('BROADCAST_CONNECTION', 'pusher'),
+  default: env.get('BROADCAST_CONNECTION', 'local'),
 
   connections: {
+    /**
+     * The embedded Pusher-protocol server: pusher-js and laravel-echo
+     * connect to this app's own port ("node ace broadcast:serve" runs it
+     * on a port of its own)
+     */
+    local: drivers.local({
+      appId: env.get('PUSHER_APP_ID'),
+      key: env.get('PUSHER_APP_KEY'),
+      secret: env.get('PUSHER_APP_SECRET').release(),
+    }),
+
     /**
      * Pusher Channels (set PUSHER_CLUSTER), or any Pusher-compatible
      * server (set PUSHER_HOST, PUSHER_PORT and PUSHER_SCHEME)

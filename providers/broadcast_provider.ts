@@ -2,6 +2,7 @@ import '../src/extended_types.ts'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { BroadcastManager } from '../src/broadcast_manager.ts'
+import { attachBroadcastServer } from '../src/server/attach.ts'
 import type { BroadcastConfig } from '../src/types.ts'
 
 /**
@@ -39,7 +40,11 @@ export default class BroadcastProvider {
   }
 
   /**
-   * Watchers start once the app is ready, never in warmup mode
+   * Watchers start once the app is ready, never in warmup mode. In the web
+   * environment the default connection's embedded server (the "local"
+   * driver) serves WebSockets and the Pusher HTTP API on the app's own
+   * port; its sockets are closed (4200) on "terminating", before the HTTP
+   * server waits for its open connections to end.
    */
   async ready() {
     if (this.app.getMode() === 'warmup' || this.app.getEnvironment() !== 'web') {
@@ -49,6 +54,8 @@ export default class BroadcastProvider {
     if (broadcast.config.policies?.watch) {
       broadcast.watchPolicies()
     }
+    const closeServer = await attachBroadcastServer(this.app)
+    this.app.terminating(closeServer)
   }
 
   async shutdown() {

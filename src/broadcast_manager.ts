@@ -26,6 +26,7 @@ export class BroadcastManager {
   #broadcasters = new Map<string, Broadcaster>()
   #fake?: BroadcastFake
   #policies?: Promise<ChannelPolicies>
+  #loadedPolicies?: ChannelPolicies
   #predicates: Record<string, PolicyPredicate>
   #stopWatching?: () => void
 
@@ -88,7 +89,10 @@ export class BroadcastManager {
   policies(): Promise<ChannelPolicies> {
     if (!this.#policies) {
       this.#policies = ChannelPolicies.load(this.#policyPaths(), { predicates: this.#predicates })
-      this.#policies.catch(() => (this.#policies = undefined))
+      this.#policies.then(
+        (policies) => (this.#loadedPolicies = policies),
+        () => (this.#policies = undefined)
+      )
     }
     return this.#policies
   }
@@ -103,6 +107,7 @@ export class BroadcastManager {
       this.#policyPaths(),
       (policies) => {
         debug('policies reloaded')
+        this.#loadedPolicies = policies
         this.#policies = Promise.resolve(policies)
       },
       (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
@@ -146,7 +151,7 @@ export class BroadcastManager {
     const connection = this.#connection(name)
     let driver = this.#drivers.get(name)
     if (!driver) {
-      driver = connection.create(this.app)
+      driver = connection.create(this.app, { policies: () => this.#loadedPolicies })
       driver.catch(() => this.#drivers.delete(name))
       this.#drivers.set(name, driver)
     }

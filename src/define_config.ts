@@ -2,6 +2,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.ts'
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts'
+import type { ServerLimits } from './server/limits.ts'
 import type { BroadcastConfig, ConnectionConfig, ConnectionOptions } from './types.ts'
 
 /**
@@ -64,6 +65,33 @@ export interface PusherConnectionConfig extends ConnectionOptions {
 }
 
 /**
+ * Config of the local driver: the embedded Pusher-protocol server, attached
+ * to the app's HTTP server or run with "node ace broadcast:serve"
+ */
+export interface LocalConnectionConfig extends ConnectionOptions {
+  appId: string
+  key: string
+  secret: string
+  /**
+   * Path prefix before "/app/<key>" (pusher-js "wsPath")
+   */
+  path?: string
+  /**
+   * Connection, message, channel, presence and rate limits
+   */
+  limits?: Partial<ServerLimits>
+  /**
+   * Whether client events ("client-*", Echo's whisper) may be sent on a
+   * channel. Default: never
+   */
+  clientEventsAllowed?: (channel: string) => boolean
+  /**
+   * How long cache channels keep their last event, in seconds
+   */
+  cacheTtl?: number
+}
+
+/**
  * Driver factories for "config/broadcast.ts". Drivers are imported lazily.
  */
 export const drivers = {
@@ -82,6 +110,34 @@ export const drivers = {
       async create() {
         const { PusherDriver } = await import('./drivers/pusher.ts')
         return new PusherDriver({ ...pusher, retry: { ...DEFAULT_RETRY, ...retry } })
+      },
+    }
+  },
+
+  local(config: LocalConnectionConfig): ConnectionConfig {
+    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, limits, ...server } = config
+    for (const key of ['appId', 'key', 'secret'] as const) {
+      if (!server[key]) {
+        throw new RuntimeException(
+          `Missing "${key}" for the local broadcast driver. Set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET`
+        )
+      }
+    }
+    const options = connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender })
+    return {
+      driver: 'local',
+      options,
+      async create(_app, context) {
+        const { LocalDriver } = await import('./drivers/local.ts')
+        // The HTTP API accepts what the connection itself may send
+        return new LocalDriver({
+          ...server,
+          limits: { maxEventBytes: options.maxPayloadBytes, ...limits },
+          // Client events follow the policy's "clientEvents" flag, hot reloads included
+          clientEventsAllowed:
+            server.clientEventsAllowed ??
+            ((channel) => context?.policies()?.clientEventsAllowed(channel) ?? false),
+        })
       },
     }
   },

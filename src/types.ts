@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
-import type { PolicyPredicate, PolicyUser } from './policies/main.ts'
+import type { ChannelPolicies, PolicyPredicate, PolicyUser } from './policies/main.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 
 /**
@@ -116,7 +116,17 @@ export interface ConnectionOptions {
 export interface ConnectionConfig {
   driver: string
   options: Required<Pick<ConnectionOptions, 'maxPayloadBytes' | 'onFailure'>> & ConnectionOptions
-  create(app: ApplicationService): Promise<BroadcastDriver>
+  create(app: ApplicationService, context?: DriverContext): Promise<BroadcastDriver>
+}
+
+/**
+ * What the broadcast manager shares with the drivers it creates
+ */
+export interface DriverContext {
+  /**
+   * The channel policies currently loaded (and hot reloaded), if any
+   */
+  policies(): ChannelPolicies | undefined
 }
 
 /**

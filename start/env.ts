@@ -19,7 +19,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   | Variables for configuring the broadcasting package
   |----------------------------------------------------------
   */
-  BROADCAST_CONNECTION: Env.schema.enum(['pusher', 'log', 'null'] as const),
+  BROADCAST_CONNECTION: Env.schema.enum(['local', 'pusher', 'log', 'null'] as const),
   PUSHER_APP_ID: Env.schema.string(),
   PUSHER_APP_KEY: Env.schema.string(),
   PUSHER_APP_SECRET: Env.schema.secret(),

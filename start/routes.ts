@@ -4,13 +4,32 @@
 |--------------------------------------------------------------------------
 */
 import router from '@adonisjs/core/services/router'
+import app from '@adonisjs/core/services/app'
 import broadcast from 'adonisjs-broadcasting/services/main'
+import { middleware } from '#start/kernel'
+
+const DemoPageController = () => import('#controllers/demo_page_controller')
+const SessionController = () => import('#controllers/session_controller')
+const AnnouncementsController = () => import('#controllers/announcements_controller')
 
 /**
  * POST /broadcasting/authorize (+ /broadcasting/auth) and
- * POST /broadcasting/user-auth. Guests reach the policy too: a rule
- * decides whether a guest may join.
+ * POST /broadcasting/user-auth. Guests reach the policy too: the policy
+ * decides what a guest may join.
  */
 broadcast.registerRoutes()
 
-router.get('/', async () => ({ app: 'adonisjs-broadcasting example' }))
+router.get('/', [DemoPageController]).as('demo')
+router.get('/assets/pusher.min.js', ({ response }) =>
+  response.download(app.makePath('node_modules/pusher-js/dist/web/pusher.min.js'))
+)
+
+router.post('/login', [SessionController, 'store']).as('session.store')
+router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
+
+router
+  .group(() => {
+    router.post('/releases', [AnnouncementsController, 'release']).as('releases.store')
+    router.post('/alerts', [AnnouncementsController, 'alert']).as('alerts.store')
+  })
+  .use(middleware.auth())

@@ -5,6 +5,7 @@ import app from '@adonisjs/core/services/app'
 import type { Config } from '@japa/runner/types'
 import { pluginAdonisJS } from '@japa/plugin-adonisjs'
 import testUtils from '@adonisjs/core/services/test_utils'
+import { attachBroadcastServer } from '../src/server/attach.ts'
 import { authApiClient } from '@adonisjs/auth/plugins/api_client'
 import { shieldApiClient } from '@adonisjs/shield/plugins/api_client'
 import { sessionApiClient } from '@adonisjs/session/plugins/api_client'
@@ -28,7 +29,15 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
-  if (['browser', 'functional', 'e2e'].includes(suite.name)) {
-    return suite.setup(() => testUtils.httpServer().start())
+  if (suite.name === 'functional') {
+    return suite.setup(async () => {
+      const closeHttpServer = await testUtils.httpServer().start()
+      // The embedded server attaches as in "web"; its sockets close first
+      const closeBroadcastServer = await attachBroadcastServer(app)
+      return async () => {
+        await closeBroadcastServer()
+        await closeHttpServer()
+      }
+    })
   }
 }

@@ -105,6 +105,16 @@ export class ChannelPolicies {
   }
 
   /**
+   * Whether members may send client events on a channel they joined: the deciding pattern
+   * allows and says `clientEvents: true`. Matching only, no rule: subscribing was authorized.
+   */
+  clientEventsAllowed(channel: string): boolean {
+    if (typeof channel !== 'string' || !isValidChannelName(channel)) return false
+    const entry = this.#matcher.match(channel)
+    return Boolean(entry && entry.kind !== 'deny' && entry.clientEvents)
+  }
+
+  /**
    * Decides whether `context.user` may subscribe to `channel`. Never throws: errors deny.
    */
   async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {

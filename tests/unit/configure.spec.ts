@@ -1,6 +1,7 @@
-import { test } from '@japa/runner'
+import { getActiveTest, test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
+import app, { setApp } from '@adonisjs/core/services/app'
 import Configure from '@adonisjs/core/commands/configure'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
 
@@ -36,11 +37,12 @@ async function createAce() {
         return import(filePath)
       },
     })
-  const app = ignitor.createApp('console')
-  await app.init()
-  await app.boot()
-  const ace = await app.container.make('ace')
+  const consoleApp = ignitor.createApp('console')
+  await consoleApp.init()
+  await consoleApp.boot()
+  const ace = await consoleApp.container.make('ace')
   ace.ui.switchMode('raw')
+  getActiveTest()?.cleanup(() => consoleApp.terminate())
   return ace
 }
 
@@ -52,10 +54,17 @@ async function snapshot(root: URL, files: string[]) {
   return contents
 }
 
+/**
+ * Booting a second app replaces the global "app" service: the test app
+ * must get it back, or later suites resolve bindings from the wrong app
+ */
+const testApp = app
+
 test.group('configure', (group) => {
   group.each.setup(({ context }) => {
     context.fs.baseUrl = BASE_URL
     context.fs.basePath = BASE_URL.pathname
+    return () => setApp(testApp)
   })
 
   test('writes config, policy, env and rc entries, and a second run changes nothing', async ({

@@ -1,0 +1,71 @@
+import type { Server } from 'node:http'
+import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
+import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
+
+export type LocalDriverConfig = EmbeddedServerOptions
+
+/**
+ * Delivers in process through the embedded Pusher-protocol server: no HTTP
+ * hop, the same "toOthers" semantics as the pusher driver (the message's
+ * socket id is excluded). The server attaches to the app's HTTP server or
+ * listens on its own port ("broadcast:serve").
+ */
+export class LocalDriver implements BroadcastDriver {
+  readonly credentials: PusherCredentials
+  readonly server: EmbeddedServer
+
+  constructor(config: LocalDriverConfig) {
+    this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
+    this.server = new EmbeddedServer(config)
+  }
+
+  async send(messages: BroadcastMessage[]): Promise<void> {
+    for (const message of messages) {
+      this.server.publish(message.channels, message.event, message.data, message.socketId)
+    }
+  }
+
+  /**
+   * Sends an event to every socket signed in as the user
+   * ("#server-to-user-<id>")
+   */
+  async toUser(userId: string | number, event: string, data: unknown = {}) {
+    this.server.toUser(
+      String(userId),
+      event,
+      typeof data === 'string' ? data : JSON.stringify(data)
+    )
+  }
+
+  /**
+   * Closes the user's signed-in connections (close code 4009)
+   */
+  terminateUserConnections(userId: string | number) {
+    return this.server.terminateUserConnections(String(userId))
+  }
+
+  /**
+   * Serves WebSocket upgrades and the HTTP API on an existing Node server
+   */
+  attach(server: Server) {
+    this.server.attach(server)
+  }
+
+  /**
+   * Listens on a port of its own
+   */
+  listen(port: number, host?: string) {
+    return this.server.listen(port, host)
+  }
+
+  async start() {
+    this.server.start()
+  }
+
+  /**
+   * Sockets are closed with 4200 (clients reconnect) and the port released
+   */
+  async close() {
+    await this.server.close()
+  }
+}

@@ -1,0 +1,210 @@
+import type { ServerLimits } from './limits.ts'
+import type { PresenceMember, ServerAdapter } from './adapter.ts'
+import type { SocketConnection } from './socket_connection.ts'
+import { verifyAuth } from './signatures.ts'
+import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
+import {
+  channelKind,
+  channelNameProblem,
+  isCacheChannel,
+  USER_CHANNEL_PREFIX,
+} from './channel_rules.ts'
+
+/**
+ * A refused subscription: HTTP-like status and the reason sent to the client
+ */
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly message: string
+  ) {}
+}
+
+/**
+ * Subscribes and unsubscribes sockets: checks names and signatures over
+ * the exact signed strings, de-duplicates presence members by user id, and
+ * tells the channel about members joining and leaving
+ */
+export class ChannelRegistry {
+  constructor(
+    protected app: { key: string; secret: string },
+    protected limits: ServerLimits,
+    protected adapter: ServerAdapter
+  ) {}
+
+  /**
+   * Handles "pusher:subscribe". A refusal is a channel-scoped
+   * "pusher:subscription_error": the socket stays open and gets nothing
+   * from that channel.
+   */
+  async subscribe(socket: SocketConnection, data: Record<string, unknown>) {
+    const channel = data.channel
+    const nameProblem = channelNameProblem(channel)
+    if (nameProblem) {
+      socket.error(null, `Invalid subscription: ${nameProblem}`)
+      return
+    }
+    const name = channel as string
+    if (socket.channels.has(name) || socket.pending.has(name)) return
+    if (socket.channels.size + socket.pending.size >= this.limits.maxChannelsPerSocket) {
+      socket.send(
+        subscriptionErrorFrame(
+          name,
+          400,
+          `Too many channels: the limit is ${this.limits.maxChannelsPerSocket} per connection`
+        )
+      )
+      return
+    }
+
+    socket.pending.add(name)
+    let member: PresenceMember | undefined
+    try {
+      member = await this.#authorize(socket, name, data)
+    } catch (error) {
+      socket.pending.delete(name)
+      if (!(error instanceof Refusal)) throw error
+      socket.send(subscriptionErrorFrame(name, error.status, error.message))
+      return
+    }
+    socket.pending.delete(name)
+    if (socket.closed) return
+
+    socket.channels.set(name, member?.id ?? null)
+    const result = await this.adapter.subscribe(name, socket, member)
+    if (socket.closed) return
+
+    if (member) {
+      const members = await this.adapter.members(name)
+      const presence = {
+        ids: [...members.keys()],
+        hash: Object.fromEntries(members),
+        count: members.size,
+      }
+      socket.send(
+        encodeFrame('pusher_internal:subscription_succeeded', JSON.stringify({ presence }), name)
+      )
+      if (result.memberAdded) {
+        const added = JSON.stringify({ user_id: member.id, user_info: member.info })
+        this.adapter.publish(
+          name,
+          Buffer.from(encodeFrame('pusher_internal:member_added', added, name)),
+          socket.id
+        )
+      }
+    } else {
+      socket.send(encodeFrame('pusher_internal:subscription_succeeded', '{}', name))
+    }
+
+    if (isCacheChannel(name)) {
+      const cached = await this.adapter.cachedEvent(name)
+      socket.send(cached ?? encodeFrame('pusher:cache_miss', undefined, name))
+    }
+  }
+
+  /**
+   * Handles "pusher:unsubscribe" and socket close: silent, idempotent
+   */
+  async unsubscribe(socket: SocketConnection, channel: string) {
+    if (!socket.channels.has(channel)) return
+    const userId = socket.channels.get(channel) ?? undefined
+    socket.channels.delete(channel)
+    const result = await this.adapter.unsubscribe(channel, socket, userId)
+    if (result.memberRemoved) {
+      this.adapter.publish(
+        channel,
+        Buffer.from(
+          encodeFrame(
+            'pusher_internal:member_removed',
+            JSON.stringify({ user_id: result.memberRemoved }),
+            channel
+          )
+        )
+      )
+    }
+  }
+
+  /**
+   * Checks the subscription by channel kind; the presence member for
+   * presence channels
+   */
+  async #authorize(
+    socket: SocketConnection,
+    channel: string,
+    data: Record<string, unknown>
+  ): Promise<PresenceMember | undefined> {
+    const { key, secret } = this.app
+    switch (channelKind(channel)) {
+      case 'public':
+        return undefined
+      case 'user':
+        if (!socket.userId || channel !== `${USER_CHANNEL_PREFIX}${socket.userId}`) {
+          throw new Refusal(403, `Only the signed-in user may subscribe to "${channel}"`)
+        }
+        return undefined
+      case 'private':
+      case 'encrypted':
+        if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
+          throw new Refusal(401, `Invalid signature for "${channel}"`)
+        }
+        return undefined
+      case 'presence':
+        return this.#presenceMember(socket, channel, data)
+    }
+  }
+
+  async #presenceMember(
+    socket: SocketConnection,
+    channel: string,
+    data: Record<string, unknown>
+  ): Promise<PresenceMember> {
+    const { key, secret } = this.app
+    let member: PresenceMember
+
+    if (typeof data.channel_data === 'string') {
+      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}:${data.channel_data}`)) {
+        throw new Refusal(401, `Invalid signature for "${channel}"`)
+      }
+      member = this.#parseChannelData(data.channel_data)
+    } else if (data.channel_data === undefined && socket.userId) {
+      // pusher-js omits channel_data when the user signed in with user_info
+      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
+        throw new Refusal(401, `Invalid signature for "${channel}"`)
+      }
+      member = { id: socket.userId, info: socket.userInfo ?? {} }
+    } else {
+      throw new Refusal(401, `Missing channel_data for "${channel}"`)
+    }
+
+    const info = JSON.stringify(member.info ?? null)
+    if (Buffer.byteLength(info) > this.limits.maxUserInfoBytes) {
+      throw new Refusal(400, `user_info is over ${this.limits.maxUserInfoBytes} bytes`)
+    }
+    if (!(await this.adapter.hasMember(channel, member.id))) {
+      const { userCount = 0 } = await this.adapter.channel(channel)
+      if (userCount >= this.limits.maxPresenceMembers) {
+        throw new Refusal(403, `Presence channel "${channel}" is full`)
+      }
+    }
+    return member
+  }
+
+  #parseChannelData(channelData: string): PresenceMember {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(channelData)
+    } catch {
+      throw new Refusal(400, 'channel_data is not valid JSON')
+    }
+    const { user_id: userId, user_info: info } = (parsed ?? {}) as Record<string, unknown>
+    // Ids are strings on the wire; Laravel-style numeric ids are accepted
+    const id = typeof userId === 'number' && Number.isFinite(userId) ? String(userId) : userId
+    if (typeof id !== 'string' || id.length === 0 || id.length > this.limits.maxUserIdLength) {
+      throw new Refusal(
+        400,
+        `channel_data.user_id must be a string of 1 to ${this.limits.maxUserIdLength} characters`
+      )
+    }
+    return { id, info: info ?? {} }
+  }
+}

@@ -1,0 +1,309 @@
+import type { Duplex } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { HttpApi } from './http_api.ts'
+import { MemoryAdapter } from './memory_adapter.ts'
+import type { ServerAdapter } from './adapter.ts'
+import { ChannelRegistry } from './channel_registry.ts'
+import { SocketConnection } from './socket_connection.ts'
+import { resolveLimits, type ServerLimits } from './limits.ts'
+import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
+import { MessageHandler, type ClientEventsAllowed } from './message_handler.ts'
+import { CloseCode, encodeFrame, errorFrame } from './protocol.ts'
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
+
+/**
+ * Options of the embedded server
+ */
+export interface EmbeddedServerOptions {
+  appId: string
+  key: string
+  secret: string
+  /**
+   * Path prefix before "/app/<key>" (pusher-js "wsPath"). Default: none
+   */
+  path?: string
+  limits?: Partial<ServerLimits>
+  /**
+   * Shared state; the in-memory adapter by default
+   */
+  adapter?: ServerAdapter
+  /**
+   * Whether client events may be sent on a channel. Default: never
+   */
+  clientEventsAllowed?: ClientEventsAllowed
+  /**
+   * How long cache channels keep their last event, in seconds. Default: 1800
+   */
+  cacheTtl?: number
+}
+
+/**
+ * A Pusher protocol v7 server on "ws" plus the Pusher HTTP API. It attaches
+ * to an existing Node HTTP server (the AdonisJS one) or listens on its own
+ * port, and can be closed and attached again.
+ */
+export class EmbeddedServer {
+  readonly appId: string
+  readonly key: string
+  readonly secret: string
+  readonly limits: ServerLimits
+  readonly adapter: ServerAdapter
+  readonly sockets = new Set<SocketConnection>()
+
+  /**
+   * Whether client events may be sent on a channel. Replaceable at run time,
+   * so the provider can hand it the policy engine's answer.
+   */
+  clientEventsAllowed: ClientEventsAllowed
+
+  #prefix: string
+  #cacheTtlMs: number
+  #registry: ChannelRegistry
+  #messages: MessageHandler
+  #http: HttpApi
+  #wss?: WebSocketServer
+  #timer?: NodeJS.Timeout
+  #closing = false
+  #detach?: () => void
+  #ownServer?: Server
+
+  constructor(options: EmbeddedServerOptions) {
+    this.appId = options.appId
+    this.key = options.key
+    this.secret = options.secret
+    this.limits = resolveLimits(options.limits)
+    this.adapter = options.adapter ?? new MemoryAdapter()
+    this.clientEventsAllowed = options.clientEventsAllowed ?? (() => false)
+    this.#prefix = (options.path ?? '').replace(/\/+$/, '')
+    this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
+    this.#registry = new ChannelRegistry(this, this.limits, this.adapter)
+    this.#messages = new MessageHandler(
+      this,
+      this.limits,
+      this.adapter,
+      this.#registry,
+      (channel) => this.clientEventsAllowed(channel)
+    )
+    this.#http = new HttpApi(this)
+  }
+
+  /**
+   * Whether the server currently accepts connections
+   */
+  get running() {
+    return this.#wss !== undefined
+  }
+
+  /**
+   * Starts the WebSocket server and the liveness timer (idempotent)
+   */
+  start() {
+    if (this.#wss) return
+    this.#closing = false
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    const tick = Math.max(250, Math.min(this.limits.activityTimeout, this.limits.pongTimeout) * 500)
+    this.#timer = setInterval(() => this.#checkLiveness(), tick).unref()
+  }
+
+  /**
+   * Serves WebSocket upgrades on "<path>/app/<key>" and the HTTP API under
+   * "/apps/<id>/" of an existing server. API requests are answered before
+   * the server's own request listeners (the app's middleware would consume
+   * the raw body the signature covers); every other request and upgrade is
+   * left to them.
+   */
+  attach(server: Server) {
+    if (this.#detach) return
+    this.start()
+    const listeners = server.listeners('request') as RequestListener[]
+    server.removeAllListeners('request')
+    const onRequest: RequestListener = (req, res) => {
+      if (this.#http.matches(req)) {
+        void this.#http.handle(req, res)
+        return
+      }
+      for (const listener of listeners) listener.call(server, req, res)
+    }
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.handleUpgrade(req, socket, head)) return
+      // Without another upgrade listener, Node would have dropped it too
+      if (server.listenerCount('upgrade') === 1) socket.destroy()
+    }
+    server.on('request', onRequest)
+    server.on('upgrade', onUpgrade)
+    this.#detach = () => {
+      server.removeListener('request', onRequest)
+      server.removeListener('upgrade', onUpgrade)
+      for (const listener of listeners) server.on('request', listener)
+      this.#detach = undefined
+    }
+  }
+
+  /**
+   * Listens on a port of its own (broadcast:serve)
+   */
+  async listen(port: number, host = '0.0.0.0') {
+    const server = createServer((_req, res) => res.writeHead(404).end())
+    this.attach(server)
+    this.#ownServer = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    const address = server.address() as AddressInfo
+    return { host: address.address, port: address.port }
+  }
+
+  /**
+   * Handles an upgrade when its path is "<path>/app/<key>"; false otherwise
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = req.url ?? '/'
+    const path = url.split('?', 1)[0]
+    const start = `${this.#prefix}/app/`
+    if (!path.startsWith(start) || !this.#wss) return false
+    const key = decodeURIComponent(path.slice(start.length))
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, key))
+    return true
+  }
+
+  /**
+   * Sends an event to every socket of the channels but the excluded one.
+   * The frame is serialized once per channel and the same Buffer goes to
+   * every socket.
+   */
+  publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
+    for (const channel of channels) {
+      const frame = Buffer.from(encodeFrame(event, data, channel))
+      this.adapter.publish(channel, frame, exceptSocketId)
+      if (isCacheChannel(channel)) this.adapter.cacheEvent(channel, frame, this.#cacheTtlMs)
+    }
+  }
+
+  /**
+   * Sends an event to the sockets signed in as a user
+   */
+  toUser(userId: string, event: string, data: string) {
+    this.publish([`${USER_CHANNEL_PREFIX}${userId}`], event, data)
+  }
+
+  /**
+   * Closes the user's signed-in sockets with 4009 (clients do not reconnect)
+   */
+  async terminateUserConnections(userId: string) {
+    await this.adapter.forEachUserSocket(userId, (socket) =>
+      socket.close(CloseCode.UNAUTHORIZED, 'You got disconnected by the app.')
+    )
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, tell every client to reconnect
+   * (4200), release the port when it is our own, and drop the state
+   */
+  async close() {
+    if (!this.#wss) return
+    this.#closing = true
+    this.#detach?.()
+    clearInterval(this.#timer)
+
+    const closed = [...this.sockets].map(
+      (socket) => new Promise<void>((resolve) => socket.ws.once('close', () => resolve()))
+    )
+    for (const socket of this.sockets) socket.close(CloseCode.RECONNECT, 'Server shutting down')
+    const grace = setTimeout(() => {
+      for (const socket of this.sockets) socket.ws.terminate()
+    }, 1000)
+    await Promise.all(closed)
+    clearTimeout(grace)
+
+    this.#wss.close()
+    this.#wss = undefined
+    await this.adapter.clear()
+    if (this.#ownServer) {
+      const server = this.#ownServer
+      this.#ownServer = undefined
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+
+  #connect(ws: WebSocket, key: string) {
+    if (key !== this.key) {
+      return refuse(
+        ws,
+        CloseCode.APP_NOT_FOUND,
+        `Application does not exist: "${key.slice(0, 50)}"`
+      )
+    }
+    if (this.#closing) {
+      return refuse(ws, CloseCode.RECONNECT, 'Server shutting down')
+    }
+    if (this.sockets.size >= this.limits.maxConnections) {
+      return refuse(ws, CloseCode.OVER_CAPACITY, 'Over capacity')
+    }
+
+    const socket = new SocketConnection(ws, this.limits.maxBufferedBytes)
+    this.sockets.add(socket)
+    ws.on('message', (raw) => {
+      this.#messages.handle(socket, raw).catch(() => socket.error(null, 'Internal error'))
+    })
+    ws.on('pong', () => {
+      socket.lastActivity = Date.now()
+      socket.pingedAt = undefined
+    })
+    ws.on('error', () => {})
+    ws.on('close', () => void this.#disconnect(socket))
+    socket.send(
+      encodeFrame(
+        'pusher:connection_established',
+        JSON.stringify({ socket_id: socket.id, activity_timeout: this.limits.activityTimeout })
+      )
+    )
+  }
+
+  async #disconnect(socket: SocketConnection) {
+    socket.closed = true
+    this.sockets.delete(socket)
+    for (const channel of [...socket.channels.keys()]) {
+      await this.#registry.unsubscribe(socket, channel)
+    }
+    this.adapter.removeSocket(socket)
+  }
+
+  /**
+   * Pings sockets idle for "activityTimeout" and closes with 4201 those
+   * that do not answer within "pongTimeout"
+   */
+  #checkLiveness() {
+    const now = Date.now()
+    const idle = this.limits.activityTimeout * 1000
+    const pong = this.limits.pongTimeout * 1000
+    const ping = encodeFrame('pusher:ping', '{}')
+    for (const socket of this.sockets) {
+      if (socket.pingedAt !== undefined) {
+        if (now - socket.pingedAt > pong)
+          socket.close(CloseCode.PONG_NOT_RECEIVED, 'Pong reply not received in time')
+      } else if (now - socket.lastActivity >= idle) {
+        socket.pingedAt = now
+        socket.send(ping)
+      }
+    }
+  }
+}
+
+/**
+ * Refuses a connection as Pusher does: "pusher:error" then the same close
+ * code
+ */
+function refuse(ws: WebSocket, code: number, message: string) {
+  ws.send(errorFrame(code, message))
+  ws.close(code, message.slice(0, 120))
+}

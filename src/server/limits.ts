@@ -1,0 +1,115 @@
+/**
+ * Limits of the embedded server. The defaults follow Pusher's where Pusher
+ * documents one, so an app that works here also works on Pusher Channels.
+ */
+export interface ServerLimits {
+  /**
+   * Open sockets per server; above it new sockets are closed with 4100
+   * (clients retry after a back-off). Default: 10000
+   */
+  maxConnections: number
+
+  /**
+   * Largest inbound WebSocket message handled, in bytes; larger ones get a
+   * non-fatal "pusher:error". Default: 10240
+   */
+  maxMessageBytes: number
+
+  /**
+   * Largest WebSocket frame read at all; above it the socket is closed
+   * (1009) without buffering the frame. Default: 262144
+   */
+  maxFrameBytes: number
+
+  /**
+   * Channels one socket may be subscribed to. Default: 100
+   */
+  maxChannelsPerSocket: number
+
+  /**
+   * Distinct users in one presence channel (Pusher: 100)
+   */
+  maxPresenceMembers: number
+
+  /**
+   * Serialized presence "user_info" size in bytes (Pusher: 1 KB)
+   */
+  maxUserInfoBytes: number
+
+  /**
+   * Presence user id length (Pusher: 128)
+   */
+  maxUserIdLength: number
+
+  /**
+   * Client events per socket per second (Pusher: 10); above it they are
+   * dropped with a non-fatal 4301 error
+   */
+  clientEventsPerSecond: number
+
+  /**
+   * Bytes waiting in one socket's send buffer before the socket is
+   * considered a slow consumer and closed with 4100. Default: 1 MiB
+   */
+  maxBufferedBytes: number
+
+  /**
+   * Seconds without traffic after which the server pings a socket, also
+   * sent to clients in the handshake (Pusher recommends 120)
+   */
+  activityTimeout: number
+
+  /**
+   * Seconds to wait for a pong before closing with 4201. Default: 30
+   */
+  pongTimeout: number
+
+  /**
+   * HTTP API: largest event "data" in bytes (Pusher: 10 KB, answered 413)
+   */
+  maxEventBytes: number
+
+  /**
+   * HTTP API: channels per event (Pusher: 100)
+   */
+  maxChannelsPerEvent: number
+
+  /**
+   * HTTP API: events per batch (Pusher: 10)
+   */
+  maxBatchSize: number
+
+  /**
+   * HTTP API: largest request body in bytes. Default: 256 KiB
+   */
+  maxRequestBytes: number
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxConnections: 10_000,
+  maxMessageBytes: 10_240,
+  maxFrameBytes: 262_144,
+  maxChannelsPerSocket: 100,
+  maxPresenceMembers: 100,
+  maxUserInfoBytes: 1024,
+  maxUserIdLength: 128,
+  clientEventsPerSecond: 10,
+  maxBufferedBytes: 1024 * 1024,
+  activityTimeout: 120,
+  pongTimeout: 30,
+  maxEventBytes: 10_240,
+  maxChannelsPerEvent: 100,
+  maxBatchSize: 10,
+  maxRequestBytes: 256 * 1024,
+}
+
+/**
+ * Defaults overridden by the given values (undefined ones ignored)
+ */
+export function resolveLimits(limits: Partial<ServerLimits> = {}): ServerLimits {
+  const resolved = { ...DEFAULT_LIMITS }
+  for (const [key, value] of Object.entries(limits)) {
+    if (value !== undefined) (resolved as Record<string, number>)[key] = value
+  }
+  return resolved
+}

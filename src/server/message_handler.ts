@@ -1,0 +1,156 @@
+import type { RawData } from 'ws'
+import type { ServerLimits } from './limits.ts'
+import type { ServerAdapter } from './adapter.ts'
+import type { ChannelRegistry } from './channel_registry.ts'
+import type { SocketConnection } from './socket_connection.ts'
+import { channelKind } from './channel_rules.ts'
+import { verifyAuth } from './signatures.ts'
+import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from './protocol.ts'
+
+/**
+ * Decides whether client events ("client-*") may be sent on a channel,
+ * usually the matching policy's "clientEvents" flag
+ */
+export type ClientEventsAllowed = (channel: string) => boolean
+
+/**
+ * Dispatches inbound frames. Bad input never closes the socket: it gets a
+ * non-fatal "pusher:error" and the frame is dropped.
+ */
+export class MessageHandler {
+  constructor(
+    protected app: { key: string; secret: string },
+    protected limits: ServerLimits,
+    protected adapter: ServerAdapter,
+    protected registry: ChannelRegistry,
+    protected clientEventsAllowed: ClientEventsAllowed
+  ) {}
+
+  async handle(socket: SocketConnection, raw: RawData) {
+    socket.lastActivity = Date.now()
+    socket.pingedAt = undefined
+
+    const size = Array.isArray(raw)
+      ? raw.reduce((total, chunk) => total + chunk.length, 0)
+      : raw.byteLength
+    if (size > this.limits.maxMessageBytes) {
+      socket.error(
+        null,
+        `Message too large: ${size} bytes, the limit is ${this.limits.maxMessageBytes}`
+      )
+      return
+    }
+
+    const text = Array.isArray(raw)
+      ? Buffer.concat(raw).toString('utf8')
+      : Buffer.from(raw as ArrayBuffer).toString('utf8')
+    const frame = parseFrame(text)
+    if (!frame) {
+      socket.error(null, 'Invalid message: expected a JSON object with a string "event"')
+      return
+    }
+
+    switch (frame.event) {
+      case 'pusher:ping':
+        socket.send(encodeFrame('pusher:pong', '{}'))
+        return
+      case 'pusher:pong':
+        return
+      case 'pusher:subscribe': {
+        const data = frameData(frame.data)
+        if (!data) return socket.error(null, 'Invalid subscription: "data" must be an object')
+        return this.registry.subscribe(socket, data)
+      }
+      case 'pusher:unsubscribe': {
+        const data = frameData(frame.data)
+        if (typeof data?.channel !== 'string') return
+        return this.registry.unsubscribe(socket, data.channel)
+      }
+      case 'pusher:signin':
+        return this.#signIn(socket, frameData(frame.data))
+    }
+
+    if (frame.event.startsWith('client-')) {
+      return this.#clientEvent(socket, frame.event, frame.channel, frame.data)
+    }
+    socket.error(null, `Unsupported event "${frame.event.slice(0, 100)}"`)
+  }
+
+  /**
+   * Relays a client event to the channel's other sockets, with the
+   * sender's user id on presence channels
+   */
+  #clientEvent(
+    socket: SocketConnection,
+    event: string,
+    channel: string | undefined,
+    data: unknown
+  ) {
+    if (!channel || !socket.channels.has(channel)) {
+      socket.error(null, `Client event rejected: not subscribed to "${channel ?? ''}"`)
+      return
+    }
+    const kind = channelKind(channel)
+    if (kind !== 'private' && kind !== 'presence') {
+      socket.error(null, 'Client events are only allowed on private and presence channels')
+      return
+    }
+    if (!this.clientEventsAllowed(channel)) {
+      socket.error(null, `Client events are not enabled on "${channel}"`)
+      return
+    }
+    if (!socket.takeClientEvent(this.limits.clientEventsPerSecond)) {
+      socket.error(
+        ErrorCode.CLIENT_EVENT_RATE_LIMIT,
+        `Client event rejected: over ${this.limits.clientEventsPerSecond} per second`
+      )
+      return
+    }
+
+    const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
+    const userId = kind === 'presence' ? (socket.channels.get(channel) ?? undefined) : undefined
+    this.adapter.publish(
+      channel,
+      Buffer.from(encodeFrame(event, payload, channel, userId)),
+      socket.id
+    )
+  }
+
+  /**
+   * "pusher:signin": the HMAC over "<socket_id>::user::<user_data>", then a
+   * user id that cannot change for the life of the connection. A forged
+   * sign-in closes the socket with 4009, as soketi does.
+   */
+  #signIn(socket: SocketConnection, data: Record<string, unknown> | null) {
+    const userData = data?.user_data
+    if (typeof userData !== 'string' || typeof data?.auth !== 'string') {
+      socket.error(null, 'Invalid sign-in: "auth" and "user_data" must be strings')
+      return
+    }
+    const signed = `${socket.id}::user::${userData}`
+    if (!verifyAuth(data.auth, this.app.key, this.app.secret, signed)) {
+      socket.close(CloseCode.UNAUTHORIZED, 'Invalid sign-in signature')
+      return
+    }
+    let user: Record<string, unknown>
+    try {
+      user = JSON.parse(userData)
+    } catch {
+      socket.error(null, 'Invalid sign-in: user_data is not valid JSON')
+      return
+    }
+    const id = user?.id
+    if (typeof id !== 'string' || id.length === 0 || id.length > this.limits.maxUserIdLength) {
+      socket.error(null, 'Invalid sign-in: user_data.id must be a non-empty string')
+      return
+    }
+    if (socket.userId && socket.userId !== id) {
+      socket.error(null, 'Invalid sign-in: this connection is signed in as another user')
+      return
+    }
+    socket.userId = id
+    socket.userInfo = user.user_info
+    this.adapter.signIn(socket, id)
+    socket.send(encodeFrame('pusher:signin_success', JSON.stringify({ user_data: userData })))
+  }
+}

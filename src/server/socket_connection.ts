@@ -1,0 +1,96 @@
+import { randomInt } from 'node:crypto'
+import type { WebSocket } from 'ws'
+import { CloseCode, errorFrame } from './protocol.ts'
+
+/**
+ * A socket id: two random integers joined by a dot, as the "pusher" SDK
+ * requires (^\d+\.\d+$), hard to guess and unique across nodes in practice
+ */
+export function createSocketId() {
+  return `${randomInt(1, 1_000_000_000)}.${randomInt(1, 1_000_000_000)}`
+}
+
+/**
+ * One client connection: its socket id, its subscriptions, the user it
+ * signed in as, and its liveness and rate-limit counters
+ */
+export class SocketConnection {
+  readonly id = createSocketId()
+
+  /**
+   * Subscribed channels; for presence channels, the user id it joined as
+   */
+  readonly channels = new Map<string, string | null>()
+
+  /**
+   * Channels whose subscription is being authorized
+   */
+  readonly pending = new Set<string>()
+
+  /**
+   * Set by "pusher:signin"
+   */
+  userId?: string
+  userInfo?: unknown
+
+  lastActivity = Date.now()
+  pingedAt?: number
+  closed = false
+
+  #windowStart = 0
+  #windowCount = 0
+
+  constructor(
+    readonly ws: WebSocket,
+    protected maxBufferedBytes: number
+  ) {}
+
+  /**
+   * Sends a frame already serialized (shared by every recipient of a
+   * broadcast). A slow consumer is closed with 4100 instead of letting its
+   * buffer grow; it reconnects after a back-off.
+   */
+  send(frame: string | Buffer) {
+    if (this.closed) return
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
+      this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
+      return
+    }
+    this.ws.send(frame, { binary: false })
+  }
+
+  /**
+   * Sends a non-fatal "pusher:error"
+   */
+  error(code: number | null, message: string) {
+    this.send(errorFrame(code, message))
+  }
+
+  /**
+   * Sends "pusher:error" with the code and closes with the same code, so
+   * pusher-js takes the matching action whichever it sees first
+   */
+  close(code: number, message: string) {
+    if (this.closed) return
+    this.closed = true
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.ws.send(errorFrame(code, message))
+      this.ws.close(code, message.slice(0, 120))
+    } else {
+      this.ws.terminate()
+    }
+  }
+
+  /**
+   * Counts one client event; false when over the per-second limit
+   */
+  takeClientEvent(perSecond: number): boolean {
+    const now = Date.now()
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now
+      this.#windowCount = 0
+    }
+    this.#windowCount++
+    return this.#windowCount <= perSecond
+  }
+}

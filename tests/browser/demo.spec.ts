@@ -1,0 +1,130 @@
+import { test } from '@japa/runner'
+import { mkdir } from 'node:fs/promises'
+import PusherModule from 'pusher-js'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { startDemo } from '../helpers/demo_process.ts'
+
+// pusher-js ships ESM-style typings for a CommonJS module
+const Pusher = PusherModule as unknown as typeof import('pusher-js').default
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
+
+async function login(page: Page, url: string, email: string) {
+  await page.goto(url)
+  await page.fill('#login-form input[name=email]', email)
+  await page.fill('#login-form input[name=password]', 'password')
+  await Promise.all([page.waitForURL(url + '/'), page.click('#login-form button')])
+  await page.waitForSelector('#status[data-state=connected]')
+}
+
+test.group('Demo | npm run demo', (group) => {
+  let demo: Awaited<ReturnType<typeof startDemo>>
+  let browser: Browser | undefined
+  group.setup(async () => {
+    demo = await startDemo()
+    return () => demo.stop()
+  })
+  group.teardown(async () => browser?.close())
+
+  test('the page loads and the embedded server accepts a pusher-js connection', async ({
+    assert,
+  }) => {
+    const response = await fetch(demo.url)
+    assert.equal(response.status, 200)
+    assert.include(await response.text(), '<meta name="csrf-token"')
+
+    const pusher = new Pusher('demo-key', {
+      cluster: '',
+      wsHost: '127.0.0.1',
+      wsPort: demo.port,
+      forceTLS: false,
+      enabledTransports: ['ws'],
+    })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        pusher.connection.bind('connected', () => resolve())
+        pusher.connection.bind('failed', () => reject(new Error('pusher-js could not connect')))
+      })
+      assert.match(pusher.connection.socket_id, /^\d+\.\d+$/)
+    } finally {
+      pusher.disconnect()
+    }
+  }).timeout(30_000)
+
+  test('releases, admin alerts and the presence chat in two browsers', async ({ assert }) => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    const adminContext = await browser.newContext()
+    const basicContext = await browser.newContext()
+    const admin = await adminContext.newPage()
+    const basic = await basicContext.newPage()
+
+    try {
+      await login(admin, demo.url, 'admin@example.com')
+      await login(basic, demo.url, 'basic@example.com')
+
+      /**
+       * Admin publishes a release: both pages show it, without a reload
+       */
+      await admin.fill('#release-form input[name=version]', '2.0.0')
+      await admin.fill('#release-form input[name=message]', 'Dark mode is here')
+      await admin.click('#release-form button')
+      for (const page of [admin, basic]) {
+        await page.waitForSelector('#releases .alert.release')
+        assert.include(await page.textContent('#releases'), 'Release 2.0.0: Dark mode is here')
+      }
+
+      /**
+       * Admin alert: only the admin page shows it; the basic page shows why
+       */
+      await admin.waitForSelector('#admins-status:has-text("Subscribed")')
+      await basic.waitForSelector('#admins-status.denied')
+      assert.include(await basic.textContent('#admins-status'), '403')
+      assert.include(await basic.textContent('#admins-status'), "user.role == 'admin'")
+
+      await admin.fill('#alert-form input[name=message]', 'Disk almost full')
+      await admin.click('#alert-form button')
+      await admin.waitForSelector('#alerts .alert.admin')
+      assert.include(await admin.textContent('#alerts'), 'Disk almost full')
+      await basic.waitForTimeout(500)
+      assert.equal((await basic.textContent('#alerts'))!.trim(), '')
+
+      /**
+       * Presence chat: each sees the other, typing shows on the other page,
+       * closing one browser removes it from the other's list
+       */
+      await admin.waitForSelector('#members li:has-text("Bob Basic")')
+      await basic.waitForSelector('#members li:has-text("Ada Admin")')
+
+      await admin.type('#typing-input', 'hello')
+      await basic.waitForSelector('#typing:has-text("Ada Admin is typing")')
+      assert.equal((await admin.textContent('#typing'))!.trim(), '')
+
+      await adminContext.close()
+      await basic.waitForSelector('#members li:has-text("Ada Admin")', { state: 'detached' })
+      assert.notInclude(await basic.textContent('#members'), 'Ada Admin')
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      for (const [name, page] of [
+        ['admin', admin],
+        ['basic', basic],
+      ] as const) {
+        if (!page.isClosed()) {
+          await page.screenshot({ path: new URL(`demo-${name}.png`, ARTIFACTS).pathname })
+        }
+      }
+      throw error
+    }
+  }).timeout(90_000)
+})
