@@ -11,4 +11,13 @@ export { BroadcastEvent } from './src/broadcast_event.ts'
 export { Broadcaster } from './src/broadcaster.ts'
 export { BroadcastManager } from './src/broadcast_manager.ts'
 export { BroadcastFake } from './src/broadcast_fake.ts'
+export type { LocalDriver } from './src/drivers/local.ts'
+export type { PusherDriver } from './src/drivers/pusher.ts'
+export type {
+  Broadcastable,
+  BroadcastConfig,
+  BroadcastDriver,
+  BroadcastMessage,
+} from './src/types.ts'
+export { ChannelPolicies } from './src/policies/main.ts'
 export * as errors from './src/errors.ts'

@@ -38,6 +38,20 @@ export default class BroadcastServe extends BaseCommand {
       return
     }
 
+    /**
+     * Client events follow the policies: load them (a bad file stops here,
+     * with its position) and follow edits when configured
+     */
+    try {
+      await broadcast.policies()
+    } catch (error) {
+      this.logger.error((error as Error).message)
+      this.exitCode = 1
+      await this.terminate()
+      return
+    }
+    if (broadcast.config.policies?.watch) broadcast.watchPolicies()
+
     const { host, port } = await driver.listen(this.port, this.host)
     this.logger.success(
       `Broadcast server on ws://${host}:${port}/app/${driver.credentials.key} (HTTP API /apps/${driver.credentials.appId})`

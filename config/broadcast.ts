@@ -19,6 +19,10 @@ const broadcastConfig = defineConfig({
       appId: env.get('PUSHER_APP_ID'),
       key: env.get('PUSHER_APP_KEY'),
       secret: env.get('PUSHER_APP_SECRET').release(),
+      /**
+       * Ace commands and queue workers publish through the running app
+       */
+      publishTo: { host: env.get('HOST'), port: env.get('PORT') },
     }),
 
     /**

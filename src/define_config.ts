@@ -89,6 +89,12 @@ export interface LocalConnectionConfig extends ConnectionOptions {
    * How long cache channels keep their last event, in seconds
    */
   cacheTtl?: number
+  /**
+   * Where the app serving the embedded server listens (its HOST and PORT).
+   * Ace commands and queue workers publish there through the Pusher HTTP
+   * API; without it they fail with E_BROADCAST_SERVER_NOT_RUNNING.
+   */
+  publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
 }
 
 /**

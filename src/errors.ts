@@ -38,6 +38,16 @@ export const E_INVALID_SOCKET_ID = createError<[socketId: string]>(
 )
 
 /**
+ * The local driver was asked to deliver in a process where its embedded
+ * server does not serve clients, with nowhere to forward the message
+ */
+export const E_BROADCAST_SERVER_NOT_RUNNING = createError(
+  'The embedded broadcast server is not serving clients in this process (an ace command, a queue worker, or a test that did not call attachBroadcastServer). Set "publishTo" on the local connection to publish through the running app, or use the pusher driver pointed at it',
+  'E_BROADCAST_SERVER_NOT_RUNNING',
+  500
+)
+
+/**
  * An unknown connection name passed to "broadcast.use"
  */
 export const E_UNKNOWN_CONNECTION = createError<[name: string, known: string]>(

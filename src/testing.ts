@@ -3,3 +3,9 @@
  */
 export { BroadcastFake, type EmittedMessage } from './broadcast_fake.ts'
 export { checkPolicy } from './policies/check.ts'
+
+/**
+ * Attach the embedded server in a test bootstrap, after
+ * "testUtils.httpServer().start()" created the Node server
+ */
+export { attachBroadcastServer } from './server/attach.ts'

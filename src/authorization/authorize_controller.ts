@@ -38,14 +38,18 @@ export default class AuthorizeController {
     const policies = await broadcast.policies()
     const decision = await policies.decide(channel, { user, socketId })
 
-    if (!decision.allowed && decision.reason.startsWith('member.info is')) {
+    if (
+      !decision.allowed &&
+      /member\.(info is \d+ bytes|id is \d+ characters)/.test(decision.reason)
+    ) {
       /**
-       * Presence member data over Pusher's 1 KB is the app's mistake, not
-       * the user's: say so whatever the debug setting
+       * A presence member over Pusher's limits (1 KB of info, 128-character
+       * id) is the app's mistake, not the user's: say so whatever the debug
+       * setting
        */
       return ctx.response
         .status(403)
-        .send(errorBody('E_MEMBER_INFO_TOO_LARGE', `Cannot join "${channel}": ${decision.reason}`))
+        .send(errorBody('E_MEMBER_TOO_LARGE', `Cannot join "${channel}": ${decision.reason}`))
     }
 
     if (!decision.allowed) {

@@ -1,8 +1,17 @@
 import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
+import { E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
+import { DEFAULT_RETRY } from '../retry.ts'
 
-export type LocalDriverConfig = EmbeddedServerOptions
+export interface LocalDriverConfig extends EmbeddedServerOptions {
+  /**
+   * Where the app serving the embedded server listens. A process whose own
+   * server does not serve clients (an ace command, a queue worker)
+   * publishes there, through the Pusher HTTP API.
+   */
+  publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
+}
 
 /**
  * Delivers in process through the embedded Pusher-protocol server: no HTTP
@@ -13,16 +22,45 @@ export type LocalDriverConfig = EmbeddedServerOptions
 export class LocalDriver implements BroadcastDriver {
   readonly credentials: PusherCredentials
   readonly server: EmbeddedServer
+  #config: LocalDriverConfig
+  #remote?: Promise<BroadcastDriver>
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
     this.server = new EmbeddedServer(config)
+    this.#config = config
   }
 
   async send(messages: BroadcastMessage[]): Promise<void> {
+    if (!this.server.serving) {
+      return this.#forward(messages)
+    }
     for (const message of messages) {
       this.server.publish(message.channels, message.event, message.data, message.socketId)
     }
+  }
+
+  /**
+   * Nobody can be connected to this process's server: hand the messages to
+   * the app that serves clients, or fail loudly rather than drop them
+   */
+  async #forward(messages: BroadcastMessage[]) {
+    const target = this.#config.publishTo
+    if (!target) {
+      throw new E_BROADCAST_SERVER_NOT_RUNNING()
+    }
+    this.#remote ??= import('./pusher.ts').then(
+      ({ PusherDriver }) =>
+        new PusherDriver({
+          ...this.credentials,
+          host: target.host,
+          port: target.port,
+          scheme: target.scheme ?? 'http',
+          retry: DEFAULT_RETRY,
+        })
+    )
+    const remote = await this.#remote
+    await remote.send(messages)
   }
 
   /**

@@ -3,6 +3,9 @@ import { compileExpression, type Evaluator } from './expression.ts'
 import { errorCode } from './rule.ts'
 import type { PolicyMember } from './types.ts'
 
+/** Pusher refuses longer presence user ids (the embedded server too) */
+export const MEMBER_ID_MAX_LENGTH = 128
+
 /** Pusher refuses larger `user_info`; refusing here gives a clear reason instead */
 export const MEMBER_INFO_MAX_BYTES = 1024
 
@@ -95,6 +98,11 @@ export async function evaluateMapping(
   try {
     const id = canonicalId(await mapping.id(context))
     if (id === null) return { reason: 'member.id is not a non-empty string or a number' }
+    if (id.length > MEMBER_ID_MAX_LENGTH) {
+      return {
+        reason: `member.id is ${id.length} characters long, over the ${MEMBER_ID_MAX_LENGTH}-character limit`,
+      }
+    }
     const info: Record<string, unknown> = {}
     for (const entry of mapping.info) {
       step = `info.${entry.key}`

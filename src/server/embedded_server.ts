@@ -98,6 +98,14 @@ export class EmbeddedServer {
   }
 
   /**
+   * Whether clients can reach this server: attached to an HTTP server or
+   * listening on its own port
+   */
+  get serving() {
+    return this.#detach !== undefined
+  }
+
+  /**
    * Starts the WebSocket server and the liveness timer (idempotent)
    */
   start() {

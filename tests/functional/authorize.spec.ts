@@ -125,6 +125,27 @@ test.group('Channel authorization | policies over HTTP', () => {
     assert.notInclude(channelData, basic.email)
   })
 
+  test('a presence member over 1 KB is refused with a clear 403', async ({ client, assert }) => {
+    const user = await User.create({
+      email: 'long-name@example.com',
+      fullName: 'x'.repeat(1100),
+      role: 'basic',
+      password: 'password',
+    })
+    try {
+      const response = await client
+        .post('/broadcasting/authorize')
+        .form({ socket_id: SOCKET_ID, channel_name: 'presence-chat.1' })
+        .withCsrfToken()
+        .loginAs(user)
+      response.assertStatus(403)
+      assert.equal(response.body().error.code, 'E_MEMBER_TOO_LARGE')
+      assert.match(response.body().error.message, /member\.info is \d+ bytes of JSON/)
+    } finally {
+      await user.delete()
+    }
+  })
+
   test('presence-chat.01 is not a canonical room id and is denied', async ({ client }) => {
     const { basic } = await users()
     const response = await client
