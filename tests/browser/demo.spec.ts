@@ -16,6 +16,7 @@ async function login(page: Page, url: string, email: string) {
   await page.fill('#login-form input[name=password]', 'password')
   await Promise.all([page.waitForURL(url + '/'), page.click('#login-form button')])
   await page.waitForSelector('#status[data-state=connected]')
+  await page.waitForSelector('#releases[data-subscribed=true]')
 }
 
 test.group('Demo | npm run demo', (group) => {
