@@ -69,20 +69,6 @@ export class BroadcastManager {
   }
 
   /**
-   * Registers a named predicate callable from policy rules. Define
-   * predicates before the policies load (in a preload file), or the
-   * rules that call them fail to load.
-   *
-   * @example
-   * broadcast.definePredicate('isTeamMember', async (user, teamId) => ...)
-   */
-  definePredicate(name: string, predicate: PolicyPredicate) {
-    this.#predicates[name] = predicate
-    this.#policies = undefined
-    return this
-  }
-
-  /**
    * The loaded channel policies. Loaded once; a bad file rejects with an
    * error naming file, line and column.
    */
