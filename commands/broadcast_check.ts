@@ -1,5 +1,6 @@
 import { args, BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { loadPoliciesFor } from './load_policies.ts'
 
 /**
  * Evaluates the channel policies for a user without HTTP
@@ -32,22 +33,10 @@ export default class BroadcastCheck extends BaseCommand {
   declare json: boolean
 
   async run() {
-    const { ChannelPolicies } = await import('../src/policies/main.ts')
     const { checkPolicy } = await import('../src/policies/check.ts')
     const broadcast = await this.app.container.make('broadcast')
-
-    let policies
-    try {
-      policies = this.policies
-        ? await ChannelPolicies.load(this.app.makePath(this.policies), {
-            predicates: broadcast.config.policies?.predicates,
-          })
-        : await broadcast.policies()
-    } catch (error) {
-      this.logger.logError((error as Error).message)
-      this.exitCode = 2
-      return
-    }
+    const policies = await loadPoliciesFor(this, this.policies)
+    if (!policies) return
 
     let user: unknown = null
     try {

@@ -1,5 +1,6 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { loadPoliciesFor } from './load_policies.ts'
 
 /**
  * Lists the loaded channel patterns in the order they are tried
@@ -13,21 +14,8 @@ export default class BroadcastPolicies extends BaseCommand {
   declare policies?: string
 
   async run() {
-    const { ChannelPolicies } = await import('../src/policies/main.ts')
-    const broadcast = await this.app.container.make('broadcast')
-
-    let policies
-    try {
-      policies = this.policies
-        ? await ChannelPolicies.load(this.app.makePath(this.policies), {
-            predicates: broadcast.config.policies?.predicates,
-          })
-        : await broadcast.policies()
-    } catch (error) {
-      this.logger.logError((error as Error).message)
-      this.exitCode = 2
-      return
-    }
+    const policies = await loadPoliciesFor(this, this.policies)
+    if (!policies) return
 
     const table = this.ui.table()
     table.head(['#', 'Pattern', 'Rule', 'Presence', 'Client events', 'Defined at'])

@@ -3,7 +3,12 @@ import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.ts'
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts'
 import type { ServerLimits } from './server/limits.ts'
-import type { BroadcastConfig, ConnectionConfig, ConnectionOptions } from './types.ts'
+import type {
+  BroadcastConfig,
+  ConnectionConfig,
+  ConnectionOptions,
+  PusherCredentials,
+} from './types.ts'
 
 /**
  * Defines "config/broadcast.ts", checking that the default connection exists
@@ -98,18 +103,25 @@ export interface LocalConnectionConfig extends ConnectionOptions {
 }
 
 /**
+ * App credentials are required by the drivers that sign
+ */
+function assertCredentials(driver: string, config: Partial<PusherCredentials>) {
+  for (const key of ['appId', 'key', 'secret'] as const) {
+    if (!config[key]) {
+      throw new RuntimeException(
+        `Missing "${key}" for the ${driver} broadcast driver. Set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET`
+      )
+    }
+  }
+}
+
+/**
  * Driver factories for "config/broadcast.ts". Drivers are imported lazily.
  */
 export const drivers = {
   pusher(config: PusherConnectionConfig): ConnectionConfig {
     const { maxPayloadBytes, onFailure, requireAuthenticatedSender, retry, ...pusher } = config
-    for (const key of ['appId', 'key', 'secret'] as const) {
-      if (!pusher[key]) {
-        throw new RuntimeException(
-          `Missing "${key}" for the pusher broadcast driver. Set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET`
-        )
-      }
-    }
+    assertCredentials('pusher', pusher)
     return {
       driver: 'pusher',
       options: connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender }),
@@ -122,13 +134,7 @@ export const drivers = {
 
   local(config: LocalConnectionConfig): ConnectionConfig {
     const { maxPayloadBytes, onFailure, requireAuthenticatedSender, limits, ...server } = config
-    for (const key of ['appId', 'key', 'secret'] as const) {
-      if (!server[key]) {
-        throw new RuntimeException(
-          `Missing "${key}" for the local broadcast driver. Set PUSHER_APP_ID, PUSHER_APP_KEY and PUSHER_APP_SECRET`
-        )
-      }
-    }
+    assertCredentials('local', server)
     const options = connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender })
     return {
       driver: 'local',

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import type { ApiClient } from '@japa/api-client'
 import { createHmac } from 'node:crypto'
 import User from '#models/user'
 import env from '#start/env'
@@ -9,6 +10,18 @@ const SECRET = env.get('PUSHER_APP_SECRET').release()
 
 function sign(value: string) {
   return `${KEY}:${createHmac('sha256', SECRET).update(value).digest('hex')}`
+}
+
+/**
+ * Posts to the auth route the way pusher-js does: form-encoded, with the
+ * CSRF header, as the given user or a guest
+ */
+function authorize(client: ApiClient, channel: string, user?: User) {
+  const request = client
+    .post('/broadcasting/authorize')
+    .form({ socket_id: SOCKET_ID, channel_name: channel })
+    .withCsrfToken()
+  return user ? request.loginAs(user) : request
 }
 
 async function users() {
@@ -23,11 +36,7 @@ test.group('Channel authorization | policies over HTTP', () => {
     assert,
   }) => {
     const { admin } = await users()
-    const response = await client
-      .post('/broadcasting/authorize')
-      .form({ socket_id: SOCKET_ID, channel_name: 'private-admins' })
-      .withCsrfToken()
-      .loginAs(admin)
+    const response = await authorize(client, 'private-admins', admin)
 
     response.assertStatus(200)
     assert.deepEqual(response.body(), { auth: sign(`${SOCKET_ID}:private-admins`) })
@@ -38,11 +47,7 @@ test.group('Channel authorization | policies over HTTP', () => {
     assert,
   }) => {
     const { basic } = await users()
-    const response = await client
-      .post('/broadcasting/authorize')
-      .form({ socket_id: SOCKET_ID, channel_name: 'private-admins' })
-      .withCsrfToken()
-      .loginAs(basic)
+    const response = await authorize(client, 'private-admins', basic)
 
     response.assertStatus(403)
     assert.equal(response.body().error.code, 'E_CHANNEL_FORBIDDEN')
@@ -69,11 +74,7 @@ test.group('Channel authorization | policies over HTTP', () => {
   }) => {
     const { basic, admin } = await users()
     const own = `private-${basic.id}`
-    const ok = await client
-      .post('/broadcasting/authorize')
-      .form({ socket_id: SOCKET_ID, channel_name: own })
-      .withCsrfToken()
-      .loginAs(basic)
+    const ok = await authorize(client, own, basic)
     ok.assertStatus(200)
     assert.equal(ok.body().auth, sign(`${SOCKET_ID}:${own}`))
 
@@ -83,21 +84,14 @@ test.group('Channel authorization | policies over HTTP', () => {
       `private-${basic.id}.x`,
       `private-${basic.id}-x`,
     ]) {
-      const denied = await client
-        .post('/broadcasting/authorize')
-        .form({ socket_id: SOCKET_ID, channel_name: channel })
-        .withCsrfToken()
-        .loginAs(basic)
+      const denied = await authorize(client, channel, basic)
       assert.equal(denied.status(), 403, `${channel} should be denied`)
     }
   })
 
   test('a guest is denied every private and presence channel', async ({ client, assert }) => {
     for (const channel of ['private-admins', 'private-1', 'presence-chat.1', 'private-x']) {
-      const response = await client
-        .post('/broadcasting/authorize')
-        .form({ socket_id: SOCKET_ID, channel_name: channel })
-        .withCsrfToken()
+      const response = await authorize(client, channel)
       assert.equal(response.status(), 403, `${channel} should be denied to a guest`)
     }
   })
@@ -107,11 +101,7 @@ test.group('Channel authorization | policies over HTTP', () => {
     assert,
   }) => {
     const { basic } = await users()
-    const response = await client
-      .post('/broadcasting/authorize')
-      .form({ socket_id: SOCKET_ID, channel_name: 'presence-chat.1' })
-      .withCsrfToken()
-      .loginAs(basic)
+    const response = await authorize(client, 'presence-chat.1', basic)
 
     response.assertStatus(200)
     const { auth, channel_data: channelData } = response.body()
@@ -133,11 +123,7 @@ test.group('Channel authorization | policies over HTTP', () => {
       password: 'password',
     })
     try {
-      const response = await client
-        .post('/broadcasting/authorize')
-        .form({ socket_id: SOCKET_ID, channel_name: 'presence-chat.1' })
-        .withCsrfToken()
-        .loginAs(user)
+      const response = await authorize(client, 'presence-chat.1', user)
       response.assertStatus(403)
       assert.equal(response.body().error.code, 'E_MEMBER_TOO_LARGE')
       assert.match(response.body().error.message, /member\.info is \d+ bytes of JSON/)
@@ -148,11 +134,7 @@ test.group('Channel authorization | policies over HTTP', () => {
 
   test('presence-chat.01 is not a canonical room id and is denied', async ({ client }) => {
     const { basic } = await users()
-    const response = await client
-      .post('/broadcasting/authorize')
-      .form({ socket_id: SOCKET_ID, channel_name: 'presence-chat.01' })
-      .withCsrfToken()
-      .loginAs(basic)
+    const response = await authorize(client, 'presence-chat.01', basic)
     response.assertStatus(403)
   })
 })

@@ -1,0 +1,26 @@
+import type { BaseCommand } from '@adonisjs/core/ace'
+import type { ChannelPolicies } from '../src/policies/main.ts'
+
+/**
+ * The policies a command works on: a file or folder given with --policies,
+ * or the app's configured ones. A policy error is logged with its position
+ * and sets exit code 2; the result is then null.
+ */
+export async function loadPoliciesFor(
+  command: BaseCommand,
+  path?: string
+): Promise<ChannelPolicies | null> {
+  const { ChannelPolicies: Policies } = await import('../src/policies/main.ts')
+  const broadcast = await command.app.container.make('broadcast')
+  try {
+    return path
+      ? await Policies.load(command.app.makePath(path), {
+          predicates: broadcast.config.policies?.predicates,
+        })
+      : await broadcast.policies()
+  } catch (error) {
+    command.logger.logError((error as Error).message)
+    command.exitCode = 2
+    return null
+  }
+}
