@@ -3,6 +3,11 @@ import type { WebSocket } from 'ws'
 import { CloseCode, errorFrame } from './protocol.ts'
 
 /**
+ * How long a slow consumer gets to read its close frame before it is dropped
+ */
+const SLOW_CONSUMER_GRACE_MS = 1000
+
+/**
  * A socket id: two random integers joined by a dot, as the "pusher" SDK
  * requires (^\d+\.\d+$), hard to guess and unique across nodes in practice
  */
@@ -54,6 +59,11 @@ export class SocketConnection {
     if (this.closed) return
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
+      /**
+       * The close frame waits behind everything the client has not read:
+       * drop the socket if it does not drain soon, so its buffer is freed
+       */
+      setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref()
       return
     }
     this.ws.send(frame, { binary: false })
