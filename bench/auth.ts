@@ -11,22 +11,14 @@
  *
  * npm run bench:auth [-- --quick]   (writes bench/results/auth.json)
  */
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createRequire } from 'node:module'
-import {
-  fmt,
-  freePort,
-  quick,
-  ROOT,
-  summary,
-  waitForQuietMachine,
-  writeResult,
-} from './lib/common.ts'
+import { startAppProcess } from '../tests/helpers/app_process.ts'
+import { fmt, quick, ROOT, summary, waitForQuietMachine, writeResult } from './lib/common.ts'
 
 // autocannon ships no types (and @types/autocannon is not installed)
 type CannonResult = {
@@ -76,59 +68,14 @@ function policiesFolder() {
 }
 
 async function startApp(policies: string) {
-  const port = await freePort()
-  const output: string[] = []
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import=@poppinss/ts-exec',
-      // --profile: a CPU profile of the app process in bench/results/profiles/
-      ...(process.argv.includes('--profile')
-        ? [
-            '--cpu-prof',
-            `--cpu-prof-dir=${fileURLToPath(new URL('bench/results/profiles/', ROOT))}`,
-          ]
-        : []),
-      'bench/lib/auth_server.ts',
-      policies,
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
+  const profile = process.argv.includes('--profile')
+    ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('bench/results/profiles/', ROOT))}`]
+    : []
+  // --profile: a CPU profile of the app process in bench/results/profiles/
+  return startAppProcess(
+    ['--import=@poppinss/ts-exec', ...profile, 'bench/lib/auth_server.ts', policies],
+    { LOG_LEVEL: 'warn' }
   )
-  child.stdout!.on('data', (chunk) => output.push(String(chunk)))
-  child.stderr!.on('data', (chunk) => output.push(String(chunk)))
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false
-      )
-    ) {
-      return {
-        url,
-        output,
-        async stop() {
-          child.kill('SIGTERM')
-          await new Promise((resolve) => child.once('exit', resolve))
-        },
-      }
-    }
-    await sleep(250)
-  }
-  child.kill('SIGKILL')
-  throw new Error(`the app did not start on ${url}:\n${output.join('')}`)
 }
 
 /** A tiny cookie jar: GET / for the CSRF token, POST /login */

@@ -4,7 +4,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -14,14 +13,7 @@ export const quick = process.argv.includes('--quick')
 /** Wall-clock milliseconds with sub-millisecond resolution */
 export const now = () => performance.timeOrigin + performance.now()
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../../tests/helpers/app_process.ts'
 
 /**
  * The machine is shared: wait while a test run (bin/test.ts) is going on,

@@ -38,10 +38,7 @@ export default class AuthorizeController {
     const policies = await broadcast.policies()
     const decision = await policies.decide(channel, { user, socketId })
 
-    if (
-      !decision.allowed &&
-      /member\.(info is \d+ bytes|id is \d+ characters)/.test(decision.reason)
-    ) {
+    if (decision.memberTooLarge) {
       /**
        * A presence member over Pusher's limits (1 KB of info, 128-character
        * id) is the app's mistake, not the user's: say so whatever the debug

@@ -147,7 +147,10 @@ export class ChannelPolicies {
     let member = null
     if (entry.member) {
       const result = await evaluateMapping(entry.member, cel)
-      if ('reason' in result) return deny(pattern, `"${pattern}": ${result.reason}`)
+      if ('reason' in result) {
+        const denial = deny(pattern, `"${pattern}": ${result.reason}`)
+        return result.tooLarge ? { ...denial, memberTooLarge: true } : denial
+      }
       member = result.member
     }
     return {

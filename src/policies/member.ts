@@ -93,7 +93,7 @@ export function toPlainData(value: unknown, depth = 0): unknown {
 export async function evaluateMapping(
   mapping: CompiledMapping,
   context: Record<string, unknown>
-): Promise<{ member: PolicyMember } | { reason: string }> {
+): Promise<{ member: PolicyMember } | { reason: string; tooLarge?: true }> {
   let step = 'id'
   try {
     const id = canonicalId(await mapping.id(context))
@@ -101,6 +101,7 @@ export async function evaluateMapping(
     if (id.length > MEMBER_ID_MAX_LENGTH) {
       return {
         reason: `member.id is ${id.length} characters long, over the ${MEMBER_ID_MAX_LENGTH}-character limit`,
+        tooLarge: true,
       }
     }
     const info: Record<string, unknown> = {}
@@ -117,6 +118,7 @@ export async function evaluateMapping(
     if (bytes > MEMBER_INFO_MAX_BYTES) {
       return {
         reason: `member.info is ${bytes} bytes of JSON, over the ${MEMBER_INFO_MAX_BYTES}-byte limit`,
+        tooLarge: true,
       }
     }
     return { member: { id, info } }

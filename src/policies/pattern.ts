@@ -1,10 +1,5 @@
 import { SourceTextError } from './errors.ts'
-
-/**
- * Characters allowed in a Pusher channel name, and its maximum length
- */
-export const CHANNEL_NAME_CHARSET = /^[A-Za-z0-9_\-=@,.;]+$/
-export const CHANNEL_NAME_MAX_LENGTH = 200
+import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
 
 /**
  * Token kinds, ordered by specificity: a higher value wins at the first position where two
@@ -181,10 +176,10 @@ export function compilePattern(source: string): CompiledPattern {
       'public channels need no authorization: subscribe to them without a policy'
     )
   }
-  if (minLength > CHANNEL_NAME_MAX_LENGTH) {
+  if (minLength > MAX_CHANNEL_NAME_LENGTH) {
     throw new SourceTextError(
       0,
-      `pattern "${source}" is longer than ${CHANNEL_NAME_MAX_LENGTH} characters`
+      `pattern "${source}" is longer than ${MAX_CHANNEL_NAME_LENGTH} characters`
     )
   }
 
@@ -222,5 +217,5 @@ export function matchPattern(
  * True when `channel` is a valid Pusher channel name
  */
 export function isValidChannelName(channel: string) {
-  return channel.length <= CHANNEL_NAME_MAX_LENGTH && CHANNEL_NAME_CHARSET.test(channel)
+  return channelNameProblem(channel) === null
 }

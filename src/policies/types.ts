@@ -38,6 +38,11 @@ export interface PolicyDecision {
   member: PolicyMember | null
   /** Whether members may send `client-` events on this channel */
   clientEvents: boolean
+  /**
+   * Set when the policy allows the user but the presence member it maps is over Pusher's
+   * limits (1 KB of info, 128-character id): the app's mistake, not the user's
+   */
+  memberTooLarge?: true
 }
 
 /**

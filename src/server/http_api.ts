@@ -3,10 +3,10 @@ import type { ServerLimits } from './limits.ts'
 import type { ServerAdapter } from './adapter.ts'
 import { channelNameProblem } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
+import { SOCKET_ID_PATTERN } from '../socket_id.ts'
 
 const ROUTE =
   /^\/apps\/([^/]+)\/(events|batch_events|channels|channels\/([^/]+)|channels\/([^/]+)\/users|users\/([^/]+)\/terminate_connections)$/
-const SOCKET_ID = /^\d+\.\d+$/
 const TIMESTAMP_WINDOW_SECONDS = 600
 
 /**
@@ -187,7 +187,10 @@ export class HttpApi {
       const problem = channelNameProblem(channel)
       if (problem) throw new HttpError(400, problem)
     }
-    if (socketId !== undefined && (typeof socketId !== 'string' || !SOCKET_ID.test(socketId))) {
+    if (
+      socketId !== undefined &&
+      (typeof socketId !== 'string' || !SOCKET_ID_PATTERN.test(socketId))
+    ) {
       throw new HttpError(400, 'Invalid socket_id')
     }
     return { name, data, channels: channels as string[], socketId: socketId as string | undefined }

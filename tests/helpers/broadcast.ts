@@ -25,23 +25,25 @@ export function recordingLogger() {
 }
 
 /**
- * A started Pusher API stand-in and a broadcast manager whose default
- * "pusher" connection points at it
+ * A broadcast manager whose default "pusher" connection points at a Pusher
+ * API stand-in on the given port, with its credentials
  */
-export async function pusherSetup(options: Partial<PusherConnectionConfig> = {}) {
-  const server = await new PusherApiServer().start()
-  const { logger, entries } = recordingLogger()
-  const manager = new BroadcastManager(
+export function pusherManager(
+  port: number | string,
+  logger: Logger,
+  options: Partial<PusherConnectionConfig> = {}
+) {
+  return new BroadcastManager(
     app,
     defineConfig({
       default: 'pusher',
       connections: {
         pusher: drivers.pusher({
-          appId: server.appId,
-          key: server.key,
-          secret: server.secret,
+          appId: PusherApiServer.APP_ID,
+          key: PusherApiServer.KEY,
+          secret: PusherApiServer.SECRET,
           host: '127.0.0.1',
-          port: server.port,
+          port,
           scheme: 'http',
           retry: { minDelayMs: 5, maxDelayMs: 20 },
           ...options,
@@ -50,5 +52,14 @@ export async function pusherSetup(options: Partial<PusherConnectionConfig> = {})
     }),
     logger
   )
+}
+
+/**
+ * A started Pusher API stand-in and a broadcast manager pointing at it
+ */
+export async function pusherSetup(options: Partial<PusherConnectionConfig> = {}) {
+  const server = await new PusherApiServer().start()
+  const { logger, entries } = recordingLogger()
+  const manager = pusherManager(server.port, logger, options)
   return { server, manager, logs: entries }
 }

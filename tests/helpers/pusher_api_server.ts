@@ -21,10 +21,14 @@ export class PusherApiServer {
   #statuses: number[] = []
   #server?: Server
 
+  static readonly APP_ID = '42'
+  static readonly KEY = 'test-key'
+  static readonly SECRET = 'test-secret'
+
   constructor(
-    readonly appId = '42',
-    readonly key = 'test-key',
-    readonly secret = 'test-secret'
+    readonly appId = PusherApiServer.APP_ID,
+    readonly key = PusherApiServer.KEY,
+    readonly secret = PusherApiServer.SECRET
   ) {}
 
   /**

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import PusherSdk from 'pusher'
 import PusherModule from 'pusher-js'
 import env from '#start/env'
-import { freePort } from '../../helpers/demo_process.ts'
+import { freePort } from '../../helpers/app_process.ts'
 import { once, sleep } from '../../helpers/server_clients.ts'
 
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
