@@ -14,7 +14,13 @@ async function login(page: Page, url: string, email: string) {
   await page.goto(url)
   await page.fill('#login-form input[name=email]', email)
   await page.fill('#login-form input[name=password]', 'password')
-  await Promise.all([page.waitForURL(url + '/'), page.click('#login-form button')])
+  await page.click('#login-form button')
+  /**
+   * The guest page is already at this URL and has its own subscriptions:
+   * wait for the reloaded page, or an event may be published before that
+   * page subscribes (and Pusher delivers nothing to a later subscriber)
+   */
+  await page.waitForSelector('#who:has-text("logged in as")')
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
 }
