@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import app from '@adonisjs/core/services/app'
 import User from '#models/user'
 import BroadcastCheck from '../../commands/broadcast_check.ts'
@@ -96,6 +98,22 @@ test.group('broadcast:policies', () => {
       order
     )
   })
+})
+
+test.group('node ace, as typed in this repository', () => {
+  test('runs the package commands from the sources, without a build or node flags', async ({
+    assert,
+  }) => {
+    // A plain "node ace": no --conditions flag, and no build/ folder needed
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['ace', 'broadcast:check', 'private-admins', '--json'],
+      { cwd: new URL('../../', import.meta.url) }
+    ).catch((error) => error)
+    const decision = JSON.parse(stdout)
+    assert.isFalse(decision.allowed)
+    assert.equal(decision.pattern, 'private-admins')
+  }).timeout(30_000)
 })
 
 test.group('checkPolicy test helper', () => {
