@@ -61,19 +61,29 @@ function compileRule(entry: string): OriginRule {
     new RuntimeException(
       `Invalid entry "${entry}" in "allowedOrigins" of the local broadcast connection: ${why}. Use "https://app.example.com", "app.example.com", "*.example.com" or "*"`
     )
-  let rest = entry.trim().toLowerCase().replace(/\/$/, '')
+  let rest = entry.trim().toLowerCase()
   let scheme: string | undefined
   const separator = rest.indexOf('://')
   if (separator !== -1) {
     scheme = rest.slice(0, separator)
     rest = rest.slice(separator + 3)
   }
+  rest = rest.endsWith('/') ? rest.slice(0, -1) : rest
+  if (rest === '' || rest.includes('/')) throw invalid('expected an origin, without a path')
   const subdomains = rest.startsWith('*.')
   if (subdomains) rest = rest.slice(2)
   if (rest.includes('*')) throw invalid('"*" is only allowed alone or as the first label ("*.")')
 
   const url = URL.parse(`${scheme ?? 'http'}://${rest}`)
-  if (!url || !url.hostname || url.pathname !== '/' || url.search || url.username || url.hash) {
+  const path = url?.pathname
+  if (
+    !url ||
+    !url.hostname ||
+    (path !== '/' && path !== '') ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
     throw invalid('expected an origin, without a path')
   }
   // No port: any port without a scheme, the scheme's default port with one
