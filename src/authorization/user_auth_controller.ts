@@ -63,8 +63,8 @@ export default class UserAuthController {
      * browser: say so here, whatever the debug setting, as for presence
      * members (the mapping is the app's to fix, not the user's)
      */
-    const limit =
-      (await broadcast.driver()).maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
+    const driver = await broadcast.driver()
+    const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
     const size = signInMessageBytes(signed)
     if (size > limit) {
       return ctx.response
