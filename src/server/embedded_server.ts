@@ -10,7 +10,7 @@ import { SocketConnection } from './socket_connection.ts'
 import { resolveLimits, type ServerLimits } from './limits.ts'
 import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
 import { MessageHandler, type ClientEventsAllowed } from './message_handler.ts'
-import { CloseCode, encodeFrame, errorFrame } from './protocol.ts'
+import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
 import { originCheck, type OriginCheck } from './origins.ts'
 import { UserChannelLimits } from './user_channel_limits.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
@@ -440,5 +440,5 @@ function originHeader(req: IncomingMessage): string | undefined {
  */
 function refuse(ws: WebSocket, code: number, message: string) {
   ws.send(errorFrame(code, message))
-  ws.close(code, message.slice(0, 120))
+  ws.close(code, closeReason(message))
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { WebSocket } from 'ws'
-import { CloseCode, errorFrame } from './protocol.ts'
+import { CloseCode, closeReason, errorFrame } from './protocol.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped
@@ -97,7 +97,7 @@ export class SocketConnection {
     this.closed = true
     if (this.ws.readyState === this.ws.OPEN) {
       this.ws.send(errorFrame(code, message))
-      this.ws.close(code, message.slice(0, 120))
+      this.ws.close(code, closeReason(message))
     } else {
       this.ws.terminate()
     }

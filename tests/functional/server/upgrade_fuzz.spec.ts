@@ -121,6 +121,16 @@ test.group('Embedded server | hostile upgrade requests', (group) => {
     await assertServing(assert, clients, uncaught.errors)
   })
 
+  test('an unknown key of multibyte characters is refused with 4001 and a cut reason', async ({
+    assert,
+  }) => {
+    // The reason quotes the key: 50 such characters are 150 bytes, over a close frame's 123
+    const client = await clients.raw(`/app/${'%E4%B8%AD'.repeat(60)}`)
+    assert.equal(client.frames[0].data.code, 4001)
+    assert.equal(await client.closed(), 4001)
+    await assertServing(assert, clients, uncaught.errors)
+  })
+
   test('fuzz: random paths, percent escapes, headers and trailing bytes never stop the app', async ({
     assert,
   }) => {
