@@ -29,6 +29,7 @@ const hex = fc.constantFrom(...'0123456789abcdefABCDEFxyz%'.split(''))
  */
 const pathPiece = fc.oneof(
   fc.constantFrom('%', '%E0%A4%A', '%E0%A4', '%C0%AF', '%FF', '%00', '%2F', '%25', '..', '//', '?'),
+  fc.constant('%E4%B8%AD'.repeat(50)),
   fc.tuple(hex, hex).map(([a, b]) => `%${a}${b}`),
   fc.string({ maxLength: 12 }).map((value) => encodeURIComponent(value)),
   fc.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@]{0,16}$/)
