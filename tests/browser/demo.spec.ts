@@ -14,7 +14,13 @@ async function login(page: Page, url: string, email: string) {
   await page.goto(url)
   await page.fill('#login-form input[name=email]', email)
   await page.fill('#login-form input[name=password]', 'password')
-  await Promise.all([page.waitForURL(url + '/'), page.click('#login-form button')])
+  /**
+   * The page logs in with fetch, then reloads at the same URL: wait for that
+   * reload, or the checks below would pass on the guest page still showing
+   * and the test would publish before the new page subscribed
+   */
+  await Promise.all([page.waitForEvent('load'), page.click('#login-form button')])
+  await page.waitForSelector('#login-form', { state: 'hidden' })
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
 }
