@@ -72,13 +72,6 @@ export class UserChannelLimits {
     return entry.windowCount <= perSecond
   }
 
-  /**
-   * Users counted in a channel (for tests and leak checks)
-   */
-  usersIn(channel: string): number {
-    return this.#channels.get(channel)?.size ?? 0
-  }
-
   clear() {
     this.#channels.clear()
   }
