@@ -95,6 +95,12 @@ export interface LocalConnectionConfig extends ConnectionOptions {
    */
   cacheTtl?: number
   /**
+   * Browser origins allowed to open a WebSocket: "https://app.example.com",
+   * "app.example.com" (any scheme and port), "*.example.com" (subdomains)
+   * or "*". Other origins are closed with 4009. Default: any origin
+   */
+  allowedOrigins?: string[]
+  /**
    * Where the app serving the embedded server listens (its HOST and PORT).
    * Ace commands and queue workers publish there through the Pusher HTTP
    * API; without it they fail with E_BROADCAST_SERVER_NOT_RUNNING.
@@ -139,10 +145,11 @@ export const drivers = {
     return {
       driver: 'local',
       options,
-      async create(_app, context) {
+      async create(app, context) {
         const { LocalDriver } = await import('./drivers/local.ts')
         // The HTTP API accepts what the connection itself may send
         return new LocalDriver({
+          logger: await app.container.make('logger'),
           ...server,
           limits: { maxEventBytes: options.maxPayloadBytes, ...limits },
           // Client events follow the policy's "clientEvents" flag, hot reloads included

@@ -73,6 +73,13 @@ export interface BroadcastDriver {
   credentials?: PusherCredentials
 
   /**
+   * Largest message a client may send to the server this driver serves,
+   * in bytes, so the sign-in route can refuse what the server would.
+   * Absent: Pusher's 10 KB
+   */
+  maxClientMessageBytes?: number
+
+  /**
    * Called by the provider on the app's "ready" hook (never in warmup mode),
    * for drivers that hold long-lived resources such as a server
    */

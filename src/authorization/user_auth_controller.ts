@@ -3,6 +3,7 @@ import debug from '../debug.ts'
 import broadcast from '../../services/main.ts'
 import { AuthInputError, socketIdInput } from './auth_input.ts'
 import { errorBody, requestUser, signer } from './auth_context.ts'
+import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_size.ts'
 
 /**
  * POST /broadcasting/user-auth: Pusher user authentication, answering
@@ -52,9 +53,29 @@ export default class UserAuthController {
     }
 
     const pusher = await signer(broadcast)
-    return pusher.authenticateUser(socketId, {
+    const signed = pusher.authenticateUser(socketId, {
       id: userData.id,
       ...(userData.info ? { user_info: userData.info } : {}),
     })
+
+    /**
+     * A sign-in the server would refuse as too large fails silently in the
+     * browser: say so here, whatever the debug setting, as for presence
+     * members (the mapping is the app's to fix, not the user's)
+     */
+    const driver = await broadcast.driver()
+    const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
+    const size = signInMessageBytes(signed)
+    if (size > limit) {
+      return ctx.response
+        .status(403)
+        .send(
+          errorBody(
+            'E_USER_DATA_TOO_LARGE',
+            `Cannot sign in: the user data makes a ${size}-byte "pusher:signin" message, over the server's ${limit}-byte limit. Map fewer or shorter fields in the policy's "user" mapping`
+          )
+        )
+    }
+    return signed
   }
 }

@@ -31,6 +31,13 @@ export class LocalDriver implements BroadcastDriver {
     this.#config = config
   }
 
+  /**
+   * What the embedded server reads from a client ("limits.maxMessageBytes")
+   */
+  get maxClientMessageBytes() {
+    return this.server.limits.maxMessageBytes
+  }
+
   async send(messages: BroadcastMessage[]): Promise<void> {
     if (!this.server.serving) {
       return this.#forward(messages)

@@ -1,6 +1,7 @@
 import type { ServerLimits } from './limits.ts'
 import type { PresenceMember, ServerAdapter } from './adapter.ts'
 import type { SocketConnection } from './socket_connection.ts'
+import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from './signatures.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
 import {
@@ -29,7 +30,8 @@ export class ChannelRegistry {
   constructor(
     protected app: { key: string; secret: string },
     protected limits: ServerLimits,
-    protected adapter: ServerAdapter
+    protected adapter: ServerAdapter,
+    protected userLimits: UserChannelLimits
   ) {}
 
   /**
@@ -57,22 +59,47 @@ export class ChannelRegistry {
       return
     }
 
-    socket.pending.add(name)
+    /**
+     * Frames of one TCP read are handled before any authorization settles:
+     * an unsubscribe or a new subscribe of the channel in the meantime
+     * replaces this token, and the stale subscription is dropped
+     */
+    const token = Symbol(name)
+    socket.pending.set(name, token)
+    const current = () => socket.pending.get(name) === token && !socket.closed
+
     let member: PresenceMember | undefined
     try {
       member = await this.#authorize(socket, name, data)
     } catch (error) {
-      socket.pending.delete(name)
+      const stillWanted = current()
+      if (stillWanted) socket.pending.delete(name)
       if (!(error instanceof Refusal)) throw error
-      socket.send(subscriptionErrorFrame(name, error.status, error.message))
+      if (stillWanted) socket.send(subscriptionErrorFrame(name, error.status, error.message))
       return
     }
+    if (!current()) return
     socket.pending.delete(name)
-    if (socket.closed) return
+
+    const countAs = this.#countAs(socket, name, member)
+    if (countAs !== undefined) {
+      if (!this.userLimits.join(name, countAs)) {
+        socket.send(
+          subscriptionErrorFrame(
+            name,
+            403,
+            `Too many connections of user "${countAs}" in "${name}": the limit is ${this.limits.maxSocketsPerUserPerChannel}`
+          )
+        )
+        return
+      }
+      socket.countedAs.set(name, countAs)
+    }
 
     socket.channels.set(name, member?.id ?? null)
     const result = await this.adapter.subscribe(name, socket, member)
-    if (socket.closed) return
+    // Left (or closed) while the adapter worked: that unsubscribe undid it
+    if (socket.closed || !socket.channels.has(name)) return
 
     if (member) {
       const members = await this.adapter.members(name)
@@ -106,9 +133,16 @@ export class ChannelRegistry {
    * Handles "pusher:unsubscribe" and socket close: silent, idempotent
    */
   async unsubscribe(socket: SocketConnection, channel: string) {
+    // Still being authorized: dropping the token cancels it
+    if (socket.pending.delete(channel)) return
     if (!socket.channels.has(channel)) return
     const userId = socket.channels.get(channel) ?? undefined
     socket.channels.delete(channel)
+    const countedAs = socket.countedAs.get(channel)
+    if (countedAs !== undefined) {
+      socket.countedAs.delete(channel)
+      this.userLimits.leave(channel, countedAs)
+    }
     const result = await this.adapter.unsubscribe(channel, socket, userId)
     if (result.memberRemoved) {
       this.adapter.publish(
@@ -122,6 +156,17 @@ export class ChannelRegistry {
         )
       )
     }
+  }
+
+  /**
+   * The user a subscription counts under for the per-user limits: the
+   * presence member, or the signed-in user on a private channel. Public
+   * and user channels carry nothing a user could multiply.
+   */
+  #countAs(socket: SocketConnection, channel: string, member?: PresenceMember) {
+    if (member) return member.id
+    const kind = channelKind(channel)
+    return kind === 'private' || kind === 'encrypted' ? socket.userId : undefined
   }
 
   /**

@@ -10,9 +10,21 @@ import { SocketConnection } from './socket_connection.ts'
 import { resolveLimits, type ServerLimits } from './limits.ts'
 import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
 import { MessageHandler, type ClientEventsAllowed } from './message_handler.ts'
-import { CloseCode, encodeFrame, errorFrame } from './protocol.ts'
+import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
+import { originCheck, type OriginCheck } from './origins.ts'
+import { UserChannelLimits } from './user_channel_limits.ts'
+import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
+import debug from '../debug.ts'
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
+
+/**
+ * Where errors no input should cause are reported (the AdonisJS logger
+ * fits)
+ */
+export interface ServerLogger {
+  error(details: object, message: string): void
+}
 
 /**
  * Options of the embedded server
@@ -38,6 +50,18 @@ export interface EmbeddedServerOptions {
    * How long cache channels keep their last event, in seconds. Default: 1800
    */
   cacheTtl?: number
+  /**
+   * Browser origins allowed to open a WebSocket ("Origin" header):
+   * "https://app.example.com", "app.example.com" (any scheme and port),
+   * "*.example.com" (subdomains) or "*". Others are closed with 4009.
+   * Default: any origin, as Pusher and Reverb
+   */
+  allowedOrigins?: string[]
+  /**
+   * Receives errors that escaped a listener (a bug, never bad input: that
+   * is answered). Default: NODE_DEBUG=adonisjs:broadcast output
+   */
+  logger?: ServerLogger
 }
 
 /**
@@ -69,6 +93,13 @@ export class EmbeddedServer {
   #closing = false
   #detach?: () => void
   #ownServer?: Server
+  #originAllowed: OriginCheck
+  #userLimits: UserChannelLimits
+  #logger?: ServerLogger
+  /**
+   * Open sockets per client address, for "maxConnectionsPerIp"
+   */
+  #perAddress = new Map<string, number>()
 
   constructor(options: EmbeddedServerOptions) {
     this.appId = options.appId
@@ -79,13 +110,17 @@ export class EmbeddedServer {
     this.clientEventsAllowed = options.clientEventsAllowed ?? (() => false)
     this.#prefix = (options.path ?? '').replace(/\/+$/, '')
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
-    this.#registry = new ChannelRegistry(this, this.limits, this.adapter)
+    this.#originAllowed = originCheck(options.allowedOrigins)
+    this.#logger = options.logger
+    this.#userLimits = new UserChannelLimits(this.limits)
+    this.#registry = new ChannelRegistry(this, this.limits, this.adapter, this.#userLimits)
     this.#messages = new MessageHandler(
       this,
       this.limits,
       this.adapter,
       this.#registry,
-      (channel) => this.clientEventsAllowed(channel)
+      (channel) => this.clientEventsAllowed(channel),
+      this.#userLimits
     )
     this.#http = new HttpApi(this)
   }
@@ -111,6 +146,8 @@ export class EmbeddedServer {
   start() {
     if (this.#wss) return
     this.#closing = false
+    this.#perAddress.clear()
+    this.#userLimits.clear()
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxFrameBytes,
@@ -118,7 +155,10 @@ export class EmbeddedServer {
       clientTracking: false,
     })
     const tick = Math.max(250, Math.min(this.limits.activityTimeout, this.limits.pongTimeout) * 500)
-    this.#timer = setInterval(() => this.#checkLiveness(), tick).unref()
+    this.#timer = setInterval(
+      () => this.#safely('liveness timer', () => this.#checkLiveness()),
+      tick
+    ).unref()
   }
 
   /**
@@ -126,7 +166,8 @@ export class EmbeddedServer {
    * "/apps/<id>/" of an existing server. API requests are answered before
    * the server's own request listeners (the app's middleware would consume
    * the raw body the signature covers); every other request and upgrade is
-   * left to them.
+   * left to them. Nothing a client sends may throw out of these listeners:
+   * that would stop the whole app.
    */
   attach(server: Server) {
     if (this.#detach) return
@@ -134,14 +175,29 @@ export class EmbeddedServer {
     const listeners = server.listeners('request') as RequestListener[]
     server.removeAllListeners('request')
     const onRequest: RequestListener = (req, res) => {
-      if (this.#http.matches(req)) {
-        void this.#http.handle(req, res)
+      let ours = false
+      try {
+        ours = this.#http.matches(req)
+      } catch (error) {
+        this.#report(error, 'HTTP API routing')
+      }
+      if (ours) {
+        this.#http.handle(req, res).catch((error) => {
+          this.#report(error, 'HTTP API')
+          res.destroy()
+        })
         return
       }
       for (const listener of listeners) listener.call(server, req, res)
     }
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (this.handleUpgrade(req, socket, head)) return
+      try {
+        if (this.handleUpgrade(req, socket, head)) return
+      } catch (error) {
+        this.#report(error, 'upgrade')
+        socket.destroy()
+        return
+      }
       // Without another upgrade listener, Node would have dropped it too
       if (server.listenerCount('upgrade') === 1) socket.destroy()
     }
@@ -171,15 +227,29 @@ export class EmbeddedServer {
   }
 
   /**
-   * Handles an upgrade when its path is "<path>/app/<key>"; false otherwise
+   * Handles an upgrade when its path is "<path>/app/<key>"; false otherwise.
+   * A key that is not valid percent-encoding gets a plain 400.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = req.url ?? '/'
-    const path = url.split('?', 1)[0]
-    const start = `${this.#prefix}/app/`
-    if (!path.startsWith(start) || !this.#wss) return false
-    const key = decodeURIComponent(path.slice(start.length))
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, key))
+    const key = upgradeKey(req.url ?? '/', this.#prefix)
+    if (key === undefined || !this.#wss) return false
+    if (key === null) {
+      rejectUpgrade(socket, 400, 'Malformed percent-encoding in the WebSocket path')
+      return true
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      /**
+       * "ws" reports bad frames and resets as "error" events: without a
+       * listener, garbage sent to a socket being refused would be thrown
+       */
+      ws.on('error', () => {})
+      try {
+        this.#connect(ws, key, req)
+      } catch (error) {
+        this.#report(error, 'connect')
+        ws.terminate()
+      }
+    })
     return true
   }
 
@@ -243,7 +313,7 @@ export class EmbeddedServer {
     }
   }
 
-  #connect(ws: WebSocket, key: string) {
+  #connect(ws: WebSocket, key: string, req: IncomingMessage) {
     if (key !== this.key) {
       return refuse(
         ws,
@@ -254,21 +324,41 @@ export class EmbeddedServer {
     if (this.#closing) {
       return refuse(ws, CloseCode.RECONNECT, 'Server shutting down')
     }
+    const origin = originHeader(req)
+    if (!this.#originAllowed(origin)) {
+      // 4009 as Reverb: pusher-js stops instead of retrying forever
+      return refuse(ws, CloseCode.UNAUTHORIZED, `Origin not allowed: "${origin?.slice(0, 100)}"`)
+    }
     if (this.sockets.size >= this.limits.maxConnections) {
       return refuse(ws, CloseCode.OVER_CAPACITY, 'Over capacity')
     }
+    const address = remoteAddress(req.socket)
+    const fromAddress = this.#perAddress.get(address) ?? 0
+    const perIp = this.limits.maxConnectionsPerIp
+    if (perIp > 0 && fromAddress >= perIp) {
+      return refuse(
+        ws,
+        CloseCode.OVER_CAPACITY,
+        `Over capacity: ${perIp} connections from one address`
+      )
+    }
 
-    const socket = new SocketConnection(ws, this.limits.maxBufferedBytes)
+    const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address)
     this.sockets.add(socket)
+    this.#perAddress.set(address, fromAddress + 1)
     ws.on('message', (raw) => {
-      this.#messages.handle(socket, raw).catch(() => socket.error(null, 'Internal error'))
+      this.#messages.handle(socket, raw).catch((error) => {
+        this.#report(error, 'message')
+        this.#safely('message', () => socket.error(null, 'Internal error'))
+      })
     })
     ws.on('pong', () => {
       socket.lastActivity = Date.now()
       socket.pingedAt = undefined
     })
-    ws.on('error', () => {})
-    ws.on('close', () => void this.#disconnect(socket))
+    ws.on('close', () => {
+      this.#disconnect(socket).catch((error) => this.#report(error, 'close'))
+    })
     socket.send(
       encodeFrame(
         'pusher:connection_established',
@@ -280,10 +370,37 @@ export class EmbeddedServer {
   async #disconnect(socket: SocketConnection) {
     socket.closed = true
     this.sockets.delete(socket)
+    const left = (this.#perAddress.get(socket.address) ?? 1) - 1
+    if (left > 0) this.#perAddress.set(socket.address, left)
+    else this.#perAddress.delete(socket.address)
+    socket.pending.clear()
+    // One failing channel must not keep the others (and their members) alive
     for (const channel of [...socket.channels.keys()]) {
-      await this.#registry.unsubscribe(socket, channel)
+      try {
+        await this.#registry.unsubscribe(socket, channel)
+      } catch (error) {
+        this.#report(error, 'close')
+      }
     }
     this.adapter.removeSocket(socket)
+  }
+
+  /**
+   * Runs a listener body; what it throws is reported, never rethrown
+   */
+  #safely(where: string, body: () => void) {
+    try {
+      body()
+    } catch (error) {
+      this.#report(error, where)
+    }
+  }
+
+  #report(error: unknown, where: string) {
+    try {
+      if (this.#logger) this.#logger.error({ err: error }, `broadcast server: ${where} failed`)
+      else debug('broadcast server: %s failed: %O', where, error)
+    } catch {}
   }
 
   /**
@@ -296,15 +413,25 @@ export class EmbeddedServer {
     const pong = this.limits.pongTimeout * 1000
     const ping = encodeFrame('pusher:ping', '{}')
     for (const socket of this.sockets) {
-      if (socket.pingedAt !== undefined) {
-        if (now - socket.pingedAt > pong)
-          socket.close(CloseCode.PONG_NOT_RECEIVED, 'Pong reply not received in time')
-      } else if (now - socket.lastActivity >= idle) {
-        socket.pingedAt = now
-        socket.send(ping)
-      }
+      this.#safely('liveness check', () => {
+        if (socket.pingedAt !== undefined) {
+          if (now - socket.pingedAt > pong)
+            socket.close(CloseCode.PONG_NOT_RECEIVED, 'Pong reply not received in time')
+        } else if (now - socket.lastActivity >= idle) {
+          socket.pingedAt = now
+          socket.send(ping)
+        }
+      })
     }
   }
+}
+
+/**
+ * The Origin of an upgrade ("Sec-WebSocket-Origin" in protocol version 8)
+ */
+function originHeader(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin ?? req.headers['sec-websocket-origin']
+  return typeof origin === 'string' ? origin : undefined
 }
 
 /**
@@ -313,5 +440,5 @@ export class EmbeddedServer {
  */
 function refuse(ws: WebSocket, code: number, message: string) {
   ws.send(errorFrame(code, message))
-  ws.close(code, message.slice(0, 120))
+  ws.close(code, closeReason(message))
 }

@@ -10,6 +10,14 @@ export interface ServerLimits {
   maxConnections: number
 
   /**
+   * Open sockets per client IP address; above it new sockets from that
+   * address are closed with 4100. 0 (the default) turns it off. Behind a
+   * proxy every client has the proxy's address: leave it off there, or
+   * set it at the proxy.
+   */
+  maxConnectionsPerIp: number
+
+  /**
    * Largest inbound WebSocket message handled, in bytes; larger ones get a
    * non-fatal "pusher:error". Default: 10240
    */
@@ -46,6 +54,25 @@ export interface ServerLimits {
    * dropped with a non-fatal 4301 error
    */
   clientEventsPerSecond: number
+
+  /**
+   * Sockets of one user in one channel, on this node: presence channels
+   * count the member's user id, private channels the user a socket signed
+   * in as ("pusher:signin"). Over it the subscription is refused (403).
+   * A person rarely has more than a few tabs on one channel; the limit
+   * stops one account from multiplying the per-socket limits (150
+   * sockets x 10 client events/s made 110,000 frames/s). 0 turns it off.
+   * Default: 10
+   */
+  maxSocketsPerUserPerChannel: number
+
+  /**
+   * Client events of one user in one channel per second, all its sockets
+   * together (counted as for "maxSocketsPerUserPerChannel"); above it they
+   * are dropped with a non-fatal 4301 error. Two busy tabs fit. 0 turns it
+   * off. Default: 20
+   */
+  clientEventsPerUserPerSecond: number
 
   /**
    * Bytes waiting in one socket's send buffer before the socket is
@@ -87,6 +114,7 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 10_000,
+  maxConnectionsPerIp: 0,
   maxMessageBytes: 10_240,
   maxFrameBytes: 262_144,
   maxChannelsPerSocket: 100,
@@ -94,6 +122,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxUserInfoBytes: 1024,
   maxUserIdLength: 128,
   clientEventsPerSecond: 10,
+  maxSocketsPerUserPerChannel: 10,
+  clientEventsPerUserPerSecond: 20,
   maxBufferedBytes: 1024 * 1024,
   activityTimeout: 120,
   pongTimeout: 30,

@@ -4,6 +4,8 @@ import type { ServerAdapter } from './adapter.ts'
 import type { ChannelRegistry } from './channel_registry.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import { channelKind } from './channel_rules.ts'
+import { MAX_EVENT_NAME_LENGTH } from '../payload.ts'
+import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from './signatures.ts'
 import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from './protocol.ts'
 
@@ -23,7 +25,8 @@ export class MessageHandler {
     protected limits: ServerLimits,
     protected adapter: ServerAdapter,
     protected registry: ChannelRegistry,
-    protected clientEventsAllowed: ClientEventsAllowed
+    protected clientEventsAllowed: ClientEventsAllowed,
+    protected userLimits: UserChannelLimits
   ) {}
 
   async handle(socket: SocketConnection, raw: RawData) {
@@ -86,6 +89,14 @@ export class MessageHandler {
     channel: string | undefined,
     data: unknown
   ) {
+    // The HTTP API refuses such names, so a client event may not carry one either
+    if (event.length > MAX_EVENT_NAME_LENGTH) {
+      socket.error(
+        null,
+        `Client event rejected: its name is ${event.length} characters, the limit is ${MAX_EVENT_NAME_LENGTH}`
+      )
+      return
+    }
     if (!channel || !socket.channels.has(channel)) {
       socket.error(null, `Client event rejected: not subscribed to "${channel ?? ''}"`)
       return
@@ -103,6 +114,14 @@ export class MessageHandler {
       socket.error(
         ErrorCode.CLIENT_EVENT_RATE_LIMIT,
         `Client event rejected: over ${this.limits.clientEventsPerSecond} per second`
+      )
+      return
+    }
+    const user = socket.countedAs.get(channel)
+    if (user !== undefined && !this.userLimits.takeClientEvent(channel, user)) {
+      socket.error(
+        ErrorCode.CLIENT_EVENT_RATE_LIMIT,
+        `Client event rejected: over ${this.limits.clientEventsPerUserPerSecond} per second for this user on "${channel}"`
       )
       return
     }

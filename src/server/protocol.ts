@@ -23,6 +23,19 @@ export const CloseCode = {
 } as const
 
 /**
+ * A close reason within the 123 bytes a close frame allows ("ws" throws
+ * above it), cut on a character boundary: reasons may quote client input
+ */
+export function closeReason(message: string): string {
+  const bytes = Buffer.from(message)
+  if (bytes.length <= 123) return message
+  let end = 123
+  // Step back over UTF-8 continuation bytes (10xxxxxx)
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end).toString()
+}
+
+/**
  * Codes of non-fatal "pusher:error" frames
  */
 export const ErrorCode = {

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { WebSocket } from 'ws'
-import { CloseCode, errorFrame } from './protocol.ts'
+import { CloseCode, closeReason, errorFrame } from './protocol.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped
@@ -28,9 +28,17 @@ export class SocketConnection {
   readonly channels = new Map<string, string | null>()
 
   /**
-   * Channels whose subscription is being authorized
+   * Channels whose subscription is being authorized, each with a token: an
+   * unsubscribe or a later subscribe replaces or drops it, so the last
+   * message about a channel wins
    */
-  readonly pending = new Set<string>()
+  readonly pending = new Map<string, symbol>()
+
+  /**
+   * The user each channel counts this socket under for the per-user limits
+   * (presence: the member id; private: the signed-in user)
+   */
+  readonly countedAs = new Map<string, string>()
 
   /**
    * Set by "pusher:signin"
@@ -47,7 +55,11 @@ export class SocketConnection {
 
   constructor(
     readonly ws: WebSocket,
-    protected maxBufferedBytes: number
+    protected maxBufferedBytes: number,
+    /**
+     * The client's IP address as the socket sees it
+     */
+    readonly address = ''
   ) {}
 
   /**
@@ -85,7 +97,7 @@ export class SocketConnection {
     this.closed = true
     if (this.ws.readyState === this.ws.OPEN) {
       this.ws.send(errorFrame(code, message))
-      this.ws.close(code, message.slice(0, 120))
+      this.ws.close(code, closeReason(message))
     } else {
       this.ws.terminate()
     }
