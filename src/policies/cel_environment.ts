@@ -69,10 +69,13 @@ function expectBoolean(name: string, value: unknown) {
 }
 
 /**
- * A pattern's own environment: the base plus that pattern's params (`<x>` string, `<x:int>` int)
+ * A pattern's own environment: the base plus that pattern's params (`<x>` and `<x:uuid>`
+ * string, `<x:int>` int)
  */
 export function createPatternEnvironment(base: Environment, params: PatternParam[]) {
   const env = base.clone()
-  for (const param of params) env.registerVariable(param.name, param.type)
+  for (const param of params) {
+    env.registerVariable(param.name, param.type === 'int' ? 'int' : 'string')
+  }
   return env
 }
