@@ -6,7 +6,7 @@ import { IndexedMatcher } from './matcher.ts'
 import { canonicalId, evaluateMapping, toPlainData, type CompiledMapping } from './member.ts'
 import { isValidChannelName, matchPattern } from './pattern.ts'
 import { parsePolicyFile } from './policy_file.ts'
-import { errorCode, evaluateRule } from './rule.ts'
+import { errorCode, evaluateRule, type RuleOutcome } from './rule.ts'
 import type {
   PolicyContext,
   PolicyDecision,
@@ -18,6 +18,23 @@ import type {
 
 function deny(pattern: string | null, reason: string): PolicyDecision {
   return { allowed: false, pattern, reason, member: null, clientEvents: false }
+}
+
+/**
+ * Why a rule denied. A guest's error on a `user.x` read says there is no signed-in user
+ * rather than `no_such_key`.
+ */
+function ruleDenial(
+  pattern: string,
+  outcome: Exclude<RuleOutcome, { allowed: true }>,
+  user: PolicyUser
+) {
+  if (outcome.error && user === null && outcome.userField) {
+    return `"${pattern}": no signed-in user (rule reads ${outcome.userField})`
+  }
+  return outcome.error
+    ? `"${pattern}": condition \`${outcome.condition}\` errored (${outcome.error})`
+    : `"${pattern}": condition \`${outcome.condition}\` is false`
 }
 
 /**
@@ -134,14 +151,7 @@ export class ChannelPolicies {
     }
     if (entry.rule) {
       const outcome = await evaluateRule(entry.rule, cel)
-      if (!outcome.allowed) {
-        return deny(
-          pattern,
-          outcome.error
-            ? `"${pattern}": condition \`${outcome.condition}\` errored (${outcome.error})`
-            : `"${pattern}": condition \`${outcome.condition}\` is false`
-        )
-      }
+      if (!outcome.allowed) return deny(pattern, ruleDenial(pattern, outcome, cel.user))
     }
 
     let member = null

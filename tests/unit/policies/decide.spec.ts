@@ -73,14 +73,21 @@ test.group('Policies | decide', () => {
     })
   })
 
-  test('a guest is denied, with an evaluation error that never shows user data', async ({
-    assert,
-  }) => {
+  test('a guest is denied with a reason saying there is no signed-in user', async ({ assert }) => {
     const decision = await examplePolicies.decide('private-admins', { user: null })
     assert.isFalse(decision.allowed)
+    assert.equal(decision.reason, '"private-admins": no signed-in user (rule reads user.role)')
+    const nested = ChannelPolicies.fromSource(
+      "channels:\n  private-x:\n    allow: user['plan'] == 'pro' && user.profile.role == 'a'\n"
+    )
     assert.equal(
-      decision.reason,
-      '"private-admins": condition `user.role == \'admin\'` errored (no_such_key)'
+      (await nested.decide('private-x', { user: null })).reason,
+      '"private-x": no signed-in user (rule reads user.plan)'
+    )
+    // A signed-in user missing a field keeps the error code, never user data
+    assert.equal(
+      (await nested.decide('private-x', { user: { plan: 'pro' } })).reason,
+      '"private-x": condition `user.profile.role == \'a\'` errored (no_such_key)'
     )
     assert.isFalse((await examplePolicies.decide('private-team-7', { user: null })).allowed)
     assert.isTrue((await examplePolicies.decide('private-open', { user: null })).allowed)
