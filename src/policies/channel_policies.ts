@@ -1,6 +1,7 @@
 import { compilePolicies, type PolicyEntry } from './compiler.ts'
 import { snapshotUser } from './user_snapshot.ts'
 import { UserMappingError } from './errors.ts'
+import { INPUT_LIMITS, snapshotProblem } from './input_bounds.ts'
 import { readPolicySources } from './loader.ts'
 import { IndexedMatcher } from './matcher.ts'
 import { canonicalId, evaluateMapping, toPlainData, type CompiledMapping } from './member.ts'
@@ -149,6 +150,11 @@ export class ChannelPolicies {
       socketId: context.socketId ?? '',
       ...matchPattern(entry.pattern, channel),
     }
+    // Rules run in bounded time only on bounded input (see input_bounds.ts)
+    const problem =
+      snapshotProblem(cel.user) ??
+      (String(cel.socketId).length > INPUT_LIMITS.stringLength ? 'socket id too long' : null)
+    if (problem && (entry.rule || entry.member)) return deny(pattern, `"${pattern}": ${problem}`)
     if (entry.rule) {
       const outcome = await evaluateRule(entry.rule, cel)
       if (!outcome.allowed) return deny(pattern, ruleDenial(pattern, outcome, cel.user))
@@ -180,6 +186,8 @@ export class ChannelPolicies {
    */
   userData(user: PolicyUser): { id: string; info?: Record<string, unknown> } | null {
     if (!this.#user || !user) return null
+    const problem = snapshotProblem(user)
+    if (problem) throw new UserMappingError('snapshot_too_large', `user mapping: ${problem}`)
     const context = { user, channel: '', socketId: '' }
     let step = 'id'
     try {
