@@ -142,11 +142,13 @@ function matchByTable(steps: PatternStep[], name: string, params: PatternParams 
   // Runs of word characters and of digits, computed once per name
   const wordEnd = new Int32Array(n + 1)
   const digitEnd = new Int32Array(n + 1)
-  wordEnd[n] = digitEnd[n] = n
+  const starEnd = new Int32Array(n + 1)
+  wordEnd[n] = digitEnd[n] = starEnd[n] = n
   for (let i = n - 1; i >= 0; i--) {
     const code = name.charCodeAt(i)
     wordEnd[i] = isWordChar(code) ? wordEnd[i + 1] : i
     digitEnd[i] = isDigit(code) ? digitEnd[i + 1] : i
+    starEnd[i] = isStarChar(code) ? starEnd[i + 1] : i
   }
   const runEnd = (type: PatternParam['type'], i: number) =>
     type === 'int' ? digitEnd[i] : wordEnd[i]
@@ -166,7 +168,7 @@ function matchByTable(steps: PatternStep[], name: string, params: PatternParams 
         const to = i + step.text.length
         ok = to <= n && next[to] === to && name.startsWith(step.text, i)
       } else if (step.kind === 'star') {
-        ok = starMatches(name, i)
+        ok = i < n && starEnd[i] === n
       } else {
         const type = step.param.type
         const longest = i < n ? longestEnd(type, name, i, runEnd(type, i)) : -1
