@@ -36,7 +36,7 @@ export default defineConfig({
     { file: () => import('#tests/fixtures/routes'), environment: ['test'] },
   ],
 
-  metaFiles: [{ pattern: 'policies/**/*.yaml', reloadServer: true }],
+  metaFiles: [{ pattern: 'policies/**/*.yaml', reloadServer: false }],
 
   tests: {
     suites: [

@@ -74,7 +74,7 @@ export async function configure(command: Configure) {
     rcFile
       .addProvider('adonisjs-broadcasting/broadcast_provider')
       .addCommand('adonisjs-broadcasting/commands')
-      .addMetaFile('policies/**/*.yaml', true)
+      .addMetaFile('policies/**/*.yaml', false)
   })
 
   command.logger.log(

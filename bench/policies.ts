@@ -1,12 +1,14 @@
 /**
  * Per-decision matching time with 10 and 10,000 patterns: the indexed matcher against a linear
- * scan of compiled regexes (Laravel's approach) as the baseline, in one run.
+ * scan of compiled regexes (Laravel's approach) as the baseline, in one run. Then the worst
+ * case an outsider can pick: near-miss names against a pattern with 10 placeholders around
+ * `_`, as a ratio against a typical decision.
  * Run with `npm run bench:policies`; writes bench/results/policies.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { compilePattern } from '../src/policies/pattern.ts'
 import { IndexedMatcher } from '../src/policies/matcher.ts'
-import { LinearMatcher } from '../src/policies/linear_matcher.ts'
+import { RegexLinearMatcher as LinearMatcher } from '../tests/helpers/regex_matcher.ts'
 
 /** A realistic mix: literal names, typed ids, string params, wildcards */
 function patternAt(i: number) {
@@ -73,7 +75,27 @@ for (const channel of small.channels) {
   if (small.indexed.match(channel) !== small.linear.match(channel))
     throw new Error(`mismatch on ${channel}`)
 }
+/**
+ * 10 placeholders separated by `_`, which they also accept: a backtracking regex tries every
+ * split of the name (minutes per name). The names are 200 characters long and miss at the end.
+ */
+const worstPattern = `private-${Array.from({ length: 10 }, (_, i) => `<p${i}>`).join('_')}`
+const worst = new IndexedMatcher(
+  [worstPattern, ...Array.from({ length: 9 }, (_, i) => patternAt(i))].map((source, order) => ({
+    pattern: compilePattern(source),
+    order,
+  }))
+)
+const worstChannels = Array.from({ length: 100 }, (_, i) => {
+  const body = Array.from({ length: 191 }, (__, j) => ((i * 31 + j * 7) % 5 === 0 ? 'a' : '_'))
+  return `private-${body.join('')}${i % 2 ? '.' : '@'}`
+})
+for (const channel of worstChannels) {
+  if (channel.length !== 200 || worst.match(channel)) throw new Error(`not a near miss: ${channel}`)
+}
+
 const figures = {
+  worst10Placeholders: measure((c) => worst.match(c), worstChannels, 150, 5),
   indexed10: measure((c) => small.indexed.match(c), small.channels),
   indexed10k: measure((c) => large.indexed.match(c), large.channels),
   linear10: measure((c) => small.linear.match(c), small.channels),
@@ -94,6 +116,9 @@ console.log(
 )
 console.log(
   `at 10 patterns: ${ratio(figures.linear10, figures.indexed10)}x faster (ours ${ns(figures.indexed10)} vs linear regex scan ${ns(figures.linear10)})`
+)
+console.log(
+  `worst case (10 placeholders, 200-character near misses): ${ratio(figures.worst10Placeholders, figures.indexed10)}x a typical decision (${ns(figures.worst10Placeholders)} vs ${ns(figures.indexed10)} at 10 patterns; linear in the name's length)`
 )
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true })

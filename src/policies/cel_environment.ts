@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js'
+import { RE2_MATCHES, re2Matches } from './cel_regex.ts'
 import type { PatternParam } from './pattern.ts'
 import type { PolicyPredicate } from './types.ts'
 
@@ -35,6 +36,8 @@ export function createBaseEnvironment(predicates: Map<string, PolicyPredicate> |
       return Number.isSafeInteger(a) && String(a) === b
     })
     .registerOperator('int == string', (a: bigint, b: string) => String(a) === b)
+    // `matches()` calls are pointed here at compile time (see cel_regex.ts)
+    .registerFunction(`string.${RE2_MATCHES}(string): bool`, re2Matches)
 
   for (const name of predicates?.keys() ?? []) {
     const call = (...args: unknown[]) => {
@@ -69,10 +72,13 @@ function expectBoolean(name: string, value: unknown) {
 }
 
 /**
- * A pattern's own environment: the base plus that pattern's params (`<x>` string, `<x:int>` int)
+ * A pattern's own environment: the base plus that pattern's params (`<x>` and `<x:uuid>`
+ * string, `<x:int>` int)
  */
 export function createPatternEnvironment(base: Environment, params: PatternParam[]) {
   const env = base.clone()
-  for (const param of params) env.registerVariable(param.name, param.type)
+  for (const param of params) {
+    env.registerVariable(param.name, param.type === 'int' ? 'int' : 'string')
+  }
   return env
 }

@@ -1,12 +1,13 @@
 import { compilePolicies, type PolicyEntry } from './compiler.ts'
 import { snapshotUser } from './user_snapshot.ts'
 import { UserMappingError } from './errors.ts'
+import { INPUT_LIMITS, snapshotProblem } from './input_bounds.ts'
 import { readPolicySources } from './loader.ts'
 import { IndexedMatcher } from './matcher.ts'
 import { canonicalId, evaluateMapping, toPlainData, type CompiledMapping } from './member.ts'
 import { isValidChannelName, matchPattern } from './pattern.ts'
 import { parsePolicyFile } from './policy_file.ts'
-import { errorCode, evaluateRule } from './rule.ts'
+import { errorCode, evaluateRule, type RuleOutcome } from './rule.ts'
 import type {
   PolicyContext,
   PolicyDecision,
@@ -18,6 +19,23 @@ import type {
 
 function deny(pattern: string | null, reason: string): PolicyDecision {
   return { allowed: false, pattern, reason, member: null, clientEvents: false }
+}
+
+/**
+ * Why a rule denied. A guest's error on a `user.x` read says there is no signed-in user
+ * rather than `no_such_key`.
+ */
+function ruleDenial(
+  pattern: string,
+  outcome: Exclude<RuleOutcome, { allowed: true }>,
+  user: PolicyUser
+) {
+  if (outcome.error && user === null && outcome.userField) {
+    return `"${pattern}": no signed-in user (rule reads ${outcome.userField})`
+  }
+  return outcome.error
+    ? `"${pattern}": condition \`${outcome.condition}\` errored (${outcome.error})`
+    : `"${pattern}": condition \`${outcome.condition}\` is false`
 }
 
 /**
@@ -132,16 +150,14 @@ export class ChannelPolicies {
       socketId: context.socketId ?? '',
       ...matchPattern(entry.pattern, channel),
     }
+    // Rules run in bounded time only on bounded input (see input_bounds.ts)
+    const problem =
+      snapshotProblem(cel.user) ??
+      (String(cel.socketId).length > INPUT_LIMITS.stringLength ? 'socket id too long' : null)
+    if (problem && (entry.rule || entry.member)) return deny(pattern, `"${pattern}": ${problem}`)
     if (entry.rule) {
       const outcome = await evaluateRule(entry.rule, cel)
-      if (!outcome.allowed) {
-        return deny(
-          pattern,
-          outcome.error
-            ? `"${pattern}": condition \`${outcome.condition}\` errored (${outcome.error})`
-            : `"${pattern}": condition \`${outcome.condition}\` is false`
-        )
-      }
+      if (!outcome.allowed) return deny(pattern, ruleDenial(pattern, outcome, cel.user))
     }
 
     let member = null
@@ -170,6 +186,8 @@ export class ChannelPolicies {
    */
   userData(user: PolicyUser): { id: string; info?: Record<string, unknown> } | null {
     if (!this.#user || !user) return null
+    const problem = snapshotProblem(user)
+    if (problem) throw new UserMappingError('snapshot_too_large', `user mapping: ${problem}`)
     const context = { user, channel: '', socketId: '' }
     let step = 'id'
     try {

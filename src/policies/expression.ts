@@ -1,6 +1,9 @@
 import type { Environment } from '@marcbachmann/cel-js'
 import { RULE_MAX_LENGTH } from './cel_environment.ts'
+import { RE2_MATCHES, rewriteMatches } from './cel_regex.ts'
 import { SourceTextError } from './errors.ts'
+import { INPUT_LIMITS } from './input_bounds.ts'
+import { RULE_MAX_STEPS, estimateSteps } from './rule_cost.ts'
 
 /**
  * A compiled CEL expression; may return a Promise when an async predicate takes part
@@ -12,8 +15,9 @@ function definedFunctions(env: Environment) {
   return new Set(env.getDefinitions().functions.map((fn: { name: string }) => fn.name))
 }
 
+/** The first line of a CEL message, naming `matches` as the rule wrote it */
 function firstLine(message: string) {
-  return message.split('\n')[0]
+  return message.split('\n')[0].replaceAll(RE2_MATCHES, 'matches')
 }
 
 function findUnknownCall(node: any, known: Set<string>): any {
@@ -48,6 +52,14 @@ export function compileExpression(
   } catch (error: any) {
     throw new SourceTextError(error.range?.start ?? 0, firstLine(error.message), syntaxHint(error))
   }
+  const invalid = rewriteMatches(parsed.ast)
+  if (invalid) {
+    throw new SourceTextError(
+      invalid.offset,
+      `invalid regular expression in matches(): ${invalid.message}`,
+      'matches() uses RE2 syntax (no backreferences, no lookaround); a backslash is written twice in a CEL string'
+    )
+  }
 
   let result: any
   try {
@@ -80,6 +92,14 @@ export function compileExpression(
       0,
       `rule must be a condition (bool), this one is ${type}`,
       'e.g. user.id == userId'
+    )
+  }
+  const steps = estimateSteps(parsed.ast)
+  if (steps > RULE_MAX_STEPS) {
+    throw new SourceTextError(
+      0,
+      `rule may take up to ${steps} steps, over the budget of ${RULE_MAX_STEPS} (a macro walks up to ${INPUT_LIMITS.listEntries} entries, matches() scans up to ${INPUT_LIMITS.stringLength} characters)`,
+      'nest fewer macros (exists, all, map, filter) and avoid matches() or `in` inside them; compute the value in serializeUser or a predicate instead'
     )
   }
   return { evaluate: parsed, ast: parsed.ast }

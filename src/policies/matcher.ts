@@ -1,4 +1,5 @@
 import type { CompiledPattern } from './pattern.ts'
+import { testPattern } from './pattern_match.ts'
 import { comparePatterns } from './precedence.ts'
 
 interface TrieNode<Entry> {
@@ -60,7 +61,7 @@ export class IndexedMatcher<Entry extends { pattern: CompiledPattern; order: num
 
     for (let i = path.length - 1; i >= 0; i--) {
       for (const entry of path[i].entries) {
-        if (entry.pattern.regex.test(channel)) return entry
+        if (testPattern(entry.pattern, channel)) return entry
       }
     }
     return null

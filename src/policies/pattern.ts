@@ -1,19 +1,33 @@
 import { SourceTextError } from './errors.ts'
+import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
 import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
 
 /**
  * Token kinds, ordered by specificity: a higher value wins at the first position where two
- * patterns differ (see `comparePatterns`)
+ * patterns differ (see `comparePatterns`). The typed placeholders rank alike: an int and a
+ * uuid never match the same text.
  */
-export const TokenKind = { star: 0, placeholder: 1, intPlaceholder: 2, literal: 3 } as const
+export const TokenKind = {
+  star: 0,
+  placeholder: 1,
+  intPlaceholder: 2,
+  uuidPlaceholder: 2,
+  literal: 3,
+} as const
 
 export interface PatternParam {
   name: string
-  type: 'string' | 'int'
+  type: 'string' | 'int' | 'uuid'
 }
 
 /**
- * A channel pattern compiled to an anchored matcher
+ * What the matcher walks: runs of literal text, placeholders, and a trailing `*`
+ */
+export type PatternStep =
+  { kind: 'literal'; text: string } | { kind: 'param'; param: PatternParam } | { kind: 'star' }
+
+/**
+ * A channel pattern, compiled
  */
 export interface CompiledPattern {
   source: string
@@ -27,14 +41,15 @@ export interface CompiledPattern {
   kinds: number[]
   /** The pattern with parameter names erased: two patterns of the same shape match the same names */
   shape: string
-  regex: RegExp
+  steps: PatternStep[]
+  /**
+   * True when no placeholder can end early (each is followed by the end or by text it cannot
+   * hold): one greedy pass then decides, see `pattern_match.ts`
+   */
+  singlePass: boolean
 }
 
-/** Placeholder values: letters, digits and `_` only, so they never span a delimiter */
-const PLACEHOLDER_SOURCE = '([A-Za-z0-9_]+)'
-/** Canonical integers only: `042` and `-1` never match */
-const INT_SOURCE = '(0|[1-9][0-9]{0,15})'
-const STAR_SOURCE = '[A-Za-z0-9_\\-=@,.;]+'
+const PARAM_TYPES = new Set(['int', 'uuid'])
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const LITERAL_CHAR = /^[A-Za-z0-9_\-=@,.;]$/
 
@@ -66,18 +81,20 @@ const RESERVED = new Set([
   'while',
 ])
 
-function escapeRegex(char: string) {
-  return /[.\-=]/.test(char) ? `\\${char}` : char
+function pushLiteral(steps: PatternStep[], char: string) {
+  const last = steps[steps.length - 1]
+  if (last?.kind === 'literal') last.text += char
+  else steps.push({ kind: 'literal', text: char })
 }
 
 /**
- * Compiles `private-<userId>`, `presence-chat.<roomId:int>` or `private-team.*` into an
- * anchored matcher. Throws `SourceTextError` with the offset of the offending character.
+ * Compiles `private-<userId>`, `presence-chat.<roomId:int>`, `private-user.<id:uuid>` or
+ * `private-team.*` into the steps `pattern_match.ts` walks (matching is anchored). Throws `SourceTextError` with the offset of the offending character.
  */
 export function compilePattern(source: string): CompiledPattern {
   const kinds: number[] = []
   const params: PatternParam[] = []
-  let regex = '^'
+  const steps: PatternStep[] = []
   let shape = ''
   let literalPrefix: string | null = null
   let minLength = 0
@@ -102,11 +119,11 @@ export function compilePattern(source: string): CompiledPattern {
           'a placeholder name starts with a letter or "_" and holds letters, digits and "_"'
         )
       }
-      if (rest.length || (type !== undefined && type !== 'int')) {
+      if (rest.length || (type !== undefined && !PARAM_TYPES.has(type))) {
         throw new SourceTextError(
           i + 2 + name.length,
           `unknown placeholder type "${source.slice(i + 2 + name.length, end)}" in pattern "${source}"`,
-          'use <name> for text or <name:int> for a canonical integer'
+          'use <name> for text, <name:int> for a canonical integer or <name:uuid> for a lowercase uuid'
         )
       }
       if (RESERVED.has(name)) {
@@ -130,12 +147,18 @@ export function compilePattern(source: string): CompiledPattern {
         )
       }
       literalPrefix ??= source.slice(0, i)
-      const isInt = type === 'int'
-      params.push({ name, type: isInt ? 'int' : 'string' })
-      kinds.push(isInt ? TokenKind.intPlaceholder : TokenKind.placeholder)
-      regex += isInt ? INT_SOURCE : PLACEHOLDER_SOURCE
-      shape += isInt ? '<:int>' : '<>'
-      minLength++
+      const param: PatternParam = { name, type: (type as 'int' | 'uuid') ?? 'string' }
+      params.push(param)
+      steps.push({ kind: 'param', param })
+      kinds.push(
+        type === 'int'
+          ? TokenKind.intPlaceholder
+          : type === 'uuid'
+            ? TokenKind.uuidPlaceholder
+            : TokenKind.placeholder
+      )
+      shape += type ? `<:${type}>` : '<>'
+      minLength += type === 'uuid' ? UUID_LENGTH : 1
       i = end + 1
       continue
     }
@@ -148,7 +171,7 @@ export function compilePattern(source: string): CompiledPattern {
       }
       literalPrefix ??= source.slice(0, i)
       kinds.push(TokenKind.star)
-      regex += STAR_SOURCE
+      steps.push({ kind: 'star' })
       shape += '*'
       minLength++
       i++
@@ -158,11 +181,11 @@ export function compilePattern(source: string): CompiledPattern {
       throw new SourceTextError(
         i,
         `invalid character "${char}" in pattern "${source}"`,
-        'channel names hold only A-Z a-z 0-9 _ - = @ , . ; (placeholders are <name> or <name:int>)'
+        'channel names hold only A-Z a-z 0-9 _ - = @ , . ; (placeholders are <name>, <name:int> or <name:uuid>)'
       )
     }
     kinds.push(TokenKind.literal)
-    regex += escapeRegex(char)
+    pushLiteral(steps, char)
     shape += char
     minLength++
     i++
@@ -191,27 +214,12 @@ export function compilePattern(source: string): CompiledPattern {
     params,
     kinds,
     shape,
-    regex: new RegExp(`${regex}$`),
+    steps,
+    singlePass: isSinglePass(steps),
   }
 }
 
-/**
- * Matches a channel name against a pattern and returns its params (`<x:int>` as BigInt), or
- * null when it does not match
- */
-export function matchPattern(
-  pattern: CompiledPattern,
-  channel: string
-): Record<string, string | bigint> | null {
-  const match = pattern.regex.exec(channel)
-  if (!match) return null
-  const values: Record<string, string | bigint> = {}
-  pattern.params.forEach((param, index) => {
-    const raw = match[index + 1]
-    values[param.name] = param.type === 'int' ? BigInt(raw) : raw
-  })
-  return values
-}
+export { matchPattern, testPattern } from './pattern_match.ts'
 
 /**
  * True when `channel` is a valid Pusher channel name

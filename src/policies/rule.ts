@@ -8,14 +8,16 @@ import { compileExpression, type Evaluator } from './expression.ts'
  */
 export interface CompiledRule {
   source: string
-  conjuncts: Array<{ text: string; evaluate: Evaluator }>
+  conjuncts: Array<{ text: string; evaluate: Evaluator; userField: string | null }>
 }
 
 /**
- * Outcome of a rule: allowed, or the condition that failed and why
+ * Outcome of a rule: allowed, or the condition that failed and why. `userField` is the first
+ * field of `user` the condition reads (`user.role`), to explain an error for a guest.
  */
 export type RuleOutcome =
-  { allowed: true } | { allowed: false; condition: string; error: string | null }
+  | { allowed: true }
+  | { allowed: false; condition: string; error: string | null; userField: string | null }
 
 function flattenAnd(node: any, out: any[]) {
   if (node.op === '&&') {
@@ -28,6 +30,26 @@ function flattenAnd(node: any, out: any[]) {
 }
 
 /**
+ * The first `user.x` (or `user['x']`) the expression reads, as `user.x`, or null
+ */
+function firstUserField(node: any): string | null {
+  if (!node || typeof node !== 'object') return null
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = firstUserField(child)
+      if (found) return found
+    }
+    return null
+  }
+  if ((node.op === '.' || node.op === '[]') && node.args[0]?.op === 'id') {
+    const [receiver, field] = node.args
+    const key = typeof field === 'string' ? field : field?.op === 'value' ? field.args : null
+    if (receiver.args === 'user' && typeof key === 'string') return `user.${key}`
+  }
+  return firstUserField(node.args)
+}
+
+/**
  * Compiles a rule (parse + check). Throws `SourceTextError` on the first problem.
  */
 export function compileRule(env: Environment, source: string): CompiledRule {
@@ -37,14 +59,24 @@ export function compileRule(env: Environment, source: string): CompiledRule {
     try {
       const conjuncts = nodes.map((node) => {
         const text = source.slice(node.range.start, node.range.end)
-        return { text, evaluate: compileExpression(env, text, { boolean: true }).evaluate }
+        const { evaluate } = compileExpression(env, text, { boolean: true })
+        return { text, evaluate, userField: firstUserField(node) }
       })
       return { source, conjuncts }
     } catch {
       // Unusual operand ranges: fall back to the rule as one condition, same outcome
     }
   }
-  return { source, conjuncts: [{ text: source.trim(), evaluate: whole.evaluate }] }
+  return {
+    source,
+    conjuncts: [
+      { text: source.trim(), evaluate: whole.evaluate, userField: firstUserField(whole.ast) },
+    ],
+  }
+}
+
+function denied(conjunct: CompiledRule['conjuncts'][number], error: string | null): RuleOutcome {
+  return { allowed: false, condition: conjunct.text, error, userField: conjunct.userField }
 }
 
 /**
@@ -59,9 +91,9 @@ export async function evaluateRule(
     try {
       let value = conjunct.evaluate(context)
       if (value instanceof Promise) value = await value
-      if (value !== true) return { allowed: false, condition: conjunct.text, error: null }
+      if (value !== true) return denied(conjunct, null)
     } catch (error: any) {
-      return { allowed: false, condition: conjunct.text, error: errorCode(error) }
+      return denied(conjunct, errorCode(error))
     }
   }
   return { allowed: true }

@@ -86,6 +86,12 @@ test.group('configure', (group) => {
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/broadcast_provider`)
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/commands`)
     await assert.fileContains('adonisrc.ts', `policies/**/*.yaml`)
+    // Builds copy the policies, but an edit never restarts the server: the package's own
+    // watcher reloads them and an invalid edit keeps the last good policy
+    await assert.fileContains(
+      'adonisrc.ts',
+      /pattern: 'policies\/\*\*\/\*\.yaml',\s*reloadServer: false/
+    )
     await assert.fileContains('.env', 'BROADCAST_CONNECTION=local')
     await assert.fileContains('.env', 'PUSHER_APP_SECRET=')
     await assert.fileContains('.env.example', 'PUSHER_APP_KEY=')

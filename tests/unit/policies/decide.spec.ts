@@ -12,6 +12,8 @@ const SOURCE = `channels:
     allow: user != null && user.teamIds.exists(t, t == teamId)
   private-open:
     allow: true
+  private-user.<id:uuid>:
+    allow: user.id == id
   private-secret.*:
     deny: true
   presence-chat.<roomId:int>:
@@ -71,17 +73,45 @@ test.group('Policies | decide', () => {
     })
   })
 
-  test('a guest is denied, with an evaluation error that never shows user data', async ({
-    assert,
-  }) => {
+  test('a guest is denied with a reason saying there is no signed-in user', async ({ assert }) => {
     const decision = await examplePolicies.decide('private-admins', { user: null })
     assert.isFalse(decision.allowed)
+    assert.equal(decision.reason, '"private-admins": no signed-in user (rule reads user.role)')
+    const nested = ChannelPolicies.fromSource(
+      "channels:\n  private-x:\n    allow: user['plan'] == 'pro' && user.profile.role == 'a'\n"
+    )
     assert.equal(
-      decision.reason,
-      '"private-admins": condition `user.role == \'admin\'` errored (no_such_key)'
+      (await nested.decide('private-x', { user: null })).reason,
+      '"private-x": no signed-in user (rule reads user.plan)'
+    )
+    // A signed-in user missing a field keeps the error code, never user data
+    assert.equal(
+      (await nested.decide('private-x', { user: { plan: 'pro' } })).reason,
+      '"private-x": condition `user.profile.role == \'a\'` errored (no_such_key)'
     )
     assert.isFalse((await examplePolicies.decide('private-team-7', { user: null })).allowed)
     assert.isTrue((await examplePolicies.decide('private-open', { user: null })).allowed)
+  })
+
+  test('a <x:uuid> param compares with a uuid user id as a lowercase string', async ({
+    assert,
+  }) => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e'
+    const owner = { id, role: 'user' }
+    const channel = `private-user.${id}`
+    const allowed = await examplePolicies.decide(channel, { user: owner })
+    assert.deepEqual([allowed.allowed, allowed.pattern], [true, 'private-user.<id:uuid>'])
+    assert.isFalse(
+      (await examplePolicies.decide(channel, { user: { id: id.replace('0f', '1f') } })).allowed
+    )
+    // An uppercase uuid matches no pattern, and an uppercase user id never equals the param
+    const upper = await examplePolicies.decide(`private-user.${id.toUpperCase()}`, {
+      user: { id: id.toUpperCase() },
+    })
+    assert.deepEqual([upper.allowed, upper.pattern], [false, null])
+    assert.isFalse(
+      (await examplePolicies.decide(channel, { user: { id: id.toUpperCase() } })).allowed
+    )
   })
 
   test('deny patterns and unmatched channels deny', async ({ assert }) => {

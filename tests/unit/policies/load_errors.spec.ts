@@ -88,9 +88,9 @@ test.group('Policies | load errors', () => {
       },
       {
         title: 'an invalid pattern points inside the key',
-        source: 'channels:\n  private-<userId:uuid>:\n    allow: true\n',
+        source: 'channels:\n  private-<userId:hex>:\n    allow: true\n',
         at: [2, 19],
-        message: 'unknown placeholder type "uuid"',
+        message: 'unknown placeholder type "hex"',
         hint: '<name:int>',
       },
       {

@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import fc from 'fast-check'
 import { compilePattern } from '../../../src/policies/pattern.ts'
 import { IndexedMatcher } from '../../../src/policies/matcher.ts'
-import { LinearMatcher } from '../../../src/policies/linear_matcher.ts'
+import { RegexLinearMatcher } from '../../helpers/regex_matcher.ts'
 
 function entries(patterns: string[]) {
   return patterns.map((source, order) => ({ pattern: compilePattern(source), order }))
@@ -28,6 +28,19 @@ test.group('Policies | precedence and matcher', () => {
     assert.equal(winner(patterns, 'private-22'), 'private-<id:int>')
     assert.equal(winner(patterns, 'private-022'), 'private-<name>')
     assert.equal(winner(patterns, 'private-a.b'), 'private-*')
+  })
+
+  test('<x:uuid> ranks with <x:int>: above <x> and *', ({ assert }) => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e'
+    const patterns = ['private-u.*', 'private-u.<name>', 'private-u.<id:uuid>', 'private-u.<n:int>']
+    assert.equal(winner(patterns, `private-u.${id}`), 'private-u.<id:uuid>')
+    assert.equal(winner(patterns, `private-u.${id.toUpperCase()}`), 'private-u.*')
+    assert.equal(winner(patterns, 'private-u.42'), 'private-u.<n:int>')
+    assert.equal(winner(patterns, 'private-u.abc'), 'private-u.<name>')
+    assert.equal(
+      winner(['private-*', 'private-<id:uuid>.<b>'], `private-${id}.x`),
+      'private-<id:uuid>.<b>'
+    )
   })
 
   test('the longer token list wins when one is a prefix of the other, then file order', ({
@@ -81,7 +94,7 @@ test.group('Policies | precedence and matcher', () => {
         (patterns, channels) => {
           const list = entries(patterns)
           const indexed = new IndexedMatcher(list)
-          const linear = new LinearMatcher(list)
+          const linear = new RegexLinearMatcher(list)
           for (const channel of channels) {
             if (indexed.match(channel) !== linear.match(channel)) return false
           }
