@@ -6,6 +6,7 @@ import type {
   UnsubscribeResult,
 } from './adapter.ts'
 import type { SocketConnection } from './socket_connection.ts'
+import { EventCache, type EventCacheLimits } from './event_cache.ts'
 
 /**
  * A presence channel's members: user id to user_info and the ids of that
@@ -20,7 +21,19 @@ export class MemoryAdapter implements ServerAdapter {
   #channels = new Map<string, Map<string, SocketConnection>>()
   #presence = new Map<string, Presence>()
   #users = new Map<string, Set<SocketConnection>>()
-  #cache = new Map<string, { frame: Buffer; expiresAt: number }>()
+
+  /**
+   * The last event of each cache channel. Public so tests and tools can
+   * observe its size.
+   */
+  readonly eventCache: EventCache
+
+  constructor(cacheLimits: Partial<EventCacheLimits> = {}) {
+    this.eventCache = new EventCache({
+      maxEntries: cacheLimits.maxEntries ?? Number.POSITIVE_INFINITY,
+      maxBytes: cacheLimits.maxBytes ?? Number.POSITIVE_INFINITY,
+    })
+  }
 
   async subscribe(
     channel: string,
@@ -119,22 +132,22 @@ export class MemoryAdapter implements ServerAdapter {
   }
 
   cacheEvent(channel: string, frame: Buffer, ttlMs: number) {
-    this.#cache.set(channel, { frame, expiresAt: Date.now() + ttlMs })
+    this.eventCache.set(channel, frame, ttlMs)
   }
 
   async cachedEvent(channel: string) {
-    const entry = this.#cache.get(channel)
-    if (!entry) return undefined
-    if (entry.expiresAt > Date.now()) return entry.frame
-    this.#cache.delete(channel)
-    return undefined
+    return this.eventCache.get(channel)?.frame
+  }
+
+  async cacheEntry(channel: string) {
+    return this.eventCache.get(channel)
   }
 
   async clear() {
     this.#channels.clear()
     this.#presence.clear()
     this.#users.clear()
-    this.#cache.clear()
+    this.eventCache.clear()
   }
 
   #stats(name: string): ChannelStats {
