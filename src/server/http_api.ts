@@ -415,17 +415,21 @@ function frameData(frame: Buffer): unknown {
 
 /**
  * The raw body: 413 past the limit without buffering the rest, 408 when
- * it has not ended within "timeoutSeconds", 400 when the client aborts
+ * it has not ended within "timeoutSeconds", 400 when the connection closes
+ * first. The socket's "close" is watched, not the request's: a request
+ * answered early (401, 503 on shutdown) is detached from its socket and
+ * never closes itself.
  */
 function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []
+    const socket = req.socket
     let size = 0
     const finish = (error?: HttpError) => {
       clearTimeout(timer)
       req.off('data', onData)
       req.off('end', onEnd)
-      req.off('close', onClose)
+      socket.off('close', onClose)
       if (error) reject(error)
       else resolve(Buffer.concat(chunks))
     }
@@ -435,7 +439,7 @@ function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
       else chunks.push(chunk)
     }
     const onEnd = () => finish()
-    const onClose = () => finish(new HttpError(400, 'The request body was not completed'))
+    const onClose = () => finish(new HttpError(400, 'The connection closed before the body ended'))
     const timer = setTimeout(
       () =>
         finish(
@@ -445,12 +449,12 @@ function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
           )
         ),
       timeoutSeconds * 1000
-    )
-    // An abort is also reported by "close"; without a listener it would throw
+    ).unref()
+    // An abort is also reported by "close"; an "error" without a listener would throw
     req.on('error', () => {})
     req.on('data', onData)
     req.on('end', onEnd)
-    req.on('close', onClose)
+    socket.once('close', onClose)
   })
 }
 

@@ -41,7 +41,12 @@ export type Answer = { status: number; headers: Record<string, unknown>; body: a
  * A POST that announces "contentLength" bytes, sends "sent" of them and
  * never ends, as a stalled upload does. On its own connection (no agent).
  */
-export function stalledUpload(port: number, pathAndQuery: string, contentLength: number, sent = '') {
+export function stalledUpload(
+  port: number,
+  pathAndQuery: string,
+  contentLength: number,
+  sent = ''
+) {
   const startedAt = Date.now()
   const req = request({
     host: '127.0.0.1',
@@ -67,12 +72,24 @@ export function stalledUpload(port: number, pathAndQuery: string, contentLength:
         try {
           body = JSON.parse(text)
         } catch {}
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, at: Date.now() - startedAt })
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          at: Date.now() - startedAt,
+        })
       })
     })
   })
   const closed = new Promise<number>((resolve) => {
     req.on('socket', (socket) => socket.once('close', () => resolve(Date.now() - startedAt)))
   })
-  return { req, answer, closed, abort: () => req.destroy() }
+  return {
+    req,
+    answer,
+    closed,
+    abort: () => {
+      req.destroy()
+    },
+  }
 }

@@ -9,11 +9,15 @@ import { Clients, RawClient, sdk, sleep } from '../../helpers/server_clients.ts'
  * A local driver on a port of its own, with its in-memory event cache
  */
 async function standalone(options: { cacheTtl?: number; limits?: Partial<ServerLimits> }) {
-  const driver = new LocalDriver({ appId: 'solo', key: 'solo-key', secret: 'solo-secret', ...options })
+  const driver = new LocalDriver({
+    appId: 'solo',
+    key: 'solo-key',
+    secret: 'solo-secret',
+    ...options,
+  })
   const { port } = await driver.listen(0, '127.0.0.1')
   const cache = (driver.server.adapter as MemoryAdapter).eventCache
-  const publish = (channel: string, data = '{}') =>
-    driver.server.publish([channel], 'Update', data)
+  const publish = (channel: string, data = '{}') => driver.server.publish([channel], 'Update', data)
   /**
    * What a new subscriber of the channel gets right after subscribing
    */
@@ -67,7 +71,11 @@ test.group('Embedded server | cache channels', (group) => {
     publish('cache-b', '"b2"')
     publish('cache-e', '"e"')
     assert.equal((await firstEvent('cache-c')).event, 'pusher:cache_miss')
-    assert.deepEqual(await firstEvent('cache-b'), { event: 'Update', channel: 'cache-b', data: 'b2' })
+    assert.deepEqual(await firstEvent('cache-b'), {
+      event: 'Update',
+      channel: 'cache-b',
+      data: 'b2',
+    })
     assert.equal((await firstEvent('cache-d')).data, 'd')
     assert.equal((await firstEvent('cache-e')).data, 'e')
   })

@@ -92,7 +92,11 @@ test.group('Embedded server | HTTP API under attack', (group) => {
     assert,
     cleanup,
   }) => {
-    const { driver, port: soloPort, api } = await standalone({
+    const {
+      driver,
+      port: soloPort,
+      api,
+    } = await standalone({
       maxConcurrentRequestBodies: 2,
       requestBodyTimeout: 5,
     })
@@ -124,9 +128,14 @@ test.group('Embedded server | HTTP API under attack', (group) => {
     await raw.next((f) => f.event === 'pusher_internal:subscription_succeeded')
 
     const api = await sdk()
-    const response = await api.trigger(['news', 'news', 'news'], 'Once', { n: 1 }, {
-      info: 'subscription_count',
-    })
+    const response = await api.trigger(
+      ['news', 'news', 'news'],
+      'Once',
+      { n: 1 },
+      {
+        info: 'subscription_count',
+      }
+    )
     assert.deepEqual(await response.json(), { channels: { news: { subscription_count: 1 } } })
     await api.trigger('news', 'After', {})
     await raw.next((f) => f.event === 'After')
