@@ -66,7 +66,7 @@ export class EventCache {
     // Too large to keep at all: the older event it replaces is gone too
     if (ttlMs <= 0 || size > this.limits.maxBytes || this.limits.maxEntries < 1) return
 
-    this.#entries.set(channel, { frame, expiresAt: now + ttlMs })
+    this.#entries.set(channel, { frame: unpooled(frame), expiresAt: now + ttlMs })
     this.#bytes += size
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.limits.maxEntries && this.#bytes <= this.limits.maxBytes) {
@@ -131,6 +131,18 @@ export class EventCache {
       this.#schedule()
     }, delay).unref()
   }
+}
+
+/**
+ * A small Buffer made from a string is a slice of a shared 8 KiB pool, and
+ * keeping the slice keeps the whole pool: a stored frame gets memory of its
+ * own, so "maxBytes" counts what is really held
+ */
+function unpooled(frame: Buffer) {
+  if (frame.byteOffset === 0 && frame.buffer.byteLength === frame.length) return frame
+  const own = Buffer.allocUnsafeSlow(frame.length)
+  frame.copy(own)
+  return own
 }
 
 function entrySize(channel: string, frame: Buffer) {
