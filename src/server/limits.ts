@@ -98,9 +98,9 @@ export interface ServerLimits {
   maxConcurrentRequestBodies: number
 
   /**
-   * Cache channels with a stored last event; past it the oldest stored
-   * event is dropped (its next subscriber gets "pusher:cache_miss").
-   * Default: 10000
+   * Cache channels with a stored last event (in-memory adapter); past it
+   * the oldest stored event is dropped (its next subscriber gets
+   * "pusher:cache_miss"). Default: 10000
    */
   maxCachedChannels: number
 

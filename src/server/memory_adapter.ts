@@ -7,6 +7,7 @@ import type {
 } from './adapter.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import { EventCache, type EventCacheLimits } from './event_cache.ts'
+import { DEFAULT_LIMITS } from './limits.ts'
 
 /**
  * A presence channel's members: user id to user_info and the ids of that
@@ -28,10 +29,13 @@ export class MemoryAdapter implements ServerAdapter {
    */
   readonly eventCache: EventCache
 
+  /**
+   * The cache bounds default to "maxCachedChannels" and "maxCachedBytes"
+   */
   constructor(cacheLimits: Partial<EventCacheLimits> = {}) {
     this.eventCache = new EventCache({
-      maxEntries: cacheLimits.maxEntries ?? Number.POSITIVE_INFINITY,
-      maxBytes: cacheLimits.maxBytes ?? Number.POSITIVE_INFINITY,
+      maxEntries: cacheLimits.maxEntries ?? DEFAULT_LIMITS.maxCachedChannels,
+      maxBytes: cacheLimits.maxBytes ?? DEFAULT_LIMITS.maxCachedBytes,
     })
   }
 
