@@ -1,4 +1,5 @@
 import type { SocketConnection } from './socket_connection.ts'
+import type { CachedEvent } from './event_cache.ts'
 
 /**
  * A presence channel member: its user id (always a string) and user_info
@@ -107,7 +108,9 @@ export interface ServerAdapter {
   forEachUserSocket(userId: string, action: (socket: SocketConnection) => void): Promise<void>
 
   /**
-   * Stores the last event of a cache channel, with its expiry
+   * Stores the last event of a cache channel, with its expiry. The store is
+   * bounded (the oldest entries go first) and expired entries are freed
+   * without waiting for a subscribe.
    */
   cacheEvent(channel: string, frame: Buffer, ttlMs: number): void
 
@@ -115,6 +118,12 @@ export interface ServerAdapter {
    * The last event of a cache channel, if still fresh
    */
   cachedEvent(channel: string): Promise<Buffer | undefined>
+
+  /**
+   * The last event of a cache channel with its expiry, if still fresh
+   * (the HTTP API's "info=cache")
+   */
+  cacheEntry(channel: string): Promise<CachedEvent | undefined>
 
   /**
    * Drops all state

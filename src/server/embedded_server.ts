@@ -27,6 +27,13 @@ export interface ServerLogger {
 }
 
 /**
+ * After "shutdownTimeout", how often and how many times to look whether
+ * the app has closed its HTTP server yet (it does right after this one)
+ */
+const SHUTDOWN_CHECK_MS = 250
+const SHUTDOWN_CHECKS = 120
+
+/**
  * Options of the embedded server
  */
 export interface EmbeddedServerOptions {
@@ -106,7 +113,12 @@ export class EmbeddedServer {
     this.key = options.key
     this.secret = options.secret
     this.limits = resolveLimits(options.limits)
-    this.adapter = options.adapter ?? new MemoryAdapter()
+    this.adapter =
+      options.adapter ??
+      new MemoryAdapter({
+        maxEntries: this.limits.maxCachedChannels,
+        maxBytes: this.limits.maxCachedBytes,
+      })
     this.clientEventsAllowed = options.clientEventsAllowed ?? (() => false)
     this.#prefix = (options.path ?? '').replace(/\/+$/, '')
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
@@ -208,7 +220,28 @@ export class EmbeddedServer {
       server.removeListener('upgrade', onUpgrade)
       for (const listener of listeners) server.on('request', listener)
       this.#detach = undefined
+      this.#boundShutdown(server)
     }
+  }
+
+  /**
+   * The app closes its HTTP server after this one ("server.close()" also
+   * drops idle keep-alive connections) and then waits for every request in
+   * flight: a stalled upload would hold it for minutes. Once the server no
+   * longer listens, its requests get "shutdownTimeout" from the start of
+   * the shutdown; then every connection left is closed.
+   */
+  #boundShutdown(server: Server) {
+    const grace = this.limits.shutdownTimeout
+    if (!Number.isFinite(grace) || grace < 0) return
+    let checks = SHUTDOWN_CHECKS
+    const check = () => {
+      // Attached again: not a shutdown
+      if (this.#detach) return
+      if (!server.listening) return server.closeAllConnections()
+      if (--checks > 0) setTimeout(check, SHUTDOWN_CHECK_MS).unref()
+    }
+    setTimeout(check, grace * 1000).unref()
   }
 
   /**
@@ -290,6 +323,7 @@ export class EmbeddedServer {
     if (!this.#wss) return
     this.#closing = true
     this.#detach?.()
+    this.#http.close()
     clearInterval(this.#timer)
 
     const closed = [...this.sockets].map(

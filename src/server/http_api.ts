@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServerLimits } from './limits.ts'
 import type { ServerAdapter } from './adapter.ts'
-import { channelNameProblem } from './channel_rules.ts'
+import { channelNameProblem, isCacheChannel } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
 import { SOCKET_ID_PATTERN } from '../socket_id.ts'
 
 const ROUTE =
   /^\/apps\/([^/]+)\/(events|batch_events|channels|channels\/([^/]+)|channels\/([^/]+)\/users|users\/([^/]+)\/terminate_connections)$/
+const API_PREFIX = '/apps/'
 const TIMESTAMP_WINDOW_SECONDS = 600
+const EMPTY = Buffer.alloc(0)
 
 /**
  * An error answered with a status and a JSON body
@@ -15,7 +17,8 @@ const TIMESTAMP_WINDOW_SECONDS = 600
 class HttpError {
   constructor(
     readonly status: number,
-    readonly message: string
+    readonly message: string,
+    readonly headers: Record<string, string> = {}
   ) {}
 }
 
@@ -33,33 +36,66 @@ export interface HttpApiHost {
 }
 
 type Query = Record<string, string>
+type Action = (raw: Buffer) => unknown
 
 /**
  * The Pusher HTTP API at the paths the "pusher" SDK uses. Every request is
- * signed: auth_key, auth_version 1.0, a timestamp within 600 s, body_md5 of
- * the raw body, and the HMAC compared in constant time.
+ * signed: auth_key, auth_version 1.0, a timestamp within 600 s, the HMAC
+ * compared in constant time, and body_md5 of the raw body. The signature
+ * covers the query (body_md5 included), so it is checked before a byte of
+ * the body is read: an unsigned upload never holds a connection.
  */
 export class HttpApi {
+  /**
+   * Requests being answered, so shutdown can answer the stalled ones
+   */
+  #inFlight = new Map<ServerResponse, IncomingMessage>()
+  #bodiesReading = 0
+
   constructor(protected host: HttpApiHost) {}
 
   /**
-   * Whether a request is for the API: checked before the app sees it
+   * Whether a request is for the API, mounted under "/apps/<appId>/" only:
+   * any other "/apps/..." URL is the app's. Checked before the app sees
+   * the request; never throws.
    */
   matches(req: IncomingMessage) {
-    return req.url?.startsWith('/apps/') === true
+    const url = req.url
+    if (typeof url !== 'string' || !url.startsWith(API_PREFIX)) return false
+    const queryStart = url.indexOf('?')
+    const path = queryStart === -1 ? url : url.slice(0, queryStart)
+    const segmentEnd = path.indexOf('/', API_PREFIX.length)
+    if (segmentEnd === -1) return false
+    return safeDecode(path.slice(API_PREFIX.length, segmentEnd)) === this.host.appId
   }
 
+  /**
+   * Answers one request; never rejects
+   */
   async handle(req: IncomingMessage, res: ServerResponse) {
+    this.#inFlight.set(res, req)
+    res.once('close', () => this.#inFlight.delete(res))
     try {
       const body = await this.#dispatch(req)
-      respond(res, 200, body)
+      respond(req, res, 200, body)
     } catch (error) {
       if (error instanceof HttpError) {
-        respond(res, error.status, { error: error.message })
+        respond(req, res, error.status, { error: error.message }, error.headers)
       } else {
-        respond(res, 500, { error: 'Internal error' })
+        respond(req, res, 500, { error: 'Internal error' })
       }
     }
+  }
+
+  /**
+   * Answers every request still in flight with 503 and closes its
+   * connection: a stalled upload must not keep the HTTP server open
+   */
+  close() {
+    for (const [res, req] of this.#inFlight) {
+      respond(req, res, 503, { error: 'Server shutting down' })
+    }
+    this.#inFlight.clear()
   }
 
   async #dispatch(req: IncomingMessage): Promise<unknown> {
@@ -68,30 +104,48 @@ export class HttpApi {
     const path = queryStart === -1 ? url : url.slice(0, queryStart)
     const query = parseQuery(queryStart === -1 ? '' : url.slice(queryStart + 1))
     const route = ROUTE.exec(path)
-    if (!route) throw new HttpError(404, 'Not found')
-    if (decode(route[1]) !== this.host.appId) throw new HttpError(404, `Unknown app "${route[1]}"`)
+    if (!route) throw new HttpError(404, `Not found: ${req.method} ${path.slice(0, 200)}`)
+    if (decode(route[1]) !== this.host.appId) throw new HttpError(404, 'Unknown app')
 
-    const method = req.method ?? 'GET'
-    const raw = await readBody(req, this.host.limits.maxRequestBytes)
-    this.#verify(method, path, query, raw)
+    // Everything the query and headers can decide is decided before the body
+    const method = (req.method ?? 'GET').toUpperCase()
+    this.#verify(method, path, query)
+    const action = this.#action(method, path, route, query)
+    const raw = await this.#body(req, query)
+    return action(raw)
+  }
 
+  /**
+   * What the route does, refused with 405 for another method
+   */
+  #action(method: string, path: string, route: RegExpExecArray, query: Query): Action {
     const [, , action, channel, usersChannel, userId] = route
-    if (action === 'events' && method === 'POST') return this.#events(parseJson(raw))
-    if (action === 'batch_events' && method === 'POST') return this.#batch(parseJson(raw))
-    if (action === 'channels' && method === 'GET') return this.#channels(query)
-    if (channel && method === 'GET') return this.#channel(decode(channel), query)
-    if (usersChannel && method === 'GET') return this.#users(decode(usersChannel))
+    if (action === 'events' && method === 'POST') return (raw) => this.#events(parseJson(raw))
+    if (action === 'batch_events' && method === 'POST') return (raw) => this.#batch(parseJson(raw))
+    if (action === 'channels' && method === 'GET') return () => this.#channels(query)
+    if (channel && method === 'GET') {
+      const name = decode(channel)
+      return () => this.#channel(name, query)
+    }
+    if (usersChannel && method === 'GET') {
+      const name = decode(usersChannel)
+      return () => this.#users(name)
+    }
     if (userId && method === 'POST') {
-      await this.host.terminateUserConnections(decode(userId))
-      return {}
+      const id = decode(userId)
+      return async () => {
+        await this.host.terminateUserConnections(id)
+        return {}
+      }
     }
     throw new HttpError(405, `${method} is not allowed on ${path}`)
   }
 
   /**
-   * Pusher's request signature (docs "Authentication")
+   * Pusher's request signature (docs "Authentication"), from the query
+   * alone: body_md5 is one of the signed parameters
    */
-  #verify(method: string, path: string, query: Query, raw: Buffer) {
+  #verify(method: string, path: string, query: Query) {
     if (query.auth_key !== this.host.key) throw new HttpError(401, 'Unknown auth_key')
     if (query.auth_version !== '1.0') throw new HttpError(401, 'auth_version must be 1.0')
 
@@ -103,19 +157,59 @@ export class HttpApi {
         `Timestamp expired: Given timestamp (${query.auth_timestamp}) not within ${TIMESTAMP_WINDOW_SECONDS}s of server time (${now})`
       )
     }
-    if (raw.length > 0 && !hexEquals(query.body_md5, md5Hex(raw))) {
-      throw new HttpError(401, 'body_md5 does not match the body')
-    }
 
     const signed = Object.keys(query)
       .filter((key) => key !== 'auth_signature')
       .sort()
       .map((key) => `${key}=${query[key]}`)
       .join('&')
-    const expected = hmacHex(this.host.secret, `${method.toUpperCase()}\n${path}\n${signed}`)
+    const expected = hmacHex(this.host.secret, `${method}\n${path}\n${signed}`)
     if (!hexEquals(query.auth_signature, expected)) {
-      throw new HttpError(401, 'Invalid signature')
+      throw new HttpError(
+        401,
+        `Invalid signature: expected the HMAC-SHA256 hex of "${method}\\n${path}\\n${signed}" with the app secret`
+      )
     }
+  }
+
+  /**
+   * The raw body of a signed request: its declared size checked first
+   * (413), a bounded number read at once (503), within a deadline (408),
+   * then its MD5 against the signed body_md5 (401)
+   */
+  async #body(req: IncomingMessage, query: Query): Promise<Buffer> {
+    const limits = this.host.limits
+    const declared = req.headers['content-length']
+    const chunked = req.headers['transfer-encoding'] !== undefined
+    if (!chunked && (declared === undefined || Number(declared) === 0)) return EMPTY
+    if (declared !== undefined && Number(declared) > limits.maxRequestBytes) {
+      throw new HttpError(
+        413,
+        `Request body of ${declared} bytes, the limit is ${limits.maxRequestBytes} (maxRequestBytes)`
+      )
+    }
+    if (query.body_md5 === undefined) {
+      throw new HttpError(401, 'body_md5 is required with a request body')
+    }
+    if (this.#bodiesReading >= limits.maxConcurrentRequestBodies) {
+      throw new HttpError(
+        503,
+        `Too many request bodies being read at once (maxConcurrentRequestBodies: ${limits.maxConcurrentRequestBodies}); retry later`,
+        { 'retry-after': '1' }
+      )
+    }
+
+    this.#bodiesReading++
+    let raw: Buffer
+    try {
+      raw = await readBody(req, limits.maxRequestBytes, limits.requestBodyTimeout)
+    } finally {
+      this.#bodiesReading--
+    }
+    if (raw.length > 0 && !hexEquals(query.body_md5, md5Hex(raw))) {
+      throw new HttpError(401, 'body_md5 does not match the body')
+    }
+    return raw
   }
 
   #events(body: Record<string, unknown>) {
@@ -193,7 +287,9 @@ export class HttpApi {
     ) {
       throw new HttpError(400, 'Invalid socket_id')
     }
-    return { name, data, channels: channels as string[], socketId: socketId as string | undefined }
+    // A channel listed twice still gets the event once
+    const unique = [...new Set(channels as string[])]
+    return { name, data, channels: unique, socketId: socketId as string | undefined }
   }
 
   /**
@@ -244,9 +340,21 @@ export class HttpApi {
       if (attribute === 'user_count' && presence) result.user_count = stats.userCount ?? 0
       else if (attribute === 'subscription_count')
         result.subscription_count = stats.subscriptionCount
+      else if (attribute === 'cache' && isCacheChannel(name)) result.cache = await this.#cache(name)
       else throw new HttpError(400, `Unsupported info attribute "${attribute}" for "${name}"`)
     }
     return result
+  }
+
+  /**
+   * "info=cache": the cached event's data and its remaining TTL in
+   * seconds, or null when nothing is cached
+   */
+  async #cache(name: string) {
+    const entry = await this.host.adapter.cacheEntry(name)
+    if (!entry) return null
+    const ttl = Math.max(1, Math.ceil((entry.expiresAt - Date.now()) / 1000))
+    return { data: frameData(entry.frame), ttl }
   }
 
   async #users(name: string) {
@@ -273,10 +381,16 @@ function parseQuery(search: string): Query {
 }
 
 function decode(value: string) {
+  const decoded = safeDecode(value)
+  if (decoded === undefined) throw new HttpError(400, 'Malformed percent-encoding')
+  return decoded
+}
+
+function safeDecode(value: string) {
   try {
     return decodeURIComponent(value)
   } catch {
-    throw new HttpError(400, 'Malformed percent-encoding')
+    return undefined
   }
 }
 
@@ -289,32 +403,79 @@ function parseJson(raw: Buffer): Record<string, unknown> {
 }
 
 /**
- * The raw body, refused with 413 past the limit without buffering the rest
+ * The "data" of a frame we serialized ourselves
  */
-function readBody(req: IncomingMessage, limit: number) {
+function frameData(frame: Buffer): unknown {
+  try {
+    return JSON.parse(frame.toString('utf8')).data ?? null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The raw body: 413 past the limit without buffering the rest, 408 when
+ * it has not ended within "timeoutSeconds", 400 when the connection closes
+ * first. The socket's "close" is watched, not the request's: a request
+ * answered early (401, 503 on shutdown) is detached from its socket and
+ * never closes itself.
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []
+    const socket = req.socket
     let size = 0
-    req.on('data', (chunk: Buffer) => {
+    const finish = (error?: HttpError) => {
+      clearTimeout(timer)
+      req.off('data', onData)
+      req.off('end', onEnd)
+      socket.off('close', onClose)
+      if (error) reject(error)
+      else resolve(Buffer.concat(chunks))
+    }
+    const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size > limit) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new HttpError(413, `Request body over ${limit} bytes`))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
+      if (size > limit) finish(new HttpError(413, `Request body over ${limit} bytes`))
+      else chunks.push(chunk)
+    }
+    const onEnd = () => finish()
+    const onClose = () => finish(new HttpError(400, 'The connection closed before the body ended'))
+    const timer = setTimeout(
+      () =>
+        finish(
+          new HttpError(
+            408,
+            `The request body did not arrive within ${timeoutSeconds} s (requestBodyTimeout)`
+          )
+        ),
+      timeoutSeconds * 1000
+    ).unref()
+    // An abort is also reported by "close"; an "error" without a listener would throw
+    req.on('error', () => {})
+    req.on('data', onData)
+    req.on('end', onEnd)
+    socket.once('close', onClose)
   })
 }
 
-function respond(res: ServerResponse, status: number, body: unknown) {
+/**
+ * Sends a JSON answer once. A request whose body was not read to its end
+ * gets "connection: close", so its socket is released, not drained.
+ */
+function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {}
+) {
+  if (res.headersSent || res.writableEnded || res.destroyed) return
   const json = JSON.stringify(body)
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(json),
+    ...(req.complete ? {} : { connection: 'close' }),
   })
   res.end(json)
 }

@@ -107,9 +107,42 @@ export interface ServerLimits {
   maxBatchSize: number
 
   /**
-   * HTTP API: largest request body in bytes. Default: 256 KiB
+   * HTTP API: largest request body in bytes; a larger Content-Length is
+   * answered 413 before anything is read. Default: 256 KiB
    */
   maxRequestBytes: number
+
+  /**
+   * HTTP API: seconds a signed request has to send its whole body, so a
+   * stalled upload cannot hold a connection (answered 408). Default: 10
+   */
+  requestBodyTimeout: number
+
+  /**
+   * HTTP API: request bodies read at the same time; past it a request is
+   * answered 503 with "Retry-After" before its body is read. Default: 100
+   */
+  maxConcurrentRequestBodies: number
+
+  /**
+   * Cache channels with a stored last event (in-memory adapter); past it
+   * the oldest stored event is dropped (its next subscriber gets
+   * "pusher:cache_miss"). Default: 10000
+   */
+  maxCachedChannels: number
+
+  /**
+   * Bytes of stored cache channel events (frames and channel names); past
+   * it the oldest stored events are dropped. Default: 32 MiB
+   */
+  maxCachedBytes: number
+
+  /**
+   * Seconds HTTP requests still in flight get on shutdown, once the
+   * sockets are closed; then every connection left on the HTTP server is
+   * closed, so the process exits in bounded time. Default: 5
+   */
+  shutdownTimeout: number
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -131,6 +164,11 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxChannelsPerEvent: 100,
   maxBatchSize: 10,
   maxRequestBytes: 256 * 1024,
+  requestBodyTimeout: 10,
+  maxConcurrentRequestBodies: 100,
+  maxCachedChannels: 10_000,
+  maxCachedBytes: 32 * 1024 * 1024,
+  shutdownTimeout: 5,
 }
 
 /**

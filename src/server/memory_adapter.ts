@@ -6,6 +6,8 @@ import type {
   UnsubscribeResult,
 } from './adapter.ts'
 import type { SocketConnection } from './socket_connection.ts'
+import { EventCache, type EventCacheLimits } from './event_cache.ts'
+import { DEFAULT_LIMITS } from './limits.ts'
 
 /**
  * A presence channel's members: user id to user_info and the ids of that
@@ -20,7 +22,22 @@ export class MemoryAdapter implements ServerAdapter {
   #channels = new Map<string, Map<string, SocketConnection>>()
   #presence = new Map<string, Presence>()
   #users = new Map<string, Set<SocketConnection>>()
-  #cache = new Map<string, { frame: Buffer; expiresAt: number }>()
+
+  /**
+   * The last event of each cache channel. Public so tests and tools can
+   * observe its size.
+   */
+  readonly eventCache: EventCache
+
+  /**
+   * The cache bounds default to "maxCachedChannels" and "maxCachedBytes"
+   */
+  constructor(cacheLimits: Partial<EventCacheLimits> = {}) {
+    this.eventCache = new EventCache({
+      maxEntries: cacheLimits.maxEntries ?? DEFAULT_LIMITS.maxCachedChannels,
+      maxBytes: cacheLimits.maxBytes ?? DEFAULT_LIMITS.maxCachedBytes,
+    })
+  }
 
   async subscribe(
     channel: string,
@@ -119,22 +136,22 @@ export class MemoryAdapter implements ServerAdapter {
   }
 
   cacheEvent(channel: string, frame: Buffer, ttlMs: number) {
-    this.#cache.set(channel, { frame, expiresAt: Date.now() + ttlMs })
+    this.eventCache.set(channel, frame, ttlMs)
   }
 
   async cachedEvent(channel: string) {
-    const entry = this.#cache.get(channel)
-    if (!entry) return undefined
-    if (entry.expiresAt > Date.now()) return entry.frame
-    this.#cache.delete(channel)
-    return undefined
+    return this.eventCache.get(channel)?.frame
+  }
+
+  async cacheEntry(channel: string) {
+    return this.eventCache.get(channel)
   }
 
   async clear() {
     this.#channels.clear()
     this.#presence.clear()
     this.#users.clear()
-    this.#cache.clear()
+    this.eventCache.clear()
   }
 
   #stats(name: string): ChannelStats {

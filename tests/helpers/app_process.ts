@@ -47,6 +47,7 @@ export async function startAppProcess(nodeArgs: string[], env: Record<string, st
         url,
         port,
         output,
+        child,
         async stop() {
           if (child.exitCode !== null) return
           child.kill('SIGTERM')

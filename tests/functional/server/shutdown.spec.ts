@@ -1,0 +1,53 @@
+import { test } from '@japa/runner'
+import { WebSocket } from 'ws'
+import env from '#start/env'
+import { startAppProcess } from '../../helpers/app_process.ts'
+import { RawClient, within } from '../../helpers/server_clients.ts'
+import { signedQuery, stalledUpload } from '../../helpers/http_api_requests.ts'
+
+test.group('Embedded server | shutdown', () => {
+  test('SIGTERM with stalled uploads in flight: the app exits in bounded time', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await startAppProcess(['--import=@poppinss/ts-exec', 'bin/server.ts'], {
+      LOG_LEVEL: 'warn',
+    })
+    cleanup(() => {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL')
+    })
+    const credentials = {
+      key: env.get('PUSHER_APP_KEY'),
+      secret: env.get('PUSHER_APP_SECRET').release(),
+    }
+    const socket = await RawClient.open(
+      new WebSocket(`ws://127.0.0.1:${app.port}/app/${credentials.key}`)
+    )
+
+    // A signed HTTP API upload and an app route's upload, both stalled
+    const path = `/apps/${env.get('PUSHER_APP_ID')}/events`
+    const body = JSON.stringify({ name: 'Never', data: '{}', channels: ['news'] })
+    const api = stalledUpload(
+      app.port,
+      `${path}?${signedQuery(credentials, 'POST', path, body)}`,
+      body.length,
+      body.slice(0, 5)
+    )
+    const appRoute = stalledUpload(app.port, '/login', 100_000, 'email=')
+    cleanup(() => [api, appRoute].forEach((upload) => upload.abort()))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+
+    const signalledAt = Date.now()
+    const exited = new Promise<number>((resolve) =>
+      app.child.once('exit', () => resolve(Date.now() - signalledAt))
+    )
+    app.child.kill('SIGTERM')
+
+    assert.equal(await socket.closed(3000), 4200)
+    const exitAfter = await within(exited, 'the app to exit', 10_000)
+    assert.isBelow(exitAfter, 10_000, app.output.join(''))
+    // The API upload was answered, not left hanging
+    const answer = await within(api.answer, 'the API upload to be answered', 100)
+    assert.equal(answer.status, 503)
+  }).timeout(60_000)
+})
