@@ -21,12 +21,12 @@ test.group('User authentication | sign-in data the server would refuse', (group)
   const clients = new Clients()
   group.each.teardown(() => clients.closeAll())
 
-  test('20 KB of user data is refused with E_USER_DATA_TOO_LARGE instead of signed', async ({
+  test('12 KB of user data is refused with E_USER_DATA_TOO_LARGE instead of signed', async ({
     client,
     assert,
     cleanup,
   }) => {
-    const user = await userNamed('x'.repeat(20_000), cleanup)
+    const user = await userNamed('x'.repeat(12_000), cleanup)
     const response = await client
       .post('/broadcasting/user-auth')
       .form({ socket_id: '1234.5678' })
