@@ -1,5 +1,6 @@
 import { SourceTextError } from './errors.ts'
 import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
+import type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
 import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
 
 /**
@@ -14,40 +15,6 @@ export const TokenKind = {
   uuidPlaceholder: 2,
   literal: 3,
 } as const
-
-export interface PatternParam {
-  name: string
-  type: 'string' | 'int' | 'uuid'
-}
-
-/**
- * What the matcher walks: runs of literal text, placeholders, and a trailing `*`
- */
-export type PatternStep =
-  { kind: 'literal'; text: string } | { kind: 'param'; param: PatternParam } | { kind: 'star' }
-
-/**
- * A channel pattern, compiled
- */
-export interface CompiledPattern {
-  source: string
-  /** Literal text before the first placeholder or `*` */
-  literalPrefix: string
-  /** True when the pattern has no placeholder and no `*` */
-  exact: boolean
-  presence: boolean
-  params: PatternParam[]
-  /** One kind per token (each literal character is a token) */
-  kinds: number[]
-  /** The pattern with parameter names erased: two patterns of the same shape match the same names */
-  shape: string
-  steps: PatternStep[]
-  /**
-   * True when no placeholder can end early (each is followed by the end or by text it cannot
-   * hold): one greedy pass then decides, see `pattern_match.ts`
-   */
-  singlePass: boolean
-}
 
 const PARAM_TYPES = new Set(['int', 'uuid'])
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -220,6 +187,7 @@ export function compilePattern(source: string): CompiledPattern {
 }
 
 export { matchPattern, testPattern } from './pattern_match.ts'
+export type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
 
 /**
  * True when `channel` is a valid Pusher channel name
