@@ -1,5 +1,4 @@
 import { test } from '@japa/runner'
-import { createHash, createHmac } from 'node:crypto'
 import {
   Clients,
   HOST,
@@ -9,26 +8,14 @@ import {
   sdkAuthorizer,
   sleep,
 } from '../../helpers/server_clients.ts'
+import { signedQuery } from '../../helpers/http_api_requests.ts'
 
 /**
  * A request signed by hand, to vary the timestamp
  */
 async function signedRequest(method: string, path: string, body: string, timestamp: number) {
-  const { key, secret } = (await localDriver()).credentials
-  const params: Record<string, string> = {
-    auth_key: key,
-    auth_timestamp: String(timestamp),
-    auth_version: '1.0',
-  }
-  if (body) params.body_md5 = createHash('md5').update(body).digest('hex')
-  const query = Object.keys(params)
-    .sort()
-    .map((name) => `${name}=${params[name]}`)
-    .join('&')
-  const signature = createHmac('sha256', secret)
-    .update(`${method}\n${path}\n${query}`)
-    .digest('hex')
-  return fetch(`http://${HOST}:${port()}${path}?${query}&auth_signature=${signature}`, {
+  const query = signedQuery((await localDriver()).credentials, method, path, body, timestamp)
+  return fetch(`http://${HOST}:${port()}${path}?${query}`, {
     method,
     body: body || undefined,
     headers: body ? { 'content-type': 'application/json' } : {},
