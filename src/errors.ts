@@ -1,4 +1,19 @@
+import { format } from 'node:util'
+import type { HttpContext } from '@adonisjs/core/http'
 import { Exception, createError } from '@adonisjs/core/exceptions'
+import type { SourcePosition } from './policies/types.ts'
+
+/**
+ * Every error the package throws, in one module, exported as `errors` from the package.
+ * Values answered to a client of the embedded server and never thrown to the app are
+ * not here: see `server/refusal.ts`.
+ */
+
+/*
+|--------------------------------------------------------------------------
+| Emitting
+|--------------------------------------------------------------------------
+*/
 
 /**
  * A channel name Pusher would refuse: bad characters, too long, or empty.
@@ -26,15 +41,6 @@ export const E_INVALID_EVENT_NAME = createError<[name: string, reason: string]>(
   'Invalid event name "%s": %s',
   'E_INVALID_EVENT_NAME',
   500
-)
-
-/**
- * The X-Socket-ID header of a request does not look like a Pusher socket id
- */
-export const E_INVALID_SOCKET_ID = createError<[socketId: string]>(
-  'Invalid socket id "%s": expected two integers joined by a dot, as in "1234.5678"',
-  'E_INVALID_SOCKET_ID',
-  400
 )
 
 /**
@@ -99,3 +105,253 @@ export class BroadcastFailedException extends Exception {
 }
 
 export const E_BROADCAST_FAILED = BroadcastFailedException
+
+/*
+|--------------------------------------------------------------------------
+| The auth routes
+|--------------------------------------------------------------------------
+|
+| Thrown by the controllers and rendered by the app's exception handler
+| through "handle": the body is `{error: {code, message}}`.
+|
+*/
+
+/**
+ * The auth routes answer JSON whatever the Accept header: pusher-js sends
+ * none (a negotiated answer would be HTML) and reads the body as JSON
+ */
+function renderAuthError(error: Exception, ctx: HttpContext) {
+  return ctx.response
+    .status(error.status)
+    .send({ error: { code: error.code, message: error.message } })
+}
+
+/**
+ * An error of an auth route's request, rendering its own answer
+ */
+abstract class AuthRouteException extends Exception {
+  handle(error: this, ctx: HttpContext) {
+    return renderAuthError(error, ctx)
+  }
+}
+
+/**
+ * "createError" for the auth routes: a code, a status and a "%s" message
+ * template, rendered as the auth routes answer
+ */
+function createAuthError<T extends unknown[] = []>(message: string, code: string, status: number) {
+  return class extends AuthRouteException {
+    static message = message
+    static code = code
+    static status = status
+
+    constructor(...[args, options]: T extends [] ? [T?, ErrorOptions?] : [T, ErrorOptions?]) {
+      super(format(message, ...(args ?? [])), options)
+      this.name = 'Exception'
+    }
+  }
+}
+
+/**
+ * An auth request without "socket_id" or "channel_name"
+ */
+export const E_MISSING_FIELD = createAuthError<[field: string]>(
+  'Missing "%s" in the request body',
+  'E_MISSING_FIELD',
+  400
+)
+
+/**
+ * A field of an auth request that is not a string (a JSON body)
+ */
+export const E_INVALID_FIELD = createAuthError<[field: string]>(
+  '"%s" must be a string',
+  'E_INVALID_FIELD',
+  400
+)
+
+/**
+ * A socket id that does not look like a Pusher socket id: the "socket_id"
+ * of an auth request, or the X-Socket-ID header read by "toOthers()". Both
+ * come from a client, so both answer 400 the same way.
+ */
+export const E_INVALID_SOCKET_ID = createAuthError<[socketId: string]>(
+  'Invalid socket id "%s": expected two integers joined by a dot, as in "1234.5678"',
+  'E_INVALID_SOCKET_ID',
+  400
+)
+
+/**
+ * E_INVALID_CHANNEL_NAME for the "channel_name" a client sent to the auth
+ * route: the client's error (400), answered as the auth routes answer. The
+ * app's own bad name stays a 500 left to the app's exception handler.
+ */
+export class ChannelNameInputException extends E_INVALID_CHANNEL_NAME {
+  static status = 400
+
+  handle(error: this, ctx: HttpContext) {
+    return renderAuthError(error, ctx)
+  }
+}
+
+/**
+ * A public channel sent to the auth route: it needs no authorization
+ */
+export const E_PUBLIC_CHANNEL = createAuthError<[channel: string]>(
+  '"%s" is a public channel: it needs no authorization. Only "private-" and "presence-" channels are authorized',
+  'E_PUBLIC_CHANNEL',
+  400
+)
+
+/**
+ * A "private-encrypted-" channel, but the default connection has no
+ * master key to derive its shared secret from
+ */
+export const E_ENCRYPTION_NOT_CONFIGURED = createAuthError<[channel: string]>(
+  '"%s" is an encrypted channel, but the default connection has no "encryptionMasterKeyBase64"',
+  'E_ENCRYPTION_NOT_CONFIGURED',
+  400
+)
+
+/**
+ * The channel policy denies the subscription. The reason is given only when
+ * "authorization.debug" is on: it names the app's rules.
+ */
+export const E_CHANNEL_FORBIDDEN = class extends AuthRouteException {
+  static status = 403
+  static code = 'E_CHANNEL_FORBIDDEN'
+
+  constructor(channel: string, reason?: string) {
+    super(reason ? `Access to "${channel}" denied: ${reason}` : `Access to "${channel}" denied`)
+  }
+
+  /**
+   * A denial is the policy's answer, not a failure: not logged (NODE_DEBUG
+   * traces every decision)
+   */
+  report() {}
+}
+
+/**
+ * A presence member over Pusher's limits (1 KB of info, 128-character id):
+ * the app's mapping to fix, so the reason is always given and the app's
+ * exception handler reports it
+ */
+export const E_MEMBER_TOO_LARGE = createAuthError<[channel: string, reason: string]>(
+  'Cannot join "%s": %s',
+  'E_MEMBER_TOO_LARGE',
+  403
+)
+
+/**
+ * User sign-in by a guest
+ */
+export const E_NOT_AUTHENTICATED = class extends createAuthError(
+  'Sign-in needs an authenticated user',
+  'E_NOT_AUTHENTICATED',
+  403
+) {
+  /**
+   * A guest calling "signin()" is an answer, not a failure: not logged
+   */
+  report() {}
+}
+
+/**
+ * The policy file's top-level "user:" mapping failed for this user. The
+ * message and "reason" hold only the CEL error code, never user data.
+ */
+export const E_USER_MAPPING_FAILED = class extends AuthRouteException {
+  static status = 403
+  static code = 'E_USER_MAPPING_FAILED'
+
+  /**
+   * The CEL error code, or "snapshot_too_large" / "invalid_id"
+   */
+  declare reason: string
+
+  constructor(reason: string, message: string) {
+    super(message)
+    this.reason = reason
+  }
+}
+
+/**
+ * Sign-in without user data: no "user:" mapping and no
+ * "authorization.userData", or it gave no id
+ */
+export const E_NO_USER_MAPPING = createAuthError(
+  'No user data for sign-in: add a "user" mapping with an "id" to the policy file',
+  'E_NO_USER_MAPPING',
+  403
+)
+
+/**
+ * A sign-in answer whose "pusher:signin" message the server would refuse
+ * as too large: it would fail silently in the browser
+ */
+export const E_USER_DATA_TOO_LARGE = createAuthError<[size: number, limit: number]>(
+  'Cannot sign in: the user data makes a %d-byte "pusher:signin" message, over the server\'s %d-byte limit. Map fewer or shorter fields in the policy\'s "user" mapping',
+  'E_USER_DATA_TOO_LARGE',
+  403
+)
+
+/*
+|--------------------------------------------------------------------------
+| Policies
+|--------------------------------------------------------------------------
+*/
+
+/**
+ * A policy file that cannot be loaded. The message starts with `file:line:col: ` so editors
+ * and terminals can jump to the offending character.
+ */
+export class PolicyError extends Exception {
+  static status = 500
+  static code = 'E_INVALID_POLICY'
+
+  file: string
+  line: number
+  column: number
+  hint?: string
+
+  constructor(position: SourcePosition, message: string, hint?: string) {
+    super(
+      `${position.file}:${position.line}:${position.column}: ${message}${hint ? `\n  hint: ${hint}` : ''}`
+    )
+    this.file = position.file
+    this.line = position.line
+    this.column = position.column
+    this.hint = hint
+  }
+}
+
+export const E_INVALID_POLICY = PolicyError
+
+/**
+ * Raised while compiling a pattern or a rule, with an offset inside that text. The loader
+ * turns it into a `PolicyError` by mapping the offset into the YAML file: it never leaves
+ * the policies.
+ */
+export class SourceTextError extends Exception {
+  offset: number
+  hint?: string
+
+  constructor(offset: number, message: string, hint?: string) {
+    super(message)
+    this.offset = offset
+    this.hint = hint
+  }
+}
+
+/**
+ * A function a rule calls failed: a predicate that threw or returned a non-boolean, or
+ * `matches()` with a pattern RE2 refuses. It never leaves the policies: the rule denies with
+ * `code` (`predicate_failed`, `invalid_regular_expression`, ...) as the reason, and a pattern
+ * written in a rule is a load error.
+ */
+export class RuleFunctionError extends Exception {
+  constructor(message: string, code: string) {
+    super(message, { code })
+  }
+}

@@ -64,10 +64,3 @@ export async function canEncrypt(broadcast: BroadcastManager): Promise<boolean> 
   const driver = await broadcast.driver()
   return Boolean(driver.credentials?.encryptionMasterKeyBase64)
 }
-
-/**
- * The error body the auth routes answer with: `{error: {code, message}}`
- */
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } }
-}

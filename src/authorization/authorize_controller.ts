@@ -2,36 +2,24 @@ import type { HttpContext } from '@adonisjs/core/http'
 import debug from '../debug.ts'
 import broadcast from '../../services/main.ts'
 import { channelType } from '../channel_name.ts'
-import { AuthInputError, channelInput, socketIdInput } from './auth_input.ts'
-import { canEncrypt, errorBody, requestUser, signer } from './auth_context.ts'
+import { channelInput, socketIdInput } from './auth_input.ts'
+import { canEncrypt, requestUser, signer } from './auth_context.ts'
+import { E_CHANNEL_FORBIDDEN, E_ENCRYPTION_NOT_CONFIGURED, E_MEMBER_TOO_LARGE } from '../errors.ts'
 
 /**
  * POST /broadcasting/authorize: signs a subscription to a private, encrypted
  * or presence channel when the channel policy allows it. pusher-js and
- * laravel-echo call it when a page subscribes.
+ * laravel-echo call it when a page subscribes. A refusal is thrown: the
+ * errors render their own 400 or 403 body.
  */
 export default class AuthorizeController {
   async handle(ctx: HttpContext) {
-    let socketId: string
-    let channel: string
-    try {
-      socketId = socketIdInput(ctx)
-      channel = channelInput(ctx)
-    } catch (error) {
-      if (error instanceof AuthInputError) {
-        return ctx.response.badRequest(errorBody(error.code, error.message))
-      }
-      throw error
-    }
+    const socketId = socketIdInput(ctx)
+    const channel = channelInput(ctx)
 
     const pusher = await signer(broadcast)
     if (channelType(channel) === 'encrypted' && !(await canEncrypt(broadcast))) {
-      return ctx.response.badRequest(
-        errorBody(
-          'E_ENCRYPTION_NOT_CONFIGURED',
-          `"${channel}" is an encrypted channel, but the default connection has no "encryptionMasterKeyBase64"`
-        )
-      )
+      throw new E_ENCRYPTION_NOT_CONFIGURED([channel])
     }
 
     const user = await requestUser(ctx, broadcast)
@@ -44,24 +32,13 @@ export default class AuthorizeController {
        * id) is the app's mistake, not the user's: say so whatever the debug
        * setting
        */
-      return ctx.response
-        .status(403)
-        .send(errorBody('E_MEMBER_TOO_LARGE', `Cannot join "${channel}": ${decision.reason}`))
+      throw new E_MEMBER_TOO_LARGE([channel, decision.reason])
     }
 
     if (!decision.allowed) {
       debug('authorize: denied "%s": %s', channel, decision.reason)
       const explain = broadcast.config.authorization?.debug ?? !broadcast.app.inProduction
-      return ctx.response
-        .status(403)
-        .send(
-          errorBody(
-            'E_CHANNEL_FORBIDDEN',
-            explain
-              ? `Access to "${channel}" denied: ${decision.reason}`
-              : `Access to "${channel}" denied`
-          )
-        )
+      throw new E_CHANNEL_FORBIDDEN(channel, explain ? decision.reason : undefined)
     }
 
     debug('authorize: allowed "%s" by "%s"', channel, decision.pattern)

@@ -1,9 +1,9 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import debug from '../debug.ts'
 import broadcast from '../../services/main.ts'
-import { AuthInputError, socketIdInput } from './auth_input.ts'
-import { errorBody, requestUser, signer } from './auth_context.ts'
+import { socketIdInput } from './auth_input.ts'
+import { requestUser, signer } from './auth_context.ts'
 import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_size.ts'
+import { E_NO_USER_MAPPING, E_NOT_AUTHENTICATED, E_USER_DATA_TOO_LARGE } from '../errors.ts'
 
 /**
  * POST /broadcasting/user-auth: Pusher user authentication, answering
@@ -12,44 +12,25 @@ import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_s
  */
 export default class UserAuthController {
   async handle(ctx: HttpContext) {
-    let socketId: string
-    try {
-      socketId = socketIdInput(ctx)
-    } catch (error) {
-      if (error instanceof AuthInputError) {
-        return ctx.response.badRequest(errorBody(error.code, error.message))
-      }
-      throw error
-    }
+    const socketId = socketIdInput(ctx)
 
     const user = await requestUser(ctx, broadcast)
     if (!user) {
-      return ctx.response
-        .status(403)
-        .send(errorBody('E_NOT_AUTHENTICATED', 'Sign-in needs an authenticated user'))
+      throw new E_NOT_AUTHENTICATED()
     }
 
-    let userData: { id: string; info?: Record<string, unknown> } | null
-    try {
-      const policies = await broadcast.policies()
-      const fallback = broadcast.config.authorization?.userData
-      userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
-    } catch (error) {
-      debug('user-auth: user mapping failed: %s', (error as Error).message)
-      return ctx.response
-        .status(403)
-        .send(errorBody('E_USER_MAPPING_FAILED', (error as Error).message))
-    }
+    /**
+     * A failing "user:" mapping throws E_USER_MAPPING_FAILED (403). Any other
+     * error (the policies do not load, "authorization.userData" throws) is
+     * the app's: a 500 its exception handler reports, its message never
+     * echoed to the browser
+     */
+    const policies = await broadcast.policies()
+    const fallback = broadcast.config.authorization?.userData
+    const userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
 
     if (!userData || typeof userData.id !== 'string' || userData.id === '') {
-      return ctx.response
-        .status(403)
-        .send(
-          errorBody(
-            'E_NO_USER_MAPPING',
-            'No user data for sign-in: add a "user" mapping with an "id" to the policy file'
-          )
-        )
+      throw new E_NO_USER_MAPPING()
     }
 
     const pusher = await signer(broadcast)
@@ -67,14 +48,7 @@ export default class UserAuthController {
     const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
     const size = signInMessageBytes(signed)
     if (size > limit) {
-      return ctx.response
-        .status(403)
-        .send(
-          errorBody(
-            'E_USER_DATA_TOO_LARGE',
-            `Cannot sign in: the user data makes a ${size}-byte "pusher:signin" message, over the server's ${limit}-byte limit. Map fewer or shorter fields in the policy's "user" mapping`
-          )
-        )
+      throw new E_USER_DATA_TOO_LARGE([size, limit])
     }
     return signed
   }

@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js'
+import { RuleFunctionError } from '../errors.ts'
 import { RE2_MATCHES, re2Matches } from './cel_regex.ts'
 import type { PatternParam } from './pattern.ts'
 import type { PolicyPredicate } from './types.ts'
@@ -14,13 +15,6 @@ const LIMITS = {
 }
 /** Predicates are registered for 1 to this many arguments (user first, by convention) */
 const PREDICATE_MAX_ARITY = 6
-
-/**
- * Error thrown inside a predicate call; carries a code for the decision's reason
- */
-export class PredicateError extends Error {
-  code = 'predicate_failed'
-}
 
 /**
  * The base environment: `user` (dyn, null for guests), `channel`, `socketId`, the
@@ -46,13 +40,13 @@ export function createBaseEnvironment(predicates: Map<string, PolicyPredicate> |
       try {
         result = predicate(...(args as [any]))
       } catch {
-        throw new PredicateError(`predicate ${name} threw`)
+        throw new RuleFunctionError(`predicate ${name} threw`, 'predicate_failed')
       }
       if (result instanceof Promise) {
         return result.then(
           (value) => expectBoolean(name, value),
           () => {
-            throw new PredicateError(`predicate ${name} rejected`)
+            throw new RuleFunctionError(`predicate ${name} rejected`, 'predicate_failed')
           }
         )
       }
@@ -67,7 +61,7 @@ export function createBaseEnvironment(predicates: Map<string, PolicyPredicate> |
 
 function expectBoolean(name: string, value: unknown) {
   if (typeof value !== 'boolean')
-    throw new PredicateError(`predicate ${name} returned a non-boolean`)
+    throw new RuleFunctionError(`predicate ${name} returned a non-boolean`, 'predicate_failed')
   return value
 }
 

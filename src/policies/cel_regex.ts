@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js'
+import { RuleFunctionError } from '../errors.ts'
 
 /**
  * CEL's `matches()` on RE2 (`re2js`), whose matching time is linear in the input: a
@@ -18,23 +19,11 @@ export const DATA_PATTERN_MAX_LENGTH = 1024
 const pinned = new Map<string, RE2JS>()
 const recent = new Map<string, RE2JS>()
 
-/**
- * An invalid pattern met during evaluation: the code becomes the denial reason
- */
-export class RegexError extends Error {
-  code: string
-
-  constructor(message: string, code = 'invalid_regular_expression') {
-    super(message)
-    this.code = code
-  }
-}
-
 function compile(pattern: string): RE2JS {
   try {
     return RE2JS.compile(pattern)
   } catch (error) {
-    throw new RegexError(firstLine(error))
+    throw new RuleFunctionError(firstLine(error), 'invalid_regular_expression')
   }
 }
 
@@ -43,7 +32,7 @@ function firstLine(error: unknown) {
 }
 
 /**
- * Compiles a pattern written in a rule, at load. Throws `RegexError` with RE2's message.
+ * Compiles a pattern written in a rule, at load. Throws `RuleFunctionError` with RE2's message.
  */
 export function pinRegex(pattern: string): void {
   if (pinned.has(pattern)) return
@@ -59,7 +48,7 @@ function regexFor(pattern: string): RE2JS {
     recent.delete(pattern)
   } else {
     if (pattern.length > DATA_PATTERN_MAX_LENGTH) {
-      throw new RegexError('pattern too long', 'regular_expression_too_long')
+      throw new RuleFunctionError('pattern too long', 'regular_expression_too_long')
     }
     regex = compile(pattern)
     if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!)

@@ -1,6 +1,6 @@
 import { compilePolicies, type PolicyEntry } from './compiler.ts'
 import { snapshotUser } from './user_snapshot.ts'
-import { UserMappingError } from './errors.ts'
+import { E_USER_MAPPING_FAILED } from '../errors.ts'
 import { INPUT_LIMITS, snapshotProblem } from './input_bounds.ts'
 import { readPolicySources } from './loader.ts'
 import { IndexedMatcher } from './matcher.ts'
@@ -182,18 +182,21 @@ export class ChannelPolicies {
 
   /**
    * User data for Pusher user sign-in, from the top-level `user:` mapping. Null for guests or
-   * without a mapping; throws `UserMappingError` when the mapping fails for this user.
+   * without a mapping; throws `E_USER_MAPPING_FAILED` when the mapping fails for this user.
    */
   userData(user: PolicyUser): { id: string; info?: Record<string, unknown> } | null {
     if (!this.#user || !user) return null
     const problem = snapshotProblem(user)
-    if (problem) throw new UserMappingError('snapshot_too_large', `user mapping: ${problem}`)
+    if (problem) throw new E_USER_MAPPING_FAILED('snapshot_too_large', `user mapping: ${problem}`)
     const context = { user, channel: '', socketId: '' }
     let step = 'id'
     try {
       const id = canonicalId(this.#user.id(context))
       if (id === null)
-        throw new UserMappingError('invalid_id', 'user.id is not a non-empty string or a number')
+        throw new E_USER_MAPPING_FAILED(
+          'invalid_id',
+          'user.id is not a non-empty string or a number'
+        )
       if (!this.#user.info.length) return { id }
       const info: Record<string, unknown> = {}
       for (const entry of this.#user.info) {
@@ -202,9 +205,9 @@ export class ChannelPolicies {
       }
       return { id, info }
     } catch (error) {
-      if (error instanceof UserMappingError) throw error
+      if (error instanceof E_USER_MAPPING_FAILED) throw error
       const code = errorCode(error)
-      throw new UserMappingError(code, `user mapping: ${step} errored (${code})`)
+      throw new E_USER_MAPPING_FAILED(code, `user mapping: ${step} errored (${code})`)
     }
   }
 

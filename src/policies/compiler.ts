@@ -1,6 +1,6 @@
 import type { Scalar } from 'yaml'
 import { createBaseEnvironment, createPatternEnvironment } from './cel_environment.ts'
-import { PolicyError, SourceTextError } from './errors.ts'
+import { PolicyError, SourceTextError } from '../errors.ts'
 import { compileMapping, type CompiledMapping } from './member.ts'
 import { compilePattern, type CompiledPattern } from './pattern.ts'
 import type { MappingSpec, PolicyFileSpec } from './policy_file.ts'

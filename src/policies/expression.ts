@@ -1,7 +1,7 @@
 import type { Environment } from '@marcbachmann/cel-js'
 import { RULE_MAX_LENGTH } from './cel_environment.ts'
 import { RE2_MATCHES, rewriteMatches } from './cel_regex.ts'
-import { SourceTextError } from './errors.ts'
+import { SourceTextError } from '../errors.ts'
 import { INPUT_LIMITS } from './input_bounds.ts'
 import { RULE_MAX_STEPS, estimateSteps } from './rule_cost.ts'
 

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PolicyError } from './errors.ts'
+import { PolicyError } from '../errors.ts'
 
 /**
  * One policy file's text

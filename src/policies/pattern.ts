@@ -1,4 +1,4 @@
-import { SourceTextError } from './errors.ts'
+import { SourceTextError } from '../errors.ts'
 import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
 import type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
 import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'

@@ -7,7 +7,7 @@ import {
   type Pair,
   type Scalar,
 } from 'yaml'
-import { PolicyError } from './errors.ts'
+import { PolicyError } from '../errors.ts'
 import { FileLocator } from './source_position.ts'
 
 /**

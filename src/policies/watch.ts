@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ChannelPolicies } from './channel_policies.ts'
-import { PolicyError } from './errors.ts'
+import { PolicyError } from '../errors.ts'
 import type { PolicyLoadOptions } from './types.ts'
 
 /** Editors write a file in several steps: wait for the last one */

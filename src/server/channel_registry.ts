@@ -3,6 +3,7 @@ import type { PresenceMember, ServerAdapter } from './adapter.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from './signatures.ts'
+import { Refusal } from './refusal.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
 import {
   channelKind,
@@ -10,16 +11,6 @@ import {
   isCacheChannel,
   USER_CHANNEL_PREFIX,
 } from './channel_rules.ts'
-
-/**
- * A refused subscription: HTTP-like status and the reason sent to the client
- */
-class Refusal {
-  constructor(
-    readonly status: number,
-    readonly message: string
-  ) {}
-}
 
 /**
  * Subscribes and unsubscribes sockets: checks names and signatures over

@@ -4,23 +4,13 @@ import type { ServerAdapter } from './adapter.ts'
 import { channelNameProblem, isCacheChannel } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
 import { SOCKET_ID_PATTERN } from '../socket_id.ts'
+import { Refusal } from './refusal.ts'
 
 const ROUTE =
   /^\/apps\/([^/]+)\/(events|batch_events|channels|channels\/([^/]+)|channels\/([^/]+)\/users|users\/([^/]+)\/terminate_connections)$/
 const API_PREFIX = '/apps/'
 const TIMESTAMP_WINDOW_SECONDS = 600
 const EMPTY = Buffer.alloc(0)
-
-/**
- * An error answered with a status and a JSON body
- */
-class HttpError {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-    readonly headers: Record<string, string> = {}
-  ) {}
-}
 
 /**
  * What the HTTP API needs from the server
@@ -79,7 +69,7 @@ export class HttpApi {
       const body = await this.#dispatch(req)
       respond(req, res, 200, body)
     } catch (error) {
-      if (error instanceof HttpError) {
+      if (error instanceof Refusal) {
         respond(req, res, error.status, { error: error.message }, error.headers)
       } else {
         respond(req, res, 500, { error: 'Internal error' })
@@ -104,8 +94,8 @@ export class HttpApi {
     const path = queryStart === -1 ? url : url.slice(0, queryStart)
     const query = parseQuery(queryStart === -1 ? '' : url.slice(queryStart + 1))
     const route = ROUTE.exec(path)
-    if (!route) throw new HttpError(404, `Not found: ${req.method} ${path.slice(0, 200)}`)
-    if (decode(route[1]) !== this.host.appId) throw new HttpError(404, 'Unknown app')
+    if (!route) throw new Refusal(404, `Not found: ${req.method} ${path.slice(0, 200)}`)
+    if (decode(route[1]) !== this.host.appId) throw new Refusal(404, 'Unknown app')
 
     // Everything the query and headers can decide is decided before the body
     const method = (req.method ?? 'GET').toUpperCase()
@@ -138,7 +128,7 @@ export class HttpApi {
         return {}
       }
     }
-    throw new HttpError(405, `${method} is not allowed on ${path}`)
+    throw new Refusal(405, `${method} is not allowed on ${path}`)
   }
 
   /**
@@ -146,13 +136,13 @@ export class HttpApi {
    * alone: body_md5 is one of the signed parameters
    */
   #verify(method: string, path: string, query: Query) {
-    if (query.auth_key !== this.host.key) throw new HttpError(401, 'Unknown auth_key')
-    if (query.auth_version !== '1.0') throw new HttpError(401, 'auth_version must be 1.0')
+    if (query.auth_key !== this.host.key) throw new Refusal(401, 'Unknown auth_key')
+    if (query.auth_version !== '1.0') throw new Refusal(401, 'auth_version must be 1.0')
 
     const timestamp = Number(query.auth_timestamp)
     const now = Math.floor(Date.now() / 1000)
     if (!Number.isFinite(timestamp) || Math.abs(now - timestamp) > TIMESTAMP_WINDOW_SECONDS) {
-      throw new HttpError(
+      throw new Refusal(
         401,
         `Timestamp expired: Given timestamp (${query.auth_timestamp}) not within ${TIMESTAMP_WINDOW_SECONDS}s of server time (${now})`
       )
@@ -165,7 +155,7 @@ export class HttpApi {
       .join('&')
     const expected = hmacHex(this.host.secret, `${method}\n${path}\n${signed}`)
     if (!hexEquals(query.auth_signature, expected)) {
-      throw new HttpError(
+      throw new Refusal(
         401,
         `Invalid signature: expected the HMAC-SHA256 hex of "${method}\\n${path}\\n${signed}" with the app secret`
       )
@@ -183,16 +173,16 @@ export class HttpApi {
     const chunked = req.headers['transfer-encoding'] !== undefined
     if (!chunked && (declared === undefined || Number(declared) === 0)) return EMPTY
     if (declared !== undefined && Number(declared) > limits.maxRequestBytes) {
-      throw new HttpError(
+      throw new Refusal(
         413,
         `Request body of ${declared} bytes, the limit is ${limits.maxRequestBytes} (maxRequestBytes)`
       )
     }
     if (query.body_md5 === undefined) {
-      throw new HttpError(401, 'body_md5 is required with a request body')
+      throw new Refusal(401, 'body_md5 is required with a request body')
     }
     if (this.#bodiesReading >= limits.maxConcurrentRequestBodies) {
-      throw new HttpError(
+      throw new Refusal(
         503,
         `Too many request bodies being read at once (maxConcurrentRequestBodies: ${limits.maxConcurrentRequestBodies}); retry later`,
         { 'retry-after': '1' }
@@ -207,7 +197,7 @@ export class HttpApi {
       this.#bodiesReading--
     }
     if (raw.length > 0 && !hexEquals(query.body_md5, md5Hex(raw))) {
-      throw new HttpError(401, 'body_md5 does not match the body')
+      throw new Refusal(401, 'body_md5 does not match the body')
     }
     return raw
   }
@@ -226,9 +216,9 @@ export class HttpApi {
   async #batch(body: Record<string, unknown>) {
     const batch = body.batch
     if (!Array.isArray(batch) || batch.length === 0)
-      throw new HttpError(400, '"batch" must be a non-empty array')
+      throw new Refusal(400, '"batch" must be a non-empty array')
     if (batch.length > this.host.limits.maxBatchSize) {
-      throw new HttpError(
+      throw new Refusal(
         400,
         `Batch too large: ${batch.length} events, the limit is ${this.host.limits.maxBatchSize}`
       )
@@ -236,7 +226,7 @@ export class HttpApi {
     // All items are checked before any is published: a bad batch sends nothing
     const events = batch.map((item) => {
       if (typeof item !== 'object' || item === null)
-        throw new HttpError(400, 'Each batch item must be an object')
+        throw new Refusal(400, 'Each batch item must be an object')
       return this.#event({ ...item, channels: [item.channel] })
     })
     for (const event of events)
@@ -262,30 +252,30 @@ export class HttpApi {
     const { name, data, channels, socket_id: socketId } = body
     const limits = this.host.limits
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-      throw new HttpError(400, '"name" must be a string of 1 to 200 characters')
+      throw new Refusal(400, '"name" must be a string of 1 to 200 characters')
     }
-    if (typeof data !== 'string') throw new HttpError(400, '"data" must be a string')
+    if (typeof data !== 'string') throw new Refusal(400, '"data" must be a string')
     const size = Buffer.byteLength(data)
     if (size > limits.maxEventBytes) {
-      throw new HttpError(413, `Event data is ${size} bytes, the limit is ${limits.maxEventBytes}`)
+      throw new Refusal(413, `Event data is ${size} bytes, the limit is ${limits.maxEventBytes}`)
     }
     if (!Array.isArray(channels) || channels.length === 0)
-      throw new HttpError(400, '"channels" must be a non-empty array')
+      throw new Refusal(400, '"channels" must be a non-empty array')
     if (channels.length > limits.maxChannelsPerEvent) {
-      throw new HttpError(
+      throw new Refusal(
         400,
         `Too many channels: ${channels.length}, the limit is ${limits.maxChannelsPerEvent}`
       )
     }
     for (const channel of channels) {
       const problem = channelNameProblem(channel)
-      if (problem) throw new HttpError(400, problem)
+      if (problem) throw new Refusal(400, problem)
     }
     if (
       socketId !== undefined &&
       (typeof socketId !== 'string' || !SOCKET_ID_PATTERN.test(socketId))
     ) {
-      throw new HttpError(400, 'Invalid socket_id')
+      throw new Refusal(400, 'Invalid socket_id')
     }
     // A channel listed twice still gets the event once
     const unique = [...new Set(channels as string[])]
@@ -316,9 +306,9 @@ export class HttpApi {
     const attributes = query.info ? query.info.split(',') : []
     for (const attribute of attributes) {
       if (attribute !== 'user_count')
-        throw new HttpError(400, `Unsupported info attribute "${attribute}"`)
+        throw new Refusal(400, `Unsupported info attribute "${attribute}"`)
       if (!prefix.startsWith('presence-')) {
-        throw new HttpError(400, 'info=user_count requires filter_by_prefix=presence-')
+        throw new Refusal(400, 'info=user_count requires filter_by_prefix=presence-')
       }
     }
     const channels: Record<string, Record<string, number>> = {}
@@ -331,7 +321,7 @@ export class HttpApi {
 
   async #channel(name: string, query: Query) {
     const problem = channelNameProblem(name)
-    if (problem) throw new HttpError(400, problem)
+    if (problem) throw new Refusal(400, problem)
     const presence = name.startsWith('presence-')
     const attributes = query.info ? query.info.split(',') : []
     const stats = await this.host.adapter.channel(name)
@@ -341,7 +331,7 @@ export class HttpApi {
       else if (attribute === 'subscription_count')
         result.subscription_count = stats.subscriptionCount
       else if (attribute === 'cache' && isCacheChannel(name)) result.cache = await this.#cache(name)
-      else throw new HttpError(400, `Unsupported info attribute "${attribute}" for "${name}"`)
+      else throw new Refusal(400, `Unsupported info attribute "${attribute}" for "${name}"`)
     }
     return result
   }
@@ -359,7 +349,7 @@ export class HttpApi {
 
   async #users(name: string) {
     if (!name.startsWith('presence-'))
-      throw new HttpError(400, 'Users are only available for presence channels')
+      throw new Refusal(400, 'Users are only available for presence channels')
     const members = await this.host.adapter.members(name)
     return { users: [...members.keys()].map((id) => ({ id })) }
   }
@@ -382,7 +372,7 @@ function parseQuery(search: string): Query {
 
 function decode(value: string) {
   const decoded = safeDecode(value)
-  if (decoded === undefined) throw new HttpError(400, 'Malformed percent-encoding')
+  if (decoded === undefined) throw new Refusal(400, 'Malformed percent-encoding')
   return decoded
 }
 
@@ -399,7 +389,7 @@ function parseJson(raw: Buffer): Record<string, unknown> {
     const value = JSON.parse(raw.toString('utf8'))
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value
   } catch {}
-  throw new HttpError(400, 'The body must be a JSON object')
+  throw new Refusal(400, 'The body must be a JSON object')
 }
 
 /**
@@ -425,7 +415,7 @@ function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
     const chunks: Buffer[] = []
     const socket = req.socket
     let size = 0
-    const finish = (error?: HttpError) => {
+    const finish = (error?: Refusal) => {
       clearTimeout(timer)
       req.off('data', onData)
       req.off('end', onEnd)
@@ -435,15 +425,15 @@ function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size > limit) finish(new HttpError(413, `Request body over ${limit} bytes`))
+      if (size > limit) finish(new Refusal(413, `Request body over ${limit} bytes`))
       else chunks.push(chunk)
     }
     const onEnd = () => finish()
-    const onClose = () => finish(new HttpError(400, 'The connection closed before the body ended'))
+    const onClose = () => finish(new Refusal(400, 'The connection closed before the body ended'))
     const timer = setTimeout(
       () =>
         finish(
-          new HttpError(
+          new Refusal(
             408,
             `The request body did not arrive within ${timeoutSeconds} s (requestBodyTimeout)`
           )

@@ -180,6 +180,27 @@ test.group('Channel authorization | malformed input', () => {
     })
   }
 
+  test('errors are thrown and rendered as JSON by the app handler, whatever Accept says', async ({
+    client,
+    assert,
+  }) => {
+    const { admin } = await users()
+    const response = await client
+      .post('/broadcasting/authorize')
+      .form({ socket_id: SOCKET_ID, channel_name: 'releases' })
+      .header('Accept', 'text/html')
+      .withCsrfToken()
+      .loginAs(admin)
+    response.assertStatus(400)
+    assert.deepEqual(response.body(), {
+      error: {
+        code: 'E_PUBLIC_CHANNEL',
+        message:
+          '"releases" is a public channel: it needs no authorization. Only "private-" and "presence-" channels are authorized',
+      },
+    })
+  })
+
   test('400 for a JSON body with the wrong types', async ({ client, assert }) => {
     const { admin } = await users()
     const response = await client

@@ -41,6 +41,22 @@ test.group('Emitting inside a request', (group) => {
     assert.lengthOf(server.requests, 0)
   })
 
+  test("a malformed X-Socket-ID header answers the auth routes' E_INVALID_SOCKET_ID body", async ({
+    client,
+    assert,
+  }) => {
+    const response = await client
+      .post('/__tests/emit')
+      .json({ port: server.port, channels: ['releases'], toOthers: true })
+      .header('X-Socket-ID', 'abc')
+      .withCsrfToken()
+    response.assertStatus(400)
+    assert.deepEqual(response.body().error, {
+      code: 'E_INVALID_SOCKET_ID',
+      message: 'Invalid socket id "abc": expected two integers joined by a dot, as in "1234.5678"',
+    })
+  })
+
   test('requireAuthenticatedSender drops private channels for a guest sender', async ({
     client,
     assert,

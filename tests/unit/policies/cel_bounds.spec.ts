@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { ChannelPolicies } from '../../../src/policies/main.ts'
-import { PolicyError } from '../../../src/policies/errors.ts'
+import { PolicyError } from '../../../src/errors.ts'
 
 const policies = ChannelPolicies.fromSource(`channels:
   private-named:

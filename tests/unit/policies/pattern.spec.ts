@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import fc from 'fast-check'
 import { compilePattern, matchPattern, testPattern } from '../../../src/policies/pattern.ts'
-import { SourceTextError } from '../../../src/policies/errors.ts'
+import { SourceTextError } from '../../../src/errors.ts'
 import { patternRegex, regexMatch } from '../../helpers/regex_matcher.ts'
 
 const matches = (pattern: string, channel: string) => matchPattern(compilePattern(pattern), channel)
