@@ -1,37 +1,52 @@
-import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
+import { generateAppCredentials } from './src/app_credentials.ts'
 
 /**
  * Environment variables the package reads, with the values written to a
  * fresh app: the embedded server's credentials, generated once
  */
 function defaultEnv(): Record<string, string> {
-  return {
-    BROADCAST_CONNECTION: 'local',
-    PUSHER_APP_ID: 'app',
-    PUSHER_APP_KEY: randomBytes(10).toString('hex'),
-    PUSHER_APP_SECRET: randomBytes(20).toString('hex'),
-  }
+  return { BROADCAST_CONNECTION: 'local', ...generateAppCredentials() }
+}
+
+/**
+ * The message a missing credential fails boot with: how to produce one
+ */
+function missingCredential(name: string) {
+  return `'Missing environment variable "${name}": run "node ace broadcast:credentials"'`
 }
 
 const ENV_VALIDATIONS = {
   BROADCAST_CONNECTION: `Env.schema.enum(['local', 'pusher', 'log', 'null'] as const)`,
-  PUSHER_APP_ID: 'Env.schema.string()',
-  PUSHER_APP_KEY: 'Env.schema.string()',
-  PUSHER_APP_SECRET: 'Env.schema.secret()',
+  PUSHER_APP_ID: `Env.schema.string({ message: ${missingCredential('PUSHER_APP_ID')} })`,
+  PUSHER_APP_KEY: `Env.schema.string({ message: ${missingCredential('PUSHER_APP_KEY')} })`,
+  PUSHER_APP_SECRET: `Env.schema.secret({ message: ${missingCredential('PUSHER_APP_SECRET')} })`,
   PUSHER_CLUSTER: 'Env.schema.string.optional()',
   PUSHER_HOST: `Env.schema.string.optional({ format: 'host' })`,
   PUSHER_PORT: 'Env.schema.number.optional()',
   PUSHER_SCHEME: `Env.schema.enum.optional(['http', 'https'] as const)`,
 }
 
+const RC_ENTRIES = {
+  provider: 'adonisjs-broadcasting/broadcast_provider',
+  commands: 'adonisjs-broadcasting/commands',
+  metaFiles: 'policies/**/*.yaml',
+}
+
+/**
+ * The text of an app file, or '' when it does not exist
+ */
+async function readAppFile(command: Configure, path: string) {
+  return readFile(command.app.makePath(path), 'utf8').catch(() => '')
+}
+
 /**
  * Names already set in the app's .env, so a second run changes nothing
  */
 async function existingEnvKeys(command: Configure): Promise<Set<string>> {
-  const contents = await readFile(command.app.makePath('.env'), 'utf8').catch(() => '')
+  const contents = await readAppFile(command, '.env')
   return new Set(
     contents
       .split('\n')
@@ -41,16 +56,88 @@ async function existingEnvKeys(command: Configure): Promise<Set<string>> {
 }
 
 /**
+ * Whether "start/env.ts" already validates every variable. The codemod
+ * would add nothing, but still rewrite the file and report an update.
+ */
+async function envValidationsPresent(command: Configure) {
+  const contents = await readAppFile(command, 'start/env.ts')
+  return Object.keys(ENV_VALIDATIONS).every((name) =>
+    new RegExp(String.raw`^\s*['"]?${name}['"]?\s*:`, 'm').test(contents)
+  )
+}
+
+/**
+ * Whether "adonisrc.ts" already lists the provider, the commands and the
+ * policy meta files
+ */
+async function rcEntriesPresent(command: Configure) {
+  const contents = await readAppFile(command, 'adonisrc.ts')
+  return Object.values(RC_ENTRIES).every(
+    (entry) => contents.includes(`'${entry}'`) || contents.includes(`"${entry}"`)
+  )
+}
+
+/**
+ * Stubs render trimmed, so a file made from one has no final newline
+ */
+async function endWithNewline(command: Configure, path: string) {
+  const contents = await readAppFile(command, path)
+  if (contents && !contents.endsWith('\n')) {
+    await writeFile(command.app.makePath(path), `${contents}\n`)
+  }
+}
+
+/**
+ * The codemods print with ts-morph's formatter, which knows nothing of the
+ * app's prettier (no trailing commas, no line wrapping at printWidth), so
+ * an app linting with prettier fails right after "configure". Format the
+ * files written here with the app's own prettier and config, when it has
+ * them; an app without prettier keeps the codemods' output.
+ */
+async function formatWithAppPrettier(command: Configure, paths: string[]) {
+  let prettier: typeof import('prettier')
+  try {
+    prettier = await command.app.import('prettier')
+  } catch {
+    return
+  }
+
+  const ignorePath = ['.gitignore', '.prettierignore'].map((file) => command.app.makePath(file))
+  for (const path of paths) {
+    const filepath = command.app.makePath(path)
+    try {
+      const options = await prettier.resolveConfig(filepath)
+      if (!options) continue
+      const { ignored } = await prettier.getFileInfo(filepath, { ignorePath })
+      if (ignored) continue
+
+      const source = await readFile(filepath, 'utf8')
+      const formatted = await prettier.format(source, { ...options, filepath })
+      if (formatted !== source) await writeFile(filepath, formatted)
+    } catch (error) {
+      command.logger.warning(`Could not format ${path} with prettier: ${(error as Error).message}`)
+    }
+  }
+}
+
+/**
  * Configures the package in an app: "node ace configure adonisjs-broadcasting"
  */
 export async function configure(command: Configure) {
   const codemods = await command.createCodemods()
+  const written: string[] = []
 
   /**
    * Publish the config file and the starter policy file
    */
-  await codemods.makeUsingStub(stubsRoot, 'config/broadcast.stub', {})
-  await codemods.makeUsingStub(stubsRoot, 'policies/channels.stub', {})
+  for (const stub of ['config/broadcast.stub', 'policies/channels.stub']) {
+    const output = await codemods.makeUsingStub(stubsRoot, stub, {})
+    if (output.status !== 'skipped') {
+      const path = command.app.relativePath(output.destination)
+      await endWithNewline(command, path)
+      written.push(path)
+    }
+  }
 
   /**
    * Define env variables and their validations, leaving existing ones alone
@@ -62,20 +149,30 @@ export async function configure(command: Configure) {
   if (Object.keys(missing).length > 0) {
     await codemods.defineEnvVariables(missing, { omitFromExample: ['PUSHER_APP_SECRET'] })
   }
-  await codemods.defineEnvValidations({
-    leadingComment: 'Variables for configuring the broadcasting package',
-    variables: ENV_VALIDATIONS,
-  })
+  if (!(await envValidationsPresent(command))) {
+    await codemods.defineEnvValidations({
+      leadingComment: 'Variables for configuring the broadcasting package',
+      variables: ENV_VALIDATIONS,
+    })
+    written.push('start/env.ts')
+  }
 
   /**
-   * Register the provider and commands, and copy policy files in builds
+   * Register the provider and commands, and copy policy files in builds.
+   * An edited policy does not restart the dev server: the package's own
+   * watcher reloads it, and an invalid edit keeps the last good policies.
    */
-  await codemods.updateRcFile((rcFile) => {
-    rcFile
-      .addProvider('adonisjs-broadcasting/broadcast_provider')
-      .addCommand('adonisjs-broadcasting/commands')
-      .addMetaFile('policies/**/*.yaml', false)
-  })
+  if (!(await rcEntriesPresent(command))) {
+    await codemods.updateRcFile((rcFile) => {
+      rcFile
+        .addProvider(RC_ENTRIES.provider)
+        .addCommand(RC_ENTRIES.commands)
+        .addMetaFile(RC_ENTRIES.metaFiles, false)
+    })
+    written.push('adonisrc.ts')
+  }
+
+  await formatWithAppPrettier(command, written)
 
   command.logger.log(
     [
@@ -85,13 +182,23 @@ export async function configure(command: Configure) {
       "       import broadcast from 'adonisjs-broadcasting/services/main'",
       '       broadcast.registerRoutes()',
       '  2. Edit policies/channels.yaml to decide who may join which channel',
-      '  3. In the browser (npm install pusher-js):',
+      '  3. In the browser (npm install pusher-js; VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY} in .env):',
+      `       const csrfToken = document.querySelector('meta[name="csrf-token"]').content`,
       '       const pusher = new Pusher(import.meta.env.VITE_PUSHER_APP_KEY, {',
-      "         cluster: '', wsHost: location.hostname, wsPort: Number(location.port || 80),",
-      "         forceTLS: location.protocol === 'https:', enabledTransports: ['ws', 'wss'],",
-      "         channelAuthorization: { endpoint: '/broadcasting/auth', transport: 'ajax',",
-      "           headers: { 'X-CSRF-TOKEN': document.querySelector('meta[name=csrf-token]').content } },",
+      "         cluster: '',",
+      '         wsHost: location.hostname,',
+      '         wsPort: Number(location.port || 80),',
+      '         wssPort: Number(location.port || 443),',
+      "         forceTLS: location.protocol === 'https:',",
+      "         enabledTransports: ['ws', 'wss'],",
+      '         channelAuthorization: {',
+      "           endpoint: '/broadcasting/authorize',",
+      "           transport: 'ajax',",
+      "           headers: { 'X-CSRF-TOKEN': csrfToken },",
+      '         },',
       '       })',
+      '     laravel-echo posts to /broadcasting/auth, an alias the config declares',
+      '  4. A teammate whose .env comes from .env.example runs: node ace broadcast:credentials',
       '',
     ].join('\n')
   )

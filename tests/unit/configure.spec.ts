@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import app, { setApp } from '@adonisjs/core/services/app'
 import Configure from '@adonisjs/core/commands/configure'
+import { ESLint } from 'eslint'
+import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
 
 const BASE_URL = new URL('../tmp/app/', import.meta.url)
@@ -23,6 +25,131 @@ async function freshApp(fs: any) {
     'adonisrc.ts',
     `import { defineConfig } from '@adonisjs/core/app'\n\nexport default defineConfig({\n  commands: [() => import('@adonisjs/core/commands')],\n  providers: [() => import('@adonisjs/core/providers/app_provider')],\n})\n`
   )
+}
+
+/**
+ * A fresh app as the v7 starter kits ship it, with their lint setup:
+ * ESLint through "configApp()" and prettier through the shared config
+ */
+async function starterKitApp(fs: any) {
+  await fs.create('.env', 'TZ=UTC\nPORT=3333\nHOST=localhost\n')
+  await fs.create('.env.example', 'TZ=UTC\nPORT=3333\nHOST=localhost\n')
+  await fs.createJson('tsconfig.json', {})
+  await fs.createJson('package.json', {
+    name: 'app',
+    private: true,
+    type: 'module',
+    scripts: { lint: 'eslint .', format: 'prettier --write .' },
+    prettier: '@adonisjs/prettier-config',
+  })
+  await fs.create(
+    'eslint.config.js',
+    `import { configApp } from '@adonisjs/eslint-config'\nexport default configApp()\n`
+  )
+  await fs.create(
+    'start/env.ts',
+    [
+      `import { Env } from '@adonisjs/core/env'`,
+      ``,
+      `export default await Env.create(new URL('../', import.meta.url), {`,
+      `  // Node`,
+      `  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),`,
+      `  PORT: Env.schema.number(),`,
+      `  HOST: Env.schema.string({ format: 'host' }),`,
+      `  LOG_LEVEL: Env.schema.string(),`,
+      ``,
+      `  // App`,
+      `  APP_KEY: Env.schema.secret(),`,
+      `  APP_URL: Env.schema.string({ format: 'url', tld: false }),`,
+      ``,
+      `  // Session`,
+      `  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory', 'database'] as const),`,
+      `})`,
+      ``,
+    ].join('\n')
+  )
+  await fs.create(
+    'adonisrc.ts',
+    [
+      `import { indexEntities } from '@adonisjs/core'`,
+      `import { defineConfig } from '@adonisjs/core/app'`,
+      ``,
+      `export default defineConfig({`,
+      `  commands: [() => import('@adonisjs/core/commands'), () => import('@adonisjs/session/commands')],`,
+      `  providers: [`,
+      `    () => import('@adonisjs/core/providers/app_provider'),`,
+      `    () => import('@adonisjs/core/providers/hash_provider'),`,
+      `    {`,
+      `      file: () => import('@adonisjs/core/providers/repl_provider'),`,
+      `      environment: ['repl', 'test'],`,
+      `    },`,
+      `    () => import('@adonisjs/session/session_provider'),`,
+      `    () => import('@adonisjs/shield/shield_provider'),`,
+      `    () => import('@adonisjs/auth/auth_provider'),`,
+      `  ],`,
+      `  preloads: [() => import('#start/routes'), () => import('#start/kernel')],`,
+      `  tests: {`,
+      `    suites: [`,
+      `      {`,
+      `        files: ['tests/functional/**/*.spec.{ts,js}'],`,
+      `        name: 'functional',`,
+      `        timeout: 30000,`,
+      `      },`,
+      `    ],`,
+      `    forceExit: false,`,
+      `  },`,
+      `  metaFiles: [`,
+      `    {`,
+      `      pattern: 'resources/views/**/*.edge',`,
+      `      reloadServer: false,`,
+      `    },`,
+      `    {`,
+      `      pattern: 'public/**',`,
+      `      reloadServer: false,`,
+      `    },`,
+      `  ],`,
+      `  hooks: {`,
+      `    init: [indexEntities()],`,
+      `  },`,
+      `})`,
+      ``,
+    ].join('\n')
+  )
+}
+
+/**
+ * The app's own "npm run lint": ESLint resolves the app's eslint.config.js
+ */
+async function lintApp(root: URL) {
+  const eslint = new ESLint({ cwd: root.pathname })
+  const results = await eslint.lintFiles(['.'])
+  return results.flatMap((result) =>
+    result.messages.map(
+      (message) =>
+        `${result.filePath.slice(root.pathname.length)}:${message.line}:${message.column} ${message.ruleId} ${message.message}`
+    )
+  )
+}
+
+/**
+ * Files the app's "prettier --check ." would report
+ */
+async function unformatted(root: URL, files: string[]) {
+  const failing: string[] = []
+  for (const file of files) {
+    const filepath = new URL(file, root).pathname
+    const options = await prettier.resolveConfig(filepath)
+    const source = await readFile(filepath, 'utf8')
+    if (!(await prettier.check(source, { ...options, filepath }))) failing.push(file)
+  }
+  return failing
+}
+
+/**
+ * What a command printed, one string per line
+ */
+function logsOf(command: { ui: { logger: { getLogs(): { message: string }[] } } }) {
+  return command.ui.logger.getLogs().map((log) => log.message)
 }
 
 async function createAce() {
@@ -95,7 +222,9 @@ test.group('configure', (group) => {
     await assert.fileContains('.env', 'BROADCAST_CONNECTION=local')
     await assert.fileContains('.env', 'PUSHER_APP_SECRET=')
     await assert.fileContains('.env.example', 'PUSHER_APP_KEY=')
-    await assert.fileContains('start/env.ts', 'PUSHER_APP_SECRET: Env.schema.secret()')
+    // The validation's message says how to produce a missing credential
+    await assert.fileContains('start/env.ts', 'PUSHER_APP_SECRET: Env.schema.secret({')
+    await assert.fileContains('start/env.ts', 'run "node ace broadcast:credentials"')
     await assert.fileContains('start/env.ts', 'BROADCAST_CONNECTION: Env.schema.enum(')
 
     const files = [
@@ -115,6 +244,42 @@ test.group('configure', (group) => {
     assert.deepEqual(await snapshot(BASE_URL, files), before)
     assert.lengthOf(before['.env'].match(/PUSHER_APP_SECRET=/g)!, 1)
     assert.lengthOf(before['adonisrc.ts'].match(/broadcast_provider/g)!, 1)
+  }).timeout(60_000)
+
+  test("what configure writes passes the app's own lint and prettier", async ({ fs, assert }) => {
+    await starterKitApp(fs)
+    // The fixture itself is clean, so any problem below is configure's
+    assert.deepEqual(await lintApp(BASE_URL), [])
+
+    const ace = await createAce()
+    const first = await ace.create(Configure, ['../../../index.ts'])
+    await first.exec()
+    first.assertSucceeded()
+
+    // The client setup it prints is the one the guide shows, line by line
+    const guide = await readFile(new URL('../../docs/getting-started.md', import.meta.url), 'utf8')
+    const printed = logsOf(first)
+      .join('\n')
+      .split('\n')
+      .map((line) => line.trim())
+    const start = printed.findIndex((line) => line.startsWith('const csrfToken ='))
+    const end = printed.indexOf('})', start)
+    assert.isAbove(start, -1)
+    for (const line of printed.slice(start, end + 1)) assert.include(guide, line)
+
+    assert.deepEqual(await lintApp(BASE_URL), [])
+    const written = ['config/broadcast.ts', 'policies/channels.yaml', 'adonisrc.ts', 'start/env.ts']
+    assert.deepEqual(await unformatted(BASE_URL, written), [])
+
+    // A second run edits nothing and says so (the kernel's logger is shared)
+    const before = logsOf(first).length
+    const second = await ace.create(Configure, ['../../../index.ts'])
+    await second.exec()
+    second.assertSucceeded()
+    const secondLogs = logsOf(second).slice(before).join('\n')
+    assert.notMatch(secondLogs, /update start\/env\.ts/)
+    assert.notMatch(secondLogs, /update adonisrc\.ts/)
+    assert.deepEqual(await lintApp(BASE_URL), [])
   }).timeout(60_000)
 
   test('make:broadcast-event writes an event class from the stub', async ({ fs, assert }) => {
