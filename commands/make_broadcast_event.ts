@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises'
 import { args, BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { stubsRoot } from '../stubs/main.ts'
@@ -22,9 +23,11 @@ export default class MakeBroadcastEvent extends BaseCommand {
   async run() {
     const codemods = await this.createCodemods()
     codemods.overwriteExisting = this.force === true
-    await codemods.makeUsingStub(stubsRoot, 'make/broadcast_event/main.stub', {
+    const output = await codemods.makeUsingStub(stubsRoot, 'make/broadcast_event/main.stub', {
       flags: this.parsed.flags,
       entity: this.app.generators.createEntity(this.name),
     })
+    // Stubs render trimmed: end the file as the app's prettier expects
+    if (output.status !== 'skipped') await appendFile(output.destination, '\n')
   }
 }

@@ -20,9 +20,15 @@ export default await Env.create(new URL('../', import.meta.url), {
   |----------------------------------------------------------
   */
   BROADCAST_CONNECTION: Env.schema.enum(['local', 'pusher', 'log', 'null'] as const),
-  PUSHER_APP_ID: Env.schema.string(),
-  PUSHER_APP_KEY: Env.schema.string(),
-  PUSHER_APP_SECRET: Env.schema.secret(),
+  PUSHER_APP_ID: Env.schema.string({
+    message: 'Missing environment variable "PUSHER_APP_ID": run "node ace broadcast:credentials"',
+  }),
+  PUSHER_APP_KEY: Env.schema.string({
+    message: 'Missing environment variable "PUSHER_APP_KEY": run "node ace broadcast:credentials"',
+  }),
+  PUSHER_APP_SECRET: Env.schema.secret({
+    message: 'Missing environment variable "PUSHER_APP_SECRET": run "node ace broadcast:credentials"',
+  }),
   PUSHER_CLUSTER: Env.schema.string.optional(),
   PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
   PUSHER_PORT: Env.schema.number.optional(),

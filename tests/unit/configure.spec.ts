@@ -294,5 +294,7 @@ test.group('configure', (group) => {
     await assert.fileContains('app/events/user_added.ts', 'export default class UserAdded')
     await assert.fileContains('app/events/user_added.ts', 'extends BroadcastEvent')
     await assert.fileContains('app/events/user_added.ts', "new Channel('user_added')")
+    const written = await fs.contents('app/events/user_added.ts')
+    assert.isTrue(written.endsWith('}\n'), 'the file ends with one newline')
   }).timeout(30_000)
 })
