@@ -27,7 +27,8 @@ export default await Env.create(new URL('../', import.meta.url), {
     message: 'Missing environment variable "PUSHER_APP_KEY": run "node ace broadcast:credentials"',
   }),
   PUSHER_APP_SECRET: Env.schema.secret({
-    message: 'Missing environment variable "PUSHER_APP_SECRET": run "node ace broadcast:credentials"',
+    message:
+      'Missing environment variable "PUSHER_APP_SECRET": run "node ace broadcast:credentials"',
   }),
   PUSHER_CLUSTER: Env.schema.string.optional(),
   PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
