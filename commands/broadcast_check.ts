@@ -59,7 +59,7 @@ export default class BroadcastCheck extends BaseCommand {
 
     const decision = await checkPolicy(policies, user, this.channel, {
       socketId: this.socketId,
-      serializeUser: broadcast.config.authorization?.serializeUser,
+      serializeUser: broadcast.config.authorization.serializeUser,
     })
 
     if (this.json) {

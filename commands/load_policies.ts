@@ -15,7 +15,7 @@ export async function loadPoliciesFor(
   try {
     return path
       ? await Policies.load(command.app.makePath(path), {
-          predicates: broadcast.config.policies?.predicates,
+          predicates: broadcast.config.policies.predicates,
         })
       : await broadcast.policies()
   } catch (error) {

@@ -1,9 +1,10 @@
 import '../src/extended_types.ts'
+import { configProvider } from '@adonisjs/core'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { BroadcastManager } from '../src/broadcast_manager.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
-import type { BroadcastConfig } from '../src/types.ts'
+import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
  * Registers the "broadcast" service. Nothing is opened before the app is
@@ -14,15 +15,18 @@ export default class BroadcastProvider {
 
   register() {
     this.app.container.singleton('broadcast', async () => {
-      const config = this.app.config.get<BroadcastConfig | undefined>('broadcast')
-      if (!config?.connections) {
+      const config = await configProvider.resolve<ResolvedBroadcastConfig<any>>(
+        this.app,
+        this.app.config.get('broadcast')
+      )
+      if (!config) {
         throw new RuntimeException(
           'Invalid "config/broadcast.ts" file. Make sure you are using the "defineConfig" method'
         )
       }
       const logger = await this.app.container.make('logger')
       const router = await this.app.container.make('router')
-      return new BroadcastManager(this.app, config, logger, router)
+      return new BroadcastManager(config, { logger, router })
     })
   }
 
@@ -51,7 +55,7 @@ export default class BroadcastProvider {
       return
     }
     const broadcast = await this.app.container.make('broadcast')
-    if (broadcast.config.policies?.watch) {
+    if (broadcast.config.policies.watch) {
       broadcast.watchPolicies()
     }
     const closeServer = await attachBroadcastServer(this.app)

@@ -1,7 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import Pusher from 'pusher'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import type { BroadcastManager } from '../broadcast_manager.ts'
+import type { BroadcastService } from '../extended_types.ts'
+import type { BroadcastDriver } from '../types.ts'
 import { snapshotUser } from '../policies/user_snapshot.ts'
 
 type AuthCapable = { auth?: { check(): Promise<boolean>; user?: unknown } }
@@ -11,10 +12,10 @@ type AuthCapable = { auth?: { check(): Promise<boolean>; user?: unknown } }
  * or without "middleware.auth()" on the route: without it, the session is
  * checked silently.
  */
-export async function requestUser(ctx: HttpContext, broadcast: BroadcastManager) {
-  const resolveUser = broadcast.config.authorization?.resolveUser
+export async function requestUser(ctx: HttpContext, broadcast: BroadcastService) {
+  const resolveUser = broadcast.config.authorization.resolveUser
   if (resolveUser) {
-    return snapshotUser(await resolveUser(ctx), broadcast.config.authorization?.serializeUser)
+    return snapshotUser(await resolveUser(ctx), broadcast.config.authorization.serializeUser)
   }
 
   const auth = (ctx as HttpContext & AuthCapable).auth
@@ -26,7 +27,7 @@ export async function requestUser(ctx: HttpContext, broadcast: BroadcastManager)
   if (auth.user === undefined) {
     await auth.check()
   }
-  return snapshotUser(auth.user, broadcast.config.authorization?.serializeUser)
+  return snapshotUser(auth.user, broadcast.config.authorization.serializeUser)
 }
 
 const signers = new WeakMap<object, Pusher>()
@@ -35,8 +36,8 @@ const signers = new WeakMap<object, Pusher>()
  * A "pusher" SDK instance holding the default connection's credentials,
  * used only to sign
  */
-export async function signer(broadcast: BroadcastManager): Promise<Pusher> {
-  const driver = await broadcast.driver()
+export async function signer(broadcast: BroadcastService): Promise<Pusher> {
+  const driver: BroadcastDriver = broadcast.driver()
   const credentials = driver.credentials
   if (!credentials) {
     throw new RuntimeException(
@@ -60,8 +61,8 @@ export async function signer(broadcast: BroadcastManager): Promise<Pusher> {
 /**
  * Whether the default connection can sign "private-encrypted-" channels
  */
-export async function canEncrypt(broadcast: BroadcastManager): Promise<boolean> {
-  const driver = await broadcast.driver()
+export async function canEncrypt(broadcast: BroadcastService): Promise<boolean> {
+  const driver: BroadcastDriver = broadcast.driver()
   return Boolean(driver.credentials?.encryptionMasterKeyBase64)
 }
 

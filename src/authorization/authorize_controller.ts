@@ -51,7 +51,7 @@ export default class AuthorizeController {
 
     if (!decision.allowed) {
       debug('authorize: denied "%s": %s', channel, decision.reason)
-      const explain = broadcast.config.authorization?.debug ?? !broadcast.app.inProduction
+      const explain = broadcast.config.authorization.debug
       return ctx.response
         .status(403)
         .send(

@@ -3,6 +3,7 @@ import debug from '../debug.ts'
 import broadcast from '../../services/main.ts'
 import { AuthInputError, socketIdInput } from './auth_input.ts'
 import { errorBody, requestUser, signer } from './auth_context.ts'
+import type { BroadcastDriver } from '../types.ts'
 import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_size.ts'
 
 /**
@@ -32,7 +33,7 @@ export default class UserAuthController {
     let userData: { id: string; info?: Record<string, unknown> } | null
     try {
       const policies = await broadcast.policies()
-      const fallback = broadcast.config.authorization?.userData
+      const fallback = broadcast.config.authorization.userData
       userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
     } catch (error) {
       debug('user-auth: user mapping failed: %s', (error as Error).message)
@@ -63,7 +64,7 @@ export default class UserAuthController {
      * browser: say so here, whatever the debug setting, as for presence
      * members (the mapping is the app's to fix, not the user's)
      */
-    const driver = await broadcast.driver()
+    const driver: BroadcastDriver = broadcast.driver()
     const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
     const size = signInMessageBytes(signed)
     if (size > limit) {

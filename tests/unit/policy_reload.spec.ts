@@ -1,20 +1,19 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { BroadcastManager } from '../../src/broadcast_manager.ts'
+import type { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../../src/define_config.ts'
 import type { ChannelPolicies } from '../../src/policies/main.ts'
 import { watchPolicies } from '../../src/policies/watch.ts'
-import { recordingLogger } from '../helpers/broadcast.ts'
+import { createManager, recordingLogger } from '../helpers/broadcast.ts'
 
 const ADMINS_ONLY = "channels:\n  private-admins:\n    allow: user.role == 'admin'\n"
 const EVERYONE = 'channels:\n  private-admins:\n    allow: user != null\n'
 const BROKEN = 'channels:\n  private-admins:\n    allow: user.role == admin\n'
 
-async function allowedFor(manager: BroadcastManager, role: string) {
+async function allowedFor(manager: BroadcastManager<any>, role: string) {
   const policies = await manager.policies()
   const decision = await policies.decide('private-admins', { user: { id: 1, role } })
   return decision.allowed
@@ -37,8 +36,7 @@ test.group('Policies | hot reload through the broadcast manager', () => {
   }) => {
     await fs.create('watched/channels.yaml', ADMINS_ONLY)
     const { logger, entries } = recordingLogger()
-    const manager = new BroadcastManager(
-      app,
+    const manager = await createManager(
       defineConfig({
         default: 'null',
         connections: { null: drivers.null() },
