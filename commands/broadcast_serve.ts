@@ -42,15 +42,16 @@ export default class BroadcastServe extends BaseCommand {
      * Client events follow the policies: load them (a bad file stops here,
      * with its position) and follow edits when configured
      */
+    const policies = await this.app.container.make('broadcast.policies')
     try {
-      await broadcast.policies()
+      await policies.load()
     } catch (error) {
       this.logger.error((error as Error).message)
       this.exitCode = 1
       await this.terminate()
       return
     }
-    if (broadcast.config.policies.watch) broadcast.watchPolicies()
+    if (policies.config.watch) policies.watch()
 
     const { host, port } = await driver.listen(this.port, this.host)
     this.logger.success(
@@ -62,6 +63,7 @@ export default class BroadcastServe extends BaseCommand {
       process.once('SIGTERM', resolve)
     })
     this.logger.info('closing the broadcast server')
+    policies.close()
     await driver.close()
     await this.terminate()
   }

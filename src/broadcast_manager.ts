@@ -1,8 +1,6 @@
 import type { Logger } from '@adonisjs/core/logger'
 import type { Route, Router } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import debug from './debug.ts'
-import { ChannelPolicies, watchPolicies, type PolicyPredicate } from './policies/main.ts'
 import { Broadcaster } from './broadcaster.ts'
 import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
@@ -11,6 +9,7 @@ import type { ChannelLike } from './channels.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
+  ClientEventsPolicy,
   ConnectionFactory,
   ConnectionsList,
   DriverOf,
@@ -19,7 +18,8 @@ import type {
 
 /**
  * The "broadcast" service: emits on the default connection, or on another
- * one with "use". Drivers are created on first use and cached.
+ * one with "use". Drivers are created on first use and cached. A container
+ * singleton, aliased "broadcast".
  */
 export class BroadcastManager<
   KnownConnections extends ConnectionsList<KnownConnections> = Record<string, ConnectionFactory>,
@@ -27,20 +27,21 @@ export class BroadcastManager<
   #drivers = new Map<string, BroadcastDriver>()
   #broadcasters = new Map<string, Broadcaster>()
   #fake?: BroadcastFake
-  #policies?: Promise<ChannelPolicies>
-  #loadedPolicies?: ChannelPolicies
-  #predicates: Record<string, PolicyPredicate>
-  #stopWatching?: () => void
   #logger: Logger
   #router?: Router
+  #policies?: ClientEventsPolicy
 
+  /**
+   * "policies" decides client events on the embedded server (the policy
+   * service); without it they are never allowed
+   */
   constructor(
     public readonly config: ResolvedBroadcastConfig<KnownConnections>,
-    dependencies: { logger: Logger; router?: Router }
+    dependencies: { logger: Logger; router?: Router; policies?: ClientEventsPolicy }
   ) {
     this.#logger = dependencies.logger
     this.#router = dependencies.router
-    this.#predicates = { ...config.policies.predicates }
+    this.#policies = dependencies.policies
   }
 
   /**
@@ -71,43 +72,6 @@ export class BroadcastManager<
       .post(settings.userAuthPath, [UserAuthController])
       .as('broadcast.user_auth')
     routeHandlerModifier?.(userAuth)
-  }
-
-  /**
-   * The loaded channel policies. Loaded once; a bad file rejects with an
-   * error naming file, line and column.
-   */
-  policies(): Promise<ChannelPolicies> {
-    if (!this.#policies) {
-      this.#policies = ChannelPolicies.load(this.#policyPaths(), { predicates: this.#predicates })
-      this.#policies.then(
-        (policies) => (this.#loadedPolicies = policies),
-        () => (this.#policies = undefined)
-      )
-    }
-    return this.#policies
-  }
-
-  /**
-   * Reload policies on change (development). An invalid edit keeps the last
-   * good policies and is logged with its position.
-   */
-  watchPolicies() {
-    if (this.#stopWatching) return
-    this.#stopWatching = watchPolicies(
-      this.#policyPaths(),
-      (policies) => {
-        debug('policies reloaded')
-        this.#loadedPolicies = policies
-        this.#policies = Promise.resolve(policies)
-      },
-      (error) => this.#logger.error(`broadcast policies not reloaded: ${error.message}`),
-      { predicates: this.#predicates }
-    )
-  }
-
-  #policyPaths() {
-    return this.config.policies.path
   }
 
   /**
@@ -143,15 +107,11 @@ export class BroadcastManager<
       driver = this.#connection(connection).create({
         connection,
         logger: this.#logger,
-        policies: { clientEventsAllowed: (channel) => this.#clientEventsAllowed(channel) },
+        policies: this.#policies,
       })
       this.#drivers.set(connection, driver)
     }
     return driver as DriverOf<KnownConnections[K]>
-  }
-
-  #clientEventsAllowed(channel: string) {
-    return this.#loadedPolicies?.clientEventsAllowed(channel) ?? false
   }
 
   /**
@@ -193,8 +153,6 @@ export class BroadcastManager<
    * Close every driver created so far
    */
   async close() {
-    this.#stopWatching?.()
-    this.#stopWatching = undefined
     const drivers = [...this.#drivers.values()]
     this.#drivers.clear()
     this.#broadcasters.clear()

@@ -1,4 +1,5 @@
 import type { BroadcastManager } from './broadcast_manager.ts'
+import type { PolicyService } from './policies/policy_service.ts'
 import type { BroadcastConnections, ConnectionFactory, ConnectionsList } from './types.ts'
 
 /**
@@ -18,6 +19,7 @@ export interface BroadcastService extends BroadcastManager<KnownConnections> {}
 
 declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
-    broadcast: BroadcastService
+    'broadcast': BroadcastService
+    'broadcast.policies': PolicyService
   }
 }

@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
-import type { PolicyPredicate, PolicyUser } from './policies/main.ts'
+import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 
 /**

@@ -1,16 +1,24 @@
+import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import debug from '../debug.ts'
-import broadcast from '../../services/main.ts'
 import { channelType } from '../channel_name.ts'
+import { PolicyService } from '../policies/policy_service.ts'
 import { AuthInputError, channelInput, socketIdInput } from './auth_input.ts'
-import { canEncrypt, errorBody, requestUser, signer } from './auth_context.ts'
+import { AuthorizationService } from './authorization_service.ts'
+import { errorBody } from './error_body.ts'
 
 /**
  * POST /broadcasting/authorize: signs a subscription to a private, encrypted
  * or presence channel when the channel policy allows it. pusher-js and
  * laravel-echo call it when a page subscribes.
  */
+@inject()
 export default class AuthorizeController {
+  constructor(
+    protected authorization: AuthorizationService,
+    protected policies: PolicyService
+  ) {}
+
   async handle(ctx: HttpContext) {
     let socketId: string
     let channel: string
@@ -24,8 +32,8 @@ export default class AuthorizeController {
       throw error
     }
 
-    const pusher = await signer(broadcast)
-    if (channelType(channel) === 'encrypted' && !(await canEncrypt(broadcast))) {
+    const pusher = this.authorization.signer()
+    if (channelType(channel) === 'encrypted' && !this.authorization.canEncrypt) {
       return ctx.response.badRequest(
         errorBody(
           'E_ENCRYPTION_NOT_CONFIGURED',
@@ -34,9 +42,8 @@ export default class AuthorizeController {
       )
     }
 
-    const user = await requestUser(ctx, broadcast)
-    const policies = await broadcast.policies()
-    const decision = await policies.decide(channel, { user, socketId })
+    const user = await this.authorization.requestUser(ctx)
+    const decision = await this.policies.decide(channel, { user, socketId })
 
     if (decision.memberTooLarge) {
       /**
@@ -51,7 +58,7 @@ export default class AuthorizeController {
 
     if (!decision.allowed) {
       debug('authorize: denied "%s": %s', channel, decision.reason)
-      const explain = broadcast.config.authorization.debug
+      const explain = this.authorization.settings.debug
       return ctx.response
         .status(403)
         .send(

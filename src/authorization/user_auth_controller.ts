@@ -1,17 +1,24 @@
+import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import debug from '../debug.ts'
-import broadcast from '../../services/main.ts'
+import { PolicyService } from '../policies/policy_service.ts'
 import { AuthInputError, socketIdInput } from './auth_input.ts'
-import { errorBody, requestUser, signer } from './auth_context.ts'
-import type { BroadcastDriver } from '../types.ts'
-import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_size.ts'
+import { AuthorizationService } from './authorization_service.ts'
+import { errorBody } from './error_body.ts'
+import { signInMessageBytes } from './sign_in_size.ts'
 
 /**
  * POST /broadcasting/user-auth: Pusher user authentication, answering
  * "pusher.signin()". The user data comes from the policy file's "user"
  * mapping, or from "authorization.userData" in the config.
  */
+@inject()
 export default class UserAuthController {
+  constructor(
+    protected authorization: AuthorizationService,
+    protected policies: PolicyService
+  ) {}
+
   async handle(ctx: HttpContext) {
     let socketId: string
     try {
@@ -23,7 +30,7 @@ export default class UserAuthController {
       throw error
     }
 
-    const user = await requestUser(ctx, broadcast)
+    const user = await this.authorization.requestUser(ctx)
     if (!user) {
       return ctx.response
         .status(403)
@@ -32,9 +39,8 @@ export default class UserAuthController {
 
     let userData: { id: string; info?: Record<string, unknown> } | null
     try {
-      const policies = await broadcast.policies()
-      const fallback = broadcast.config.authorization.userData
-      userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
+      const fallback = this.authorization.settings.userData
+      userData = (await this.policies.userData(user)) ?? (fallback ? await fallback(user) : null)
     } catch (error) {
       debug('user-auth: user mapping failed: %s', (error as Error).message)
       return ctx.response
@@ -53,7 +59,7 @@ export default class UserAuthController {
         )
     }
 
-    const pusher = await signer(broadcast)
+    const pusher = this.authorization.signer()
     const signed = pusher.authenticateUser(socketId, {
       id: userData.id,
       ...(userData.info ? { user_info: userData.info } : {}),
@@ -64,8 +70,7 @@ export default class UserAuthController {
      * browser: say so here, whatever the debug setting, as for presence
      * members (the mapping is the app's to fix, not the user's)
      */
-    const driver: BroadcastDriver = broadcast.driver()
-    const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
+    const limit = this.authorization.maxClientMessageBytes
     const size = signInMessageBytes(signed)
     if (size > limit) {
       return ctx.response
