@@ -1,6 +1,7 @@
 import { SourceTextError } from './errors.ts'
 import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
 import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
+import type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 /**
  * Token kinds, ordered by specificity: a higher value wins at the first position where two
@@ -15,39 +16,7 @@ export const TokenKind = {
   literal: 3,
 } as const
 
-export interface PatternParam {
-  name: string
-  type: 'string' | 'int' | 'uuid'
-}
-
-/**
- * What the matcher walks: runs of literal text, placeholders, and a trailing `*`
- */
-export type PatternStep =
-  { kind: 'literal'; text: string } | { kind: 'param'; param: PatternParam } | { kind: 'star' }
-
-/**
- * A channel pattern, compiled
- */
-export interface CompiledPattern {
-  source: string
-  /** Literal text before the first placeholder or `*` */
-  literalPrefix: string
-  /** True when the pattern has no placeholder and no `*` */
-  exact: boolean
-  presence: boolean
-  params: PatternParam[]
-  /** One kind per token (each literal character is a token) */
-  kinds: number[]
-  /** The pattern with parameter names erased: two patterns of the same shape match the same names */
-  shape: string
-  steps: PatternStep[]
-  /**
-   * True when no placeholder can end early (each is followed by the end or by text it cannot
-   * hold): one greedy pass then decides, see `pattern_match.ts`
-   */
-  singlePass: boolean
-}
+export type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 const PARAM_TYPES = new Set(['int', 'uuid'])
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
