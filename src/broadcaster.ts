@@ -1,10 +1,11 @@
 import type { Logger } from '@adonisjs/core/logger'
 import debug from './debug.ts'
-import { createMessage } from './payload.ts'
+import { createMessage } from './message.ts'
 import { channelType } from './channel_name.ts'
 import { BroadcastFailedException } from './errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
-import { assertSocketId, currentRequestIsAuthenticated, currentSocketId } from './socket_id.ts'
+import { assertSocketId } from './socket_id.ts'
+import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
 import type {
   Broadcastable,

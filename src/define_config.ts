@@ -1,7 +1,7 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { assertCredentials } from './drivers/credentials.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'

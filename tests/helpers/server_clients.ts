@@ -111,14 +111,17 @@ export class Clients {
     return client
   }
 
-  async echo(authorizer?: Authorizer) {
+  /**
+   * An Echo client of the app's server, or of the embedded server on "port"
+   */
+  async echo(authorizer?: Authorizer, options: { port?: number } = {}) {
     const { key } = (await localDriver()).credentials
     const authorize = authorizer ?? (await sdkAuthorizer())
     const echo = new Echo({
       broadcaster: 'reverb',
       key,
       wsHost: HOST,
-      wsPort: port(),
+      wsPort: options.port ?? port(),
       forceTLS: false,
       enabledTransports: ['ws'],
       Pusher,
