@@ -97,8 +97,16 @@ export default class BroadcastProvider {
     this.app.terminating(closeServer)
   }
 
+  /**
+   * Every service needs the config first: without it (never used, or
+   * invalid) there is nothing to close
+   */
   async shutdown() {
     if (this.app.getMode() === 'warmup') {
+      return
+    }
+    const config = await this.#config?.catch(() => null)
+    if (!config) {
       return
     }
     const policies = await this.app.container.make(PolicyService)
