@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import { IgnitorFactory } from '@adonisjs/core/factories'
+import { defineConfig as defineHttpConfig } from '@adonisjs/core/http'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../../src/define_config.ts'
 import { NullDriver } from '../../src/drivers/null.ts'
@@ -103,7 +104,18 @@ test.group('BroadcastProvider | container bindings', () => {
       .withCoreProviders()
       .withCoreConfig()
       .merge({
-        config: { broadcast: config },
+        config: {
+          broadcast: config,
+          /**
+           * The router's server is built here: with the factory's default
+           * (no async local storage) it would switch off the global store the
+           * example app's functional tests read HttpContext.get() from
+           */
+          app: {
+            appUrl: 'http://localhost:3333',
+            http: defineHttpConfig({ useAsyncLocalStorage: true }),
+          },
+        },
         rcFileContents: { providers: [() => import('../../providers/broadcast_provider.ts')] },
       })
       .create(new URL('../tmp/provider-app/', import.meta.url), {
