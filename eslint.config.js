@@ -12,6 +12,12 @@ export default configPkg(
     ],
   },
   {
+    // As configApp: @inject() reads constructor types at run time, so their imports stay values
+    languageOptions: {
+      parserOptions: { experimentalDecorators: true, emitDecoratorMetadata: true },
+    },
+  },
+  {
     files: ['tests/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@unicorn/no-await-expression-member': 'off',

@@ -17,7 +17,9 @@ export type {
   Broadcastable,
   BroadcastConfig,
   BroadcastDriver,
+  ResolvedBroadcastConfig,
   BroadcastMessage,
 } from './src/types.ts'
-export { ChannelPolicies } from './src/policies/main.ts'
+export { ChannelPolicies, PolicyService } from './src/policies/main.ts'
+export type { BroadcastService } from './src/extended_types.ts'
 export * as errors from './src/errors.ts'

@@ -23,21 +23,20 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { APP } from './lib/servers.ts'
-import { BroadcastManager } from '../src/broadcast_manager.ts'
+import type { BroadcastManager } from '../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../src/define_config.ts'
-import type { LocalDriver } from '../src/drivers/local.ts'
+import { createManager } from '../tests/helpers/broadcast.ts'
 import { PusherApiServer } from '../tests/helpers/pusher_api_server.ts'
 
 const SECONDS = quick ? 2 : 10
 const silentLogger = new Proxy({}, { get: () => () => {} }) as any
 
 async function startOurs() {
-  const manager = new BroadcastManager(
-    {} as any,
+  const manager = await createManager(
     defineConfig({ default: 'local', connections: { local: drivers.local({ ...APP }) } }),
     silentLogger
   )
-  const driver = (await manager.driver()) as LocalDriver
+  const driver = manager.driver()
   const { port } = await driver.listen(await freePort(), '127.0.0.1')
   return { port, close: () => manager.close() }
 }
@@ -89,10 +88,9 @@ async function load(
 }
 
 /** HTTP requests the pusher driver makes for the given emits */
-async function countRequests(emit: (manager: BroadcastManager) => Promise<void>) {
+async function countRequests(emit: (manager: BroadcastManager<any>) => Promise<void>) {
   const api = await new PusherApiServer(APP.appId, APP.key, APP.secret).start()
-  const manager = new BroadcastManager(
-    {} as any,
+  const manager = await createManager(
     defineConfig({
       default: 'pusher',
       connections: {

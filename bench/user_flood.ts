@@ -19,8 +19,13 @@ const SECONDS = 3
 const CHANNEL = 'presence-flood'
 
 async function run(label: string, limits: Partial<ServerLimits>) {
-  const server = new EmbeddedServer({ appId: 'b', key: 'bk', secret: 'bs', limits })
-  server.clientEventsAllowed = () => true
+  const server = new EmbeddedServer({
+    appId: 'b',
+    key: 'bk',
+    secret: 'bs',
+    limits,
+    clientEventsAllowed: () => true,
+  })
   const { port } = await server.listen(0, '127.0.0.1')
   const signer = new Pusher({ appId: 'b', key: 'bk', secret: 'bs', cluster: 'mt1' })
   let delivered = 0

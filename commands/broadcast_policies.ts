@@ -1,6 +1,6 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { loadPoliciesFor } from './load_policies.ts'
+import { loadPoliciesFor } from '../src/commands/load_policies.ts'
 
 /**
  * Lists the loaded channel patterns in the order they are tried

@@ -1,7 +1,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { LocalDriver } from '../src/drivers/local.ts'
-import type { ConnectionName } from '../src/types.ts'
+import type { BroadcastManager } from '../src/broadcast_manager.ts'
 
 /**
  * Runs the embedded Pusher-protocol server (WebSockets + HTTP API) on a
@@ -28,9 +28,9 @@ export default class BroadcastServe extends BaseCommand {
   declare connection?: string
 
   async run() {
-    const broadcast = await this.app.container.make('broadcast')
+    const broadcast: BroadcastManager<any> = await this.app.container.make('broadcast')
     const name = this.connection ?? broadcast.config.default
-    const driver = await broadcast.driver(name as ConnectionName)
+    const driver = broadcast.driver(name)
     if (!(driver instanceof LocalDriver)) {
       this.logger.error(`The "${name}" broadcast connection does not use the "local" driver`)
       this.exitCode = 1
@@ -42,15 +42,16 @@ export default class BroadcastServe extends BaseCommand {
      * Client events follow the policies: load them (a bad file stops here,
      * with its position) and follow edits when configured
      */
+    const policies = await this.app.container.make('broadcast.policies')
     try {
-      await broadcast.policies()
+      await policies.load()
     } catch (error) {
       this.logger.error((error as Error).message)
       this.exitCode = 1
       await this.terminate()
       return
     }
-    if (broadcast.config.policies?.watch) broadcast.watchPolicies()
+    if (policies.config.watch) policies.watch()
 
     const { host, port } = await driver.listen(this.port, this.host)
     this.logger.success(
@@ -62,6 +63,7 @@ export default class BroadcastServe extends BaseCommand {
       process.once('SIGTERM', resolve)
     })
     this.logger.info('closing the broadcast server')
+    policies.close()
     await driver.close()
     await this.terminate()
   }

@@ -1,28 +1,67 @@
 import '../src/extended_types.ts'
+import { configProvider } from '@adonisjs/core'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { BroadcastManager } from '../src/broadcast_manager.ts'
+import { PolicyService } from '../src/policies/policy_service.ts'
+import { AuthorizationService } from '../src/authorization/authorization_service.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
-import type { BroadcastConfig } from '../src/types.ts'
+import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
- * Registers the "broadcast" service. Nothing is opened before the app is
- * ready, and nothing at all in warmup mode.
+ * Registers the "broadcast" service (the manager), the policy service and
+ * what the auth routes are injected with. Nothing is opened before the app
+ * is ready, and nothing at all in warmup mode.
  */
 export default class BroadcastProvider {
+  #config?: Promise<ResolvedBroadcastConfig<any>>
+
   constructor(protected app: ApplicationService) {}
 
+  /**
+   * "config/broadcast.ts", resolved once for every service
+   */
+  #resolveConfig() {
+    this.#config ??= configProvider
+      .resolve<ResolvedBroadcastConfig<any>>(this.app, this.app.config.get('broadcast'))
+      .then((config) => {
+        if (!config) {
+          throw new RuntimeException(
+            'Invalid "config/broadcast.ts" file. Make sure you are using the "defineConfig" method'
+          )
+        }
+        return config
+      })
+    return this.#config
+  }
+
   register() {
-    this.app.container.singleton('broadcast', async () => {
-      const config = this.app.config.get<BroadcastConfig | undefined>('broadcast')
-      if (!config?.connections) {
-        throw new RuntimeException(
-          'Invalid "config/broadcast.ts" file. Make sure you are using the "defineConfig" method'
-        )
-      }
-      const logger = await this.app.container.make('logger')
-      const router = await this.app.container.make('router')
-      return new BroadcastManager(this.app, config, logger, router)
+    this.app.container.singleton(PolicyService, async (resolver) => {
+      const config = await this.#resolveConfig()
+      return new PolicyService(config.policies, await resolver.make('logger'))
+    })
+    this.app.container.alias('broadcast.policies', PolicyService)
+
+    this.app.container.singleton(BroadcastManager, async (resolver) => {
+      const config = await this.#resolveConfig()
+      return new BroadcastManager(config, {
+        logger: await resolver.make('logger'),
+        router: await resolver.make('router'),
+        policies: await resolver.make(PolicyService),
+      })
+    })
+    this.app.container.alias('broadcast', BroadcastManager)
+
+    /**
+     * The auth routes sign with the default connection's credentials
+     */
+    this.app.container.singleton(AuthorizationService, async (resolver) => {
+      const config = await this.#resolveConfig()
+      const broadcast = await resolver.make(BroadcastManager)
+      return new AuthorizationService(config.authorization, {
+        name: config.default,
+        driver: broadcast.driver(),
+      })
     })
   }
 
@@ -35,8 +74,8 @@ export default class BroadcastProvider {
     if (this.app.getMode() === 'warmup' || !['web', 'test'].includes(this.app.getEnvironment())) {
       return
     }
-    const broadcast = await this.app.container.make('broadcast')
-    await broadcast.policies()
+    const policies = await this.app.container.make(PolicyService)
+    await policies.load()
   }
 
   /**
@@ -50,19 +89,29 @@ export default class BroadcastProvider {
     if (this.app.getMode() === 'warmup' || this.app.getEnvironment() !== 'web') {
       return
     }
-    const broadcast = await this.app.container.make('broadcast')
-    if (broadcast.config.policies?.watch) {
-      broadcast.watchPolicies()
+    const policies = await this.app.container.make(PolicyService)
+    if (policies.config.watch) {
+      policies.watch()
     }
     const closeServer = await attachBroadcastServer(this.app)
     this.app.terminating(closeServer)
   }
 
+  /**
+   * Every service needs the config first: without it (never used, or
+   * invalid) there is nothing to close
+   */
   async shutdown() {
     if (this.app.getMode() === 'warmup') {
       return
     }
-    const broadcast = await this.app.container.make('broadcast')
+    const config = await this.#config?.catch(() => null)
+    if (!config) {
+      return
+    }
+    const policies = await this.app.container.make(PolicyService)
+    policies.close()
+    const broadcast = await this.app.container.make(BroadcastManager)
     await broadcast.close()
   }
 }

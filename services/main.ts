@@ -1,7 +1,7 @@
 import app from '@adonisjs/core/services/app'
-import type { BroadcastManager } from '../src/broadcast_manager.ts'
+import type { BroadcastService } from '../src/extended_types.ts'
 
-let broadcast: BroadcastManager
+let broadcast: BroadcastService
 
 /**
  * The app's "broadcast" service

@@ -1,9 +1,6 @@
 import type { Logger } from '@adonisjs/core/logger'
 import type { Route, Router } from '@adonisjs/core/http'
-import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import debug from './debug.ts'
-import { ChannelPolicies, watchPolicies, type PolicyPredicate } from './policies/main.ts'
 import { Broadcaster } from './broadcaster.ts'
 import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
@@ -11,32 +8,40 @@ import { NullDriver } from './drivers/null.ts'
 import type { ChannelLike } from './channels.ts'
 import type {
   Broadcastable,
-  BroadcastConfig,
   BroadcastDriver,
-  ConnectionConfig,
-  ConnectionName,
+  ClientEventsPolicy,
+  ConnectionFactory,
+  ConnectionsList,
+  DriverOf,
+  ResolvedBroadcastConfig,
 } from './types.ts'
 
 /**
  * The "broadcast" service: emits on the default connection, or on another
- * one with "use". Drivers are created on first use and cached.
+ * one with "use". Drivers are created on first use and cached. A container
+ * singleton, aliased "broadcast".
  */
-export class BroadcastManager {
-  #drivers = new Map<string, Promise<BroadcastDriver>>()
+export class BroadcastManager<
+  KnownConnections extends ConnectionsList<KnownConnections> = Record<string, ConnectionFactory>,
+> {
+  #drivers = new Map<string, BroadcastDriver>()
   #broadcasters = new Map<string, Broadcaster>()
   #fake?: BroadcastFake
-  #policies?: Promise<ChannelPolicies>
-  #loadedPolicies?: ChannelPolicies
-  #predicates: Record<string, PolicyPredicate>
-  #stopWatching?: () => void
+  #logger: Logger
+  #router?: Router
+  #policies?: ClientEventsPolicy
 
+  /**
+   * "policies" decides client events on the embedded server (the policy
+   * service); without it they are never allowed
+   */
   constructor(
-    public readonly app: ApplicationService,
-    public readonly config: BroadcastConfig<any>,
-    protected logger: Logger,
-    protected router?: Router
+    public readonly config: ResolvedBroadcastConfig<KnownConnections>,
+    dependencies: { logger: Logger; router?: Router; policies?: ClientEventsPolicy }
   ) {
-    this.#predicates = { ...config.policies?.predicates }
+    this.#logger = dependencies.logger
+    this.#router = dependencies.router
+    this.#policies = dependencies.policies
   }
 
   /**
@@ -47,62 +52,26 @@ export class BroadcastManager {
    * broadcast.registerRoutes((route) => route.use(middleware.auth()))
    */
   registerRoutes(routeHandlerModifier?: (route: Route) => void) {
-    if (!this.router) {
+    const router = this.#router
+    if (!router) {
       throw new RuntimeException('Cannot register broadcasting routes without the router')
     }
     const AuthorizeController = () => import('./authorization/authorize_controller.ts')
     const UserAuthController = () => import('./authorization/user_auth_controller.ts')
-    const settings = this.config.authorization ?? {}
+    const settings = this.config.authorization
 
-    const paths = [settings.path ?? '/broadcasting/authorize', ...(settings.aliases ?? [])]
+    const paths = [settings.path, ...settings.aliases]
     paths.forEach((path, index) => {
-      const route = this.router!.post(path, [AuthorizeController]).as(
-        index === 0 ? 'broadcast.authorize' : `broadcast.authorize_${index}`
-      )
+      const route = router
+        .post(path, [AuthorizeController])
+        .as(index === 0 ? 'broadcast.authorize' : `broadcast.authorize_${index}`)
       routeHandlerModifier?.(route)
     })
 
-    const userAuth = this.router
-      .post(settings.userAuthPath ?? '/broadcasting/user-auth', [UserAuthController])
+    const userAuth = router
+      .post(settings.userAuthPath, [UserAuthController])
       .as('broadcast.user_auth')
     routeHandlerModifier?.(userAuth)
-  }
-
-  /**
-   * The loaded channel policies. Loaded once; a bad file rejects with an
-   * error naming file, line and column.
-   */
-  policies(): Promise<ChannelPolicies> {
-    if (!this.#policies) {
-      this.#policies = ChannelPolicies.load(this.#policyPaths(), { predicates: this.#predicates })
-      this.#policies.then(
-        (policies) => (this.#loadedPolicies = policies),
-        () => (this.#policies = undefined)
-      )
-    }
-    return this.#policies
-  }
-
-  /**
-   * Reload policies on change (development). An invalid edit keeps the last
-   * good policies and is logged with its position.
-   */
-  watchPolicies() {
-    if (this.#stopWatching) return
-    this.#stopWatching = watchPolicies(
-      this.#policyPaths(),
-      (policies) => {
-        debug('policies reloaded')
-        this.#loadedPolicies = policies
-        this.#policies = Promise.resolve(policies)
-      },
-      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
-      { predicates: this.#predicates }
-    )
-  }
-
-  #policyPaths() {
-    return this.config.policies?.path ?? this.app.makePath('policies')
   }
 
   /**
@@ -111,50 +80,51 @@ export class BroadcastManager {
    * @example
    * await broadcast.use('pusher').emit(new UserAdded(user))
    */
-  use(name: ConnectionName = this.config.default as ConnectionName): Broadcaster {
-    const connection = this.#connection(name)
-    const cached = this.#broadcasters.get(name)
+  use<K extends keyof KnownConnections & string>(name?: K): Broadcaster {
+    const connection = name ?? this.config.default
+    const cached = this.#broadcasters.get(connection)
     if (cached) return cached
 
+    const { options } = this.#connection(connection)
     const fake = this.#fake
     const broadcaster = fake
-      ? new Broadcaster(
-          name,
-          async () => new NullDriver(),
-          connection.options,
-          this.logger,
-          (...a) => fake.record(...a)
+      ? new Broadcaster(connection, new NullDriver(), options, this.#logger, (...a) =>
+          fake.record(...a)
         )
-      : new Broadcaster(name, () => this.driver(name), connection.options, this.logger)
-    this.#broadcasters.set(name, broadcaster)
+      : new Broadcaster(connection, this.driver(connection), options, this.#logger)
+    this.#broadcasters.set(connection, broadcaster)
     return broadcaster
   }
 
   /**
-   * The driver of a connection, created on first use
+   * The driver of a connection, created on first use. Faking does not
+   * replace it: the auth routes still sign with its credentials.
    */
-  driver(name: ConnectionName = this.config.default as ConnectionName): Promise<BroadcastDriver> {
-    const connection = this.#connection(name)
-    let driver = this.#drivers.get(name)
+  driver<K extends keyof KnownConnections & string>(name?: K): DriverOf<KnownConnections[K]> {
+    const connection = name ?? this.config.default
+    let driver = this.#drivers.get(connection)
     if (!driver) {
-      driver = connection.create(this.app, { policies: () => this.#loadedPolicies })
-      driver.catch(() => this.#drivers.delete(name))
-      this.#drivers.set(name, driver)
+      driver = this.#connection(connection).create({
+        connection,
+        logger: this.#logger,
+        policies: this.#policies,
+      })
+      this.#drivers.set(connection, driver)
     }
-    return driver
+    return driver as DriverOf<KnownConnections[K]>
   }
 
   /**
    * Broadcast one event or several on the default connection
    */
-  emit(events: Broadcastable | Broadcastable[]) {
+  async emit(events: Broadcastable | Broadcastable[]) {
     return this.use().emit(events)
   }
 
   /**
    * Broadcast without an event class on the default connection
    */
-  channel(channels: ChannelLike | ChannelLike[], event: string, data?: unknown) {
+  async channel(channels: ChannelLike | ChannelLike[], event: string, data?: unknown) {
     return this.use().channel(channels, event, data)
   }
 
@@ -183,21 +153,14 @@ export class BroadcastManager {
    * Close every driver created so far
    */
   async close() {
-    this.#stopWatching?.()
-    this.#stopWatching = undefined
     const drivers = [...this.#drivers.values()]
     this.#drivers.clear()
     this.#broadcasters.clear()
-    await Promise.allSettled(
-      drivers.map(async (pending) => {
-        const driver = await pending
-        await driver.close?.()
-      })
-    )
+    await Promise.allSettled(drivers.map(async (driver) => driver.close?.()))
   }
 
-  #connection(name: string): ConnectionConfig {
-    const connection = this.config.connections[name]
+  #connection(name: string): ConnectionFactory {
+    const connection = (this.config.connections as Record<string, ConnectionFactory>)[name]
     if (!connection) {
       throw new E_UNKNOWN_CONNECTION([name, Object.keys(this.config.connections).join(', ')])
     }

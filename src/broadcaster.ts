@@ -1,12 +1,18 @@
 import type { Logger } from '@adonisjs/core/logger'
 import debug from './debug.ts'
-import { createMessage } from './payload.ts'
+import { createMessage } from './message.ts'
 import { channelType } from './channel_name.ts'
 import { BroadcastFailedException } from './errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
-import { assertSocketId, currentRequestIsAuthenticated, currentSocketId } from './socket_id.ts'
+import { assertSocketId } from './socket_id.ts'
+import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
-import type { Broadcastable, BroadcastDriver, BroadcastMessage, ConnectionConfig } from './types.ts'
+import type {
+  Broadcastable,
+  BroadcastDriver,
+  BroadcastMessage,
+  ResolvedConnectionOptions,
+} from './types.ts'
 
 /**
  * Listener told about every message a broadcaster hands to its driver.
@@ -27,8 +33,8 @@ export class Broadcaster {
 
   constructor(
     public readonly connection: string,
-    protected driver: () => Promise<BroadcastDriver>,
-    protected options: ConnectionConfig['options'],
+    public readonly driver: BroadcastDriver,
+    protected options: ResolvedConnectionOptions,
     protected logger: Logger,
     protected listener?: EmitListener
   ) {}
@@ -122,8 +128,7 @@ export class Broadcaster {
     }
 
     try {
-      const driver = await this.driver()
-      await driver.send(entries.map(({ message }) => message))
+      await this.driver.send(entries.map(({ message }) => message))
     } catch (error) {
       if (this.options.onFailure !== 'report') {
         throw error

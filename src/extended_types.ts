@@ -1,7 +1,25 @@
 import type { BroadcastManager } from './broadcast_manager.ts'
+import type { PolicyService } from './policies/policy_service.ts'
+import type { BroadcastConnections, ConnectionFactory, ConnectionsList } from './types.ts'
+
+/**
+ * The app's connections once its config augments BroadcastConnections,
+ * any name otherwise
+ */
+type KnownConnections = keyof BroadcastConnections extends never
+  ? Record<string, ConnectionFactory>
+  : BroadcastConnections extends ConnectionsList<BroadcastConnections>
+    ? BroadcastConnections
+    : never
+
+/**
+ * The "broadcast" service: the manager typed by the app's connections
+ */
+export interface BroadcastService extends BroadcastManager<KnownConnections> {}
 
 declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
-    broadcast: BroadcastManager
+    'broadcast': BroadcastService
+    'broadcast.policies': PolicyService
   }
 }

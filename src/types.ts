@@ -1,7 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import type { ApplicationService } from '@adonisjs/core/types'
+import type { Logger } from '@adonisjs/core/logger'
+import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
-import type { ChannelPolicies, PolicyPredicate, PolicyUser } from './policies/main.ts'
+import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 
 /**
@@ -52,6 +53,9 @@ export interface PusherCredentials {
   appId: string
   key: string
   secret: string
+  /**
+   * 32 bytes in base64, for "private-encrypted-" channels
+   */
   encryptionMasterKeyBase64?: string
 }
 
@@ -78,12 +82,6 @@ export interface BroadcastDriver {
    * Absent: Pusher's 10 KB
    */
   maxClientMessageBytes?: number
-
-  /**
-   * Called by the provider on the app's "ready" hook (never in warmup mode),
-   * for drivers that hold long-lived resources such as a server
-   */
-  start?(): Promise<void>
 
   /**
    * Release connections, sockets and timers
@@ -118,34 +116,77 @@ export interface ConnectionOptions {
 }
 
 /**
- * A connection in the config: its options and a lazy driver factory
+ * Connection options once defaults are applied
  */
-export interface ConnectionConfig {
-  driver: string
-  options: Required<Pick<ConnectionOptions, 'maxPayloadBytes' | 'onFailure'>> & ConnectionOptions
-  create(app: ApplicationService, context?: DriverContext): Promise<BroadcastDriver>
+export type ResolvedConnectionOptions = Required<
+  Pick<ConnectionOptions, 'maxPayloadBytes' | 'onFailure'>
+> &
+  ConnectionOptions
+
+/**
+ * Who decides whether client events may be sent on a channel: the policy
+ * service (its "clientEvents" flags, hot reloads included)
+ */
+export interface ClientEventsPolicy {
+  clientEventsAllowed(channel: string): boolean
 }
 
 /**
- * What the broadcast manager shares with the drivers it creates
+ * What the broadcast manager hands a driver it creates
  */
 export interface DriverContext {
   /**
-   * The channel policies currently loaded (and hot reloaded), if any
+   * The connection's name in "config/broadcast.ts"
    */
-  policies(): ChannelPolicies | undefined
+  connection: string
+  logger: Logger
+  policies?: ClientEventsPolicy
 }
 
 /**
- * The resolved "config/broadcast.ts"
+ * A resolved connection: its options and a factory the manager calls on
+ * first use. "drivers.*" in the config return config providers of these,
+ * so a driver's module is imported only when the config is resolved.
  */
-export interface BroadcastConfig<
-  Connections extends Record<string, ConnectionConfig> = Record<string, ConnectionConfig>,
-> {
-  default: keyof Connections & string
-  connections: Connections
+export interface ConnectionFactory<Driver extends BroadcastDriver = BroadcastDriver> {
+  driver: string
+  options: ResolvedConnectionOptions
+  create(context: DriverContext): Driver
+}
+
+/**
+ * Connection names mapped to their factories. Written as a mapped type so
+ * an interface (the app's BroadcastConnections) satisfies it.
+ */
+export type ConnectionsList<T> = { [K in keyof T]: ConnectionFactory }
+
+/**
+ * The driver a connection creates
+ */
+export type DriverOf<T> = T extends ConnectionFactory<infer Driver> ? Driver : BroadcastDriver
+
+/**
+ * "config/broadcast.ts" as written, given to "defineConfig"
+ */
+export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownConnections>> {
+  default: keyof KnownConnections & string
+  connections: {
+    [K in keyof KnownConnections]: ConfigProvider<KnownConnections[K]> | KnownConnections[K]
+  }
   policies?: PoliciesConfig
   authorization?: AuthorizationConfig
+}
+
+/**
+ * "config/broadcast.ts" once resolved: what the services receive
+ */
+export interface ResolvedBroadcastConfig<
+  KnownConnections extends ConnectionsList<KnownConnections> = Record<string, ConnectionFactory>,
+> {
+  default: keyof KnownConnections & string
+  connections: KnownConnections
+  policies: ResolvedPoliciesConfig
+  authorization: ResolvedAuthorizationConfig
 }
 
 /**
@@ -218,16 +259,24 @@ export interface AuthorizationConfig {
 }
 
 /**
- * Connections registered by the app's config, for typed "broadcast.use"
+ * Policies config with its defaults applied
+ */
+export type ResolvedPoliciesConfig = Required<PoliciesConfig>
+
+/**
+ * Auth routes config with its defaults applied
+ */
+export type ResolvedAuthorizationConfig = AuthorizationConfig &
+  Required<Pick<AuthorizationConfig, 'path' | 'aliases' | 'userAuthPath' | 'debug'>>
+
+/**
+ * Connections registered by the app's config, for typed "broadcast.use".
+ * The app augments it with "InferConnections<typeof broadcastConfig>".
  */
 export interface BroadcastConnections {}
 
 /**
- * Names accepted by "broadcast.use": the app's connections once its config
- * augments BroadcastConnections, any string otherwise
+ * The connections of a "defineConfig" result
  */
-export type ConnectionName = keyof BroadcastConnections extends never
-  ? string
-  : keyof BroadcastConnections & string
-
-export type InferConnections<T extends BroadcastConfig<any>> = T['connections']
+export type InferConnections<T extends ConfigProvider<{ connections: ConnectionsList<any> }>> =
+  Awaited<ReturnType<T['resolver']>>['connections']

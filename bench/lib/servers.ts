@@ -13,9 +13,8 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../../src/define_config.ts'
-import type { LocalDriver } from '../../src/drivers/local.ts'
+import { createManager } from '../../tests/helpers/broadcast.ts'
 import type { Broadcastable } from '../../src/types.ts'
 
 export type ServerKind = 'ours' | 'ours-direct' | 'ws' | 'socketio' | 'transmit'
@@ -79,13 +78,11 @@ async function closeHttp(server: HttpServer) {
 }
 
 /**
- * The package as an app uses it. The app object is a stub: the local
- * driver's factory does not use it and no policies are loaded (a public
- * channel needs none).
+ * The package as an app uses it, built without an app's container: no
+ * policies are loaded (a public channel needs none).
  */
 export async function startOurs(port: number, direct = false): Promise<BenchServer> {
-  const manager = new BroadcastManager(
-    {} as any,
+  const manager = await createManager(
     defineConfig({
       default: 'local',
       connections: {
@@ -94,7 +91,7 @@ export async function startOurs(port: number, direct = false): Promise<BenchServ
     }),
     silentLogger
   )
-  const driver = (await manager.driver()) as LocalDriver
+  const driver = manager.driver()
   await driver.listen(port, '127.0.0.1')
   return {
     kind: direct ? 'ours-direct' : 'ours',

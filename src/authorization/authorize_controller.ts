@@ -1,9 +1,10 @@
+import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import debug from '../debug.ts'
-import broadcast from '../../services/main.ts'
 import { channelType } from '../channel_name.ts'
+import { PolicyService } from '../policies/policy_service.ts'
 import { channelInput, socketIdInput } from './auth_input.ts'
-import { canEncrypt, requestUser, signer } from './auth_context.ts'
+import { AuthorizationService } from './authorization_service.ts'
 import { E_CHANNEL_FORBIDDEN, E_ENCRYPTION_NOT_CONFIGURED, E_MEMBER_TOO_LARGE } from '../errors.ts'
 
 /**
@@ -12,19 +13,24 @@ import { E_CHANNEL_FORBIDDEN, E_ENCRYPTION_NOT_CONFIGURED, E_MEMBER_TOO_LARGE } 
  * laravel-echo call it when a page subscribes. A refusal is thrown: the
  * errors render their own 400 or 403 body.
  */
+@inject()
 export default class AuthorizeController {
+  constructor(
+    protected authorization: AuthorizationService,
+    protected policies: PolicyService
+  ) {}
+
   async handle(ctx: HttpContext) {
     const socketId = socketIdInput(ctx)
     const channel = channelInput(ctx)
 
-    const pusher = await signer(broadcast)
-    if (channelType(channel) === 'encrypted' && !(await canEncrypt(broadcast))) {
+    const pusher = this.authorization.signer()
+    if (channelType(channel) === 'encrypted' && !this.authorization.canEncrypt) {
       throw new E_ENCRYPTION_NOT_CONFIGURED([channel])
     }
 
-    const user = await requestUser(ctx, broadcast)
-    const policies = await broadcast.policies()
-    const decision = await policies.decide(channel, { user, socketId })
+    const user = await this.authorization.requestUser(ctx)
+    const decision = await this.policies.decide(channel, { user, socketId })
 
     if (decision.memberTooLarge) {
       /**
@@ -37,7 +43,7 @@ export default class AuthorizeController {
 
     if (!decision.allowed) {
       debug('authorize: denied "%s": %s', channel, decision.reason)
-      const explain = broadcast.config.authorization?.debug ?? !broadcast.app.inProduction
+      const explain = this.authorization.settings.debug
       throw new E_CHANNEL_FORBIDDEN(channel, explain ? decision.reason : undefined)
     }
 

@@ -1,8 +1,9 @@
+import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
-import broadcast from '../../services/main.ts'
+import { PolicyService } from '../policies/policy_service.ts'
 import { socketIdInput } from './auth_input.ts'
-import { requestUser, signer } from './auth_context.ts'
-import { PUSHER_MAX_CLIENT_MESSAGE_BYTES, signInMessageBytes } from './sign_in_size.ts'
+import { AuthorizationService } from './authorization_service.ts'
+import { signInMessageBytes } from './sign_in_size.ts'
 import { E_NO_USER_MAPPING, E_NOT_AUTHENTICATED, E_USER_DATA_TOO_LARGE } from '../errors.ts'
 
 /**
@@ -10,11 +11,17 @@ import { E_NO_USER_MAPPING, E_NOT_AUTHENTICATED, E_USER_DATA_TOO_LARGE } from '.
  * "pusher.signin()". The user data comes from the policy file's "user"
  * mapping, or from "authorization.userData" in the config.
  */
+@inject()
 export default class UserAuthController {
+  constructor(
+    protected authorization: AuthorizationService,
+    protected policies: PolicyService
+  ) {}
+
   async handle(ctx: HttpContext) {
     const socketId = socketIdInput(ctx)
 
-    const user = await requestUser(ctx, broadcast)
+    const user = await this.authorization.requestUser(ctx)
     if (!user) {
       throw new E_NOT_AUTHENTICATED()
     }
@@ -25,15 +32,15 @@ export default class UserAuthController {
      * the app's: a 500 its exception handler reports, its message never
      * echoed to the browser
      */
-    const policies = await broadcast.policies()
-    const fallback = broadcast.config.authorization?.userData
-    const userData = policies.userData(user) ?? (fallback ? await fallback(user) : null)
+    const fallback = this.authorization.settings.userData
+    const userData =
+      (await this.policies.userData(user)) ?? (fallback ? await fallback(user) : null)
 
     if (!userData || typeof userData.id !== 'string' || userData.id === '') {
       throw new E_NO_USER_MAPPING()
     }
 
-    const pusher = await signer(broadcast)
+    const pusher = this.authorization.signer()
     const signed = pusher.authenticateUser(socketId, {
       id: userData.id,
       ...(userData.info ? { user_info: userData.info } : {}),
@@ -44,8 +51,7 @@ export default class UserAuthController {
      * browser: say so here, whatever the debug setting, as for presence
      * members (the mapping is the app's to fix, not the user's)
      */
-    const driver = await broadcast.driver()
-    const limit = driver.maxClientMessageBytes ?? PUSHER_MAX_CLIENT_MESSAGE_BYTES
+    const limit = this.authorization.maxClientMessageBytes
     const size = signInMessageBytes(signed)
     if (size > limit) {
       throw new E_USER_DATA_TOO_LARGE([size, limit])

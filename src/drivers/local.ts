@@ -2,13 +2,17 @@ import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
 import { E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
-import { DEFAULT_RETRY } from '../retry.ts'
 
+/**
+ * Config of the local driver: the embedded Pusher-protocol server, attached
+ * to the app's HTTP server or run with "node ace broadcast:serve"
+ */
 export interface LocalDriverConfig extends EmbeddedServerOptions {
   /**
-   * Where the app serving the embedded server listens. A process whose own
-   * server does not serve clients (an ace command, a queue worker)
-   * publishes there, through the Pusher HTTP API.
+   * Where the app serving the embedded server listens (its HOST and PORT).
+   * A process whose own server does not serve clients (an ace command, a
+   * queue worker) publishes there, through the Pusher HTTP API; without it
+   * it fails with E_BROADCAST_SERVER_NOT_RUNNING.
    */
   publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
 }
@@ -63,7 +67,6 @@ export class LocalDriver implements BroadcastDriver {
           host: target.host,
           port: target.port,
           scheme: target.scheme ?? 'http',
-          retry: DEFAULT_RETRY,
         })
     )
     const remote = await this.#remote
@@ -101,10 +104,6 @@ export class LocalDriver implements BroadcastDriver {
    */
   listen(port: number, host?: string) {
     return this.server.listen(port, host)
-  }
-
-  async start() {
-    this.server.start()
   }
 
   /**

@@ -1,7 +1,7 @@
 import Pusher from 'pusher'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { BroadcastFailedException } from '../errors.ts'
-import { withRetry, type RetryOptions } from '../retry.ts'
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry.ts'
 import { channelType } from '../channel_name.ts'
 
 /**
@@ -10,14 +10,24 @@ import { channelType } from '../channel_name.ts'
 export const MAX_CHANNELS_PER_TRIGGER = 100
 export const MAX_EVENTS_PER_BATCH = 10
 
+/**
+ * Config of the pusher driver: Pusher Channels (give a cluster) or any
+ * Pusher-compatible server (give host, port and scheme)
+ */
 export interface PusherDriverConfig extends PusherCredentials {
   cluster?: string
   host?: string
   port?: number | string
   scheme?: 'http' | 'https'
   useTLS?: boolean
+  /**
+   * Request timeout in milliseconds
+   */
   timeout?: number
-  retry: RetryOptions
+  /**
+   * Retries of transient failures (network errors, 5xx, 429)
+   */
+  retry?: Partial<RetryOptions>
 }
 
 type BatchItem = { channel: string; name: string; data: unknown; socket_id?: string }
@@ -39,7 +49,7 @@ export class PusherDriver implements BroadcastDriver {
       secret: config.secret,
       encryptionMasterKeyBase64: config.encryptionMasterKeyBase64,
     }
-    this.#retry = config.retry
+    this.#retry = { ...DEFAULT_RETRY, ...config.retry }
     this.client = new Pusher({
       appId: config.appId,
       key: config.key,

@@ -1,5 +1,4 @@
 import { compilePolicies, type PolicyEntry } from './compiler.ts'
-import { snapshotUser } from './user_snapshot.ts'
 import { E_USER_MAPPING_FAILED } from '../errors.ts'
 import { INPUT_LIMITS, snapshotProblem } from './input_bounds.ts'
 import { readPolicySources } from './loader.ts'
@@ -109,17 +108,6 @@ export class ChannelPolicies {
   async reload(): Promise<ChannelPolicies> {
     if (!this.#paths) throw new Error('policies built from source cannot be reloaded')
     return ChannelPolicies.load(this.#paths, { predicates: this.predicates })
-  }
-
-  /**
-   * Test helper: decides for any user object the way the auth route does, snapshotting it
-   * first (a Lucid model becomes its serialized fields, hidden fields left out).
-   *
-   * @example
-   * assert.isTrue((await policies.check(admin, 'private-admins')).allowed)
-   */
-  async check(user: unknown, channel: string, socketId = '1234.5678'): Promise<PolicyDecision> {
-    return this.decide(channel, { user: await snapshotUser(user), socketId })
   }
 
   /**

@@ -1,18 +1,18 @@
 import { snapshotUser, type SerializeUser } from './user_snapshot.ts'
-import type { ChannelPolicies } from './channel_policies.ts'
-import type { PolicyDecision } from './types.ts'
+import type { PolicyContext, PolicyDecision } from './types.ts'
 
 /**
  * Decides a channel for a user the way the auth route does: the user is
  * snapshotted first (a Lucid model becomes its serialized fields), so a
- * test sees exactly what a browser would get.
+ * test sees exactly what a browser would get. "policies" is the policy
+ * service or loaded ChannelPolicies.
  *
  * @example
  * const decision = await checkPolicy(policies, user, 'private-admins')
  * assert.isTrue(decision.allowed)
  */
 export async function checkPolicy(
-  policies: ChannelPolicies,
+  policies: { decide(channel: string, context: PolicyContext): Promise<PolicyDecision> },
   user: unknown,
   channel: string,
   options: { socketId?: string; serializeUser?: SerializeUser } = {}

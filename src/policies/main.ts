@@ -1,4 +1,5 @@
 export { ChannelPolicies } from './channel_policies.ts'
+export { PolicyService, type PolicyServiceConfig } from './policy_service.ts'
 export { PolicyError } from '../errors.ts'
 export { watchPolicies } from './watch.ts'
 export { MEMBER_INFO_MAX_BYTES } from './member.ts'

@@ -1,7 +1,7 @@
 import { SourceTextError } from '../errors.ts'
 import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
-import type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
 import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
+import type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 /**
  * Token kinds, ordered by specificity: a higher value wins at the first position where two
@@ -15,6 +15,8 @@ export const TokenKind = {
   uuidPlaceholder: 2,
   literal: 3,
 } as const
+
+export type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 const PARAM_TYPES = new Set(['int', 'uuid'])
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -187,7 +189,6 @@ export function compilePattern(source: string): CompiledPattern {
 }
 
 export { matchPattern, testPattern } from './pattern_match.ts'
-export type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
 
 /**
  * True when `channel` is a valid Pusher channel name

@@ -1,4 +1,4 @@
-import type { CompiledPattern, PatternParam, PatternStep } from './compiled_pattern.ts'
+import type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 /**
  * Matching a channel name against a compiled pattern in time linear in the name's length,

@@ -29,7 +29,7 @@ export function isAttachable(driver: BroadcastDriver): driver is AttachableDrive
 export async function attachBroadcastServer(app: ApplicationService) {
   if (!app.container.hasBinding('broadcast')) return async () => {}
   const broadcast = await app.container.make('broadcast')
-  const driver = await broadcast.driver()
+  const driver = broadcast.driver()
   if (!isAttachable(driver)) return async () => {}
 
   const server = await app.container.make('server')

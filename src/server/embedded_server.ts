@@ -50,7 +50,8 @@ export interface EmbeddedServerOptions {
    */
   adapter?: ServerAdapter
   /**
-   * Whether client events may be sent on a channel. Default: never
+   * Whether client events may be sent on a channel, asked per message (the
+   * local driver asks the policy service). Default: never
    */
   clientEventsAllowed?: ClientEventsAllowed
   /**
@@ -84,12 +85,6 @@ export class EmbeddedServer {
   readonly adapter: ServerAdapter
   readonly sockets = new Set<SocketConnection>()
 
-  /**
-   * Whether client events may be sent on a channel. Replaceable at run time,
-   * so the provider can hand it the policy engine's answer.
-   */
-  clientEventsAllowed: ClientEventsAllowed
-
   #prefix: string
   #cacheTtlMs: number
   #registry: ChannelRegistry
@@ -119,7 +114,6 @@ export class EmbeddedServer {
         maxEntries: this.limits.maxCachedChannels,
         maxBytes: this.limits.maxCachedBytes,
       })
-    this.clientEventsAllowed = options.clientEventsAllowed ?? (() => false)
     this.#prefix = (options.path ?? '').replace(/\/+$/, '')
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
     this.#originAllowed = originCheck(options.allowedOrigins)
@@ -131,17 +125,10 @@ export class EmbeddedServer {
       this.limits,
       this.adapter,
       this.#registry,
-      (channel) => this.clientEventsAllowed(channel),
+      options.clientEventsAllowed ?? (() => false),
       this.#userLimits
     )
     this.#http = new HttpApi(this)
-  }
-
-  /**
-   * Whether the server currently accepts connections
-   */
-  get running() {
-    return this.#wss !== undefined
   }
 
   /**

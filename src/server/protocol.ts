@@ -4,8 +4,6 @@
  * which is what every official client accepts.
  */
 
-export const PROTOCOL_VERSION = 7
-
 /**
  * Close codes. 4000-4099: the client does not reconnect; 4100-4199: it
  * reconnects after a back-off; 4200-4299: it reconnects at once. Never close

@@ -129,7 +129,9 @@ test.group('checkPolicy test helper', () => {
     const presence = await checkPolicy(policies, basic, 'presence-chat.1')
     assert.notInclude(JSON.stringify(presence.member), basic.password)
 
-    assert.isTrue((await policies.check(admin, 'private-admins')).allowed)
-    assert.isFalse((await policies.check(null, 'presence-chat.1')).allowed)
+    // The app's policy service works as well as loaded policies
+    const service = await app.container.make('broadcast.policies')
+    assert.isTrue((await checkPolicy(service, admin, 'private-admins')).allowed)
+    assert.isFalse((await checkPolicy(service, null, 'presence-chat.1')).allowed)
   })
 })

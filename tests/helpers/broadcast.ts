@@ -1,8 +1,50 @@
-import app from '@adonisjs/core/services/app'
+import { configProvider } from '@adonisjs/core'
 import type { Logger } from '@adonisjs/core/logger'
+import { AppFactory } from '@adonisjs/core/factories/app'
+import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers, type PusherConnectionConfig } from '../../src/define_config.ts'
+import type { ConnectionsList, ResolvedBroadcastConfig } from '../../src/types.ts'
 import { PusherApiServer } from './pusher_api_server.ts'
+
+/**
+ * An application of its own, not the example app: enough to resolve config
+ * providers. Nothing is read from its (missing) root.
+ */
+export async function packageApp(): Promise<ApplicationService> {
+  const app = new AppFactory().create(
+    new URL('../tmp/package-app/', import.meta.url),
+    (path) => import(path)
+  )
+  await app.init()
+  return app as ApplicationService
+}
+
+/**
+ * Resolves a "defineConfig" result as the provider does
+ */
+export async function resolveConfig<KnownConnections extends ConnectionsList<KnownConnections>>(
+  config: ConfigProvider<ResolvedBroadcastConfig<KnownConnections>>,
+  app?: ApplicationService
+): Promise<ResolvedBroadcastConfig<KnownConnections>> {
+  const resolved = await configProvider.resolve<ResolvedBroadcastConfig<KnownConnections>>(
+    app ?? (await packageApp()),
+    config
+  )
+  return resolved!
+}
+
+/**
+ * A broadcast manager built from a "defineConfig" result, without the
+ * container
+ */
+export async function createManager<KnownConnections extends ConnectionsList<KnownConnections>>(
+  config: ConfigProvider<ResolvedBroadcastConfig<KnownConnections>>,
+  logger: Logger = recordingLogger().logger,
+  app?: ApplicationService
+) {
+  return new BroadcastManager(await resolveConfig(config, app), { logger })
+}
 
 /**
  * Records what the package logs, to assert on "report" failures
@@ -33,8 +75,7 @@ export function pusherManager(
   logger: Logger,
   options: Partial<PusherConnectionConfig> = {}
 ) {
-  return new BroadcastManager(
-    app,
+  return createManager(
     defineConfig({
       default: 'pusher',
       connections: {
@@ -60,6 +101,6 @@ export function pusherManager(
 export async function pusherSetup(options: Partial<PusherConnectionConfig> = {}) {
   const server = await new PusherApiServer().start()
   const { logger, entries } = recordingLogger()
-  const manager = pusherManager(server.port, logger, options)
+  const manager = await pusherManager(server.port, logger, options)
   return { server, manager, logs: entries }
 }

@@ -4,7 +4,7 @@ import Echo from 'laravel-echo'
 import { WebSocket } from 'ws'
 import app from '@adonisjs/core/services/app'
 import type { LocalDriver } from '../../src/drivers/local.ts'
-import type { BroadcastManager } from '../../src/broadcast_manager.ts'
+import type { BroadcastService } from '../../src/extended_types.ts'
 
 /**
  * Clients against the embedded server the functional suite attaches to the
@@ -19,7 +19,7 @@ const Pusher = PusherModule as unknown as typeof import('pusher-js').default
 export const HOST = '127.0.0.1'
 export const port = () => Number(process.env.PORT)
 
-export async function broadcastService(): Promise<BroadcastManager> {
+export async function broadcastService(): Promise<BroadcastService> {
   return app.container.make('broadcast')
 }
 
@@ -28,7 +28,7 @@ export async function broadcastService(): Promise<BroadcastManager> {
  */
 export async function localDriver(): Promise<LocalDriver> {
   const broadcast = await broadcastService()
-  return (await broadcast.driver('local')) as LocalDriver
+  return broadcast.driver('local') as LocalDriver
 }
 
 /**
@@ -111,14 +111,17 @@ export class Clients {
     return client
   }
 
-  async echo(authorizer?: Authorizer) {
+  /**
+   * An Echo client of the app's server, or of the embedded server on "port"
+   */
+  async echo(authorizer?: Authorizer, options: { port?: number } = {}) {
     const { key } = (await localDriver()).credentials
     const authorize = authorizer ?? (await sdkAuthorizer())
     const echo = new Echo({
       broadcaster: 'reverb',
       key,
       wsHost: HOST,
-      wsPort: port(),
+      wsPort: options.port ?? port(),
       forceTLS: false,
       enabledTransports: ['ws'],
       Pusher,

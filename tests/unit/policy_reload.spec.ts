@@ -1,12 +1,10 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { BroadcastManager } from '../../src/broadcast_manager.ts'
-import { defineConfig, drivers } from '../../src/define_config.ts'
 import type { ChannelPolicies } from '../../src/policies/main.ts'
+import { PolicyService } from '../../src/policies/policy_service.ts'
 import { watchPolicies } from '../../src/policies/watch.ts'
 import { recordingLogger } from '../helpers/broadcast.ts'
 
@@ -14,8 +12,7 @@ const ADMINS_ONLY = "channels:\n  private-admins:\n    allow: user.role == 'admi
 const EVERYONE = 'channels:\n  private-admins:\n    allow: user != null\n'
 const BROKEN = 'channels:\n  private-admins:\n    allow: user.role == admin\n'
 
-async function allowedFor(manager: BroadcastManager, role: string) {
-  const policies = await manager.policies()
+async function allowedFor(policies: PolicyService, role: string) {
   const decision = await policies.decide('private-admins', { user: { id: 1, role } })
   return decision.allowed
 }
@@ -29,7 +26,7 @@ async function waitFor(check: () => Promise<boolean>, ms: number) {
   return false
 }
 
-test.group('Policies | hot reload through the broadcast manager', () => {
+test.group('Policies | hot reload through the policy service', () => {
   test('a valid edit applies within a second; an invalid one keeps the last good policy', async ({
     assert,
     fs,
@@ -37,24 +34,19 @@ test.group('Policies | hot reload through the broadcast manager', () => {
   }) => {
     await fs.create('watched/channels.yaml', ADMINS_ONLY)
     const { logger, entries } = recordingLogger()
-    const manager = new BroadcastManager(
-      app,
-      defineConfig({
-        default: 'null',
-        connections: { null: drivers.null() },
-        policies: { path: `${fs.basePath}/watched`, watch: true },
-      }),
+    const policies = new PolicyService(
+      { path: `${fs.basePath}/watched`, watch: true, predicates: {} },
       logger
     )
-    cleanup(() => manager.close())
+    cleanup(() => policies.close())
 
-    assert.isFalse(await allowedFor(manager, 'basic'))
-    manager.watchPolicies()
+    assert.isFalse(await allowedFor(policies, 'basic'))
+    policies.watch()
     await sleep(100)
 
     await fs.create('watched/channels.yaml', EVERYONE)
     assert.isTrue(
-      await waitFor(() => allowedFor(manager, 'basic'), 1000),
+      await waitFor(() => allowedFor(policies, 'basic'), 1000),
       'edit not applied in 1 s'
     )
 
@@ -63,7 +55,7 @@ test.group('Policies | hot reload through the broadcast manager', () => {
     assert.isTrue(reported, 'invalid edit not logged')
     const message = String(entries.find((e) => e.level === 'error')!.args[0])
     assert.match(message, /channels\.yaml:3:25: .*Unknown variable: admin/)
-    assert.isTrue(await allowedFor(manager, 'basic'), 'the last good policy must stay')
+    assert.isTrue(await allowedFor(policies, 'basic'), 'the last good policy must stay')
   }).timeout(10_000)
 })
 

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import { AppSession } from '../../helpers/app_session.ts'
 import { Clients, broadcastService, once, sleep } from '../../helpers/server_clients.ts'
-import { BroadcastManager } from '../../../src/broadcast_manager.ts'
+import { createManager } from '../../helpers/broadcast.ts'
 import { defineConfig, drivers } from '../../../src/define_config.ts'
 import type { LocalDriver } from '../../../src/drivers/local.ts'
 
@@ -65,9 +64,8 @@ test.group('Local driver outside the serving process', () => {
        * A second manager, as an ace command or a queue worker has: its own
        * embedded server serves nobody
        */
-      const serving = (await (await broadcastService()).driver('local')) as LocalDriver
-      const worker = new BroadcastManager(
-        app,
+      const serving = (await broadcastService()).driver('local') as LocalDriver
+      const worker = await createManager(
         defineConfig({
           default: 'local',
           connections: {
@@ -76,8 +74,7 @@ test.group('Local driver outside the serving process', () => {
               publishTo: { host: '127.0.0.1', port: process.env.PORT! },
             }),
           },
-        }),
-        await app.container.make('logger')
+        })
       )
 
       const received = once(channel, 'NewRelease')
@@ -90,13 +87,11 @@ test.group('Local driver outside the serving process', () => {
   })
 
   test('without "publishTo" it fails loudly instead of dropping the event', async ({ assert }) => {
-    const worker = new BroadcastManager(
-      app,
+    const worker = await createManager(
       defineConfig({
         default: 'local',
         connections: { local: drivers.local({ appId: '1', key: 'k', secret: 's' }) },
-      }),
-      await app.container.make('logger')
+      })
     )
     await assert.rejects(
       () => worker.channel('releases', 'NewRelease', {}),

@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import { EmbeddedServer } from '../../../src/server/embedded_server.ts'
+import type { ClientEventsAllowed } from '../../../src/server/message_handler.ts'
 import {
   Clients,
   broadcastService,
@@ -14,6 +16,25 @@ import {
 function subscribed(channel: any) {
   if (channel.subscription?.subscribed) return Promise.resolve()
   return within(new Promise<void>((resolve) => channel.subscribed(() => resolve())), 'subscribed')
+}
+
+/**
+ * An embedded server with the app's credentials and its own client-event
+ * rule, on a port of its own. Returns the port.
+ */
+async function serverWith(
+  clients: Clients,
+  clientEventsAllowed: ClientEventsAllowed,
+  cleanup: (fn: () => Promise<void>) => void
+) {
+  const { appId, key, secret } = (await localDriver()).credentials
+  const server = new EmbeddedServer({ appId, key, secret, clientEventsAllowed })
+  const { port } = await server.listen(0, '127.0.0.1')
+  cleanup(async () => {
+    await clients.closeAll()
+    await server.close()
+  })
+  return port
 }
 
 test.group('Embedded server | laravel-echo', (group) => {
@@ -77,15 +98,13 @@ test.group('Embedded server | laravel-echo', (group) => {
     assert,
     cleanup,
   }) => {
-    const server = (await localDriver()).server
-    const previous = server.clientEventsAllowed
-    server.clientEventsAllowed = (channel) => channel === 'private-typing.allowed'
-    cleanup(() => {
-      server.clientEventsAllowed = previous
-    })
-
-    const sender = await clients.echo()
-    const receiver = await clients.echo()
+    const port = await serverWith(
+      clients,
+      (channel) => channel === 'private-typing.allowed',
+      cleanup
+    )
+    const sender = await clients.echo(undefined, { port })
+    const receiver = await clients.echo(undefined, { port })
     const heard: Record<string, unknown[]> = { allowed: [], denied: [], self: [] }
     const errors: any[] = []
     ;(sender.connector as any).pusher.connection.bind('error', (e: any) => errors.push(e))
@@ -114,15 +133,9 @@ test.group('Embedded server | laravel-echo', (group) => {
   })
 
   test('client events over 10 per second get a non-fatal 4301', async ({ assert, cleanup }) => {
-    const server = (await localDriver()).server
-    const previous = server.clientEventsAllowed
-    server.clientEventsAllowed = () => true
-    cleanup(() => {
-      server.clientEventsAllowed = previous
-    })
-
-    const sender = await clients.echo()
-    const receiver = await clients.echo()
+    const port = await serverWith(clients, () => true, cleanup)
+    const sender = await clients.echo(undefined, { port })
+    const receiver = await clients.echo(undefined, { port })
     const errors: any[] = []
     const pusher = (sender.connector as any).pusher
     pusher.connection.bind('error', (e: any) => errors.push(e))

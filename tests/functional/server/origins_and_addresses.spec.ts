@@ -1,21 +1,21 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
-import app from '@adonisjs/core/services/app'
-import { drivers } from '../../../src/define_config.ts'
-import type { LocalDriver } from '../../../src/drivers/local.ts'
+import { defineConfig, drivers } from '../../../src/define_config.ts'
 import { RawClient } from '../../helpers/server_clients.ts'
+import { createManager } from '../../helpers/broadcast.ts'
 
 /**
  * A local connection from "config/broadcast.ts" options, on its own port
  */
 async function serve(options: Partial<Parameters<typeof drivers.local>[0]>) {
-  const config = drivers.local({
+  const local = drivers.local({
     appId: 'edge',
     key: 'edge-key',
     secret: 'edge-secret',
     ...options,
   })
-  const driver = (await config.create(app)) as LocalDriver
+  const manager = await createManager(defineConfig({ default: 'local', connections: { local } }))
+  const driver = manager.driver('local')
   const { port } = await driver.listen(0, '127.0.0.1')
   const connect = (origin?: string) =>
     RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/edge-key`, { origin }))

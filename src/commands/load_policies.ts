@@ -1,5 +1,5 @@
 import type { BaseCommand } from '@adonisjs/core/ace'
-import type { ChannelPolicies } from '../src/policies/main.ts'
+import type { ChannelPolicies } from '../policies/main.ts'
 
 /**
  * The policies a command works on: a file or folder given with --policies,
@@ -10,14 +10,9 @@ export async function loadPoliciesFor(
   command: BaseCommand,
   path?: string
 ): Promise<ChannelPolicies | null> {
-  const { ChannelPolicies: Policies } = await import('../src/policies/main.ts')
-  const broadcast = await command.app.container.make('broadcast')
+  const policies = await command.app.container.make('broadcast.policies')
   try {
-    return path
-      ? await Policies.load(command.app.makePath(path), {
-          predicates: broadcast.config.policies?.predicates,
-        })
-      : await broadcast.policies()
+    return path ? await policies.loadFrom(command.app.makePath(path)) : await policies.load()
   } catch (error) {
     command.logger.logError((error as Error).message)
     command.exitCode = 2

@@ -1,8 +1,7 @@
 /**
- * The shape of a compiled channel pattern: what `pattern.ts` builds and `pattern_match.ts`
- * walks
+ * The shapes the pattern compiler (pattern.ts) produces and the matcher
+ * (pattern_match.ts) walks, apart so neither imports the other for them
  */
-
 export interface PatternParam {
   name: string
   type: 'string' | 'int' | 'uuid'

@@ -6,9 +6,17 @@ type Guard = { check(): Promise<boolean>; user?: unknown; sessionKeyName?: strin
 
 /**
  * Loads a user by id through the app's auth user provider, for
- * "broadcast:check --user-id". The default session guard is asked to
- * authenticate a request whose session holds that id, so whatever
- * provider the guard uses (Lucid model, custom) finds the user.
+ * "broadcast:check --user-id", so whatever provider the default guard uses
+ * (Lucid model, custom) finds the user.
+ *
+ * @adonisjs/auth 10 has no supported way to do this outside a request: a
+ * guard keeps its user provider private ("#userProvider"), the guard
+ * factories in config/auth.ts close over it, and the Authenticator API
+ * ("check", "authenticate", "authenticateUsing", "use(guard).check") only
+ * reads the user a request carries. The session guard's "check()" reads the
+ * id from "session.get(sessionKeyName)" and calls "findById", so a request
+ * whose session holds that id is the narrowest way to reach the provider.
+ * Only session guards work this way; others get a clear error.
  */
 export async function findUserById(app: ApplicationService, id: string): Promise<unknown> {
   const auth = (await app.container.make('auth.manager' as any)) as {

@@ -1,0 +1,107 @@
+import type { Logger } from '@adonisjs/core/logger'
+import debug from '../debug.ts'
+import { ChannelPolicies } from './channel_policies.ts'
+import { watchPolicies } from './watch.ts'
+import type { PolicyContext, PolicyDecision, PolicyPredicate, PolicyUser } from './types.ts'
+
+/**
+ * Where the app's policy files are and how they load ("policies" in
+ * config/broadcast.ts, defaults applied)
+ */
+export interface PolicyServiceConfig {
+  path: string | string[]
+  watch: boolean
+  predicates: Record<string, PolicyPredicate>
+}
+
+/**
+ * The app's channel policies, a container singleton: loaded once, hot
+ * reloaded when watched, and asked by the auth routes (decisions, sign-in
+ * data), the embedded server (client events) and the commands.
+ */
+export class PolicyService {
+  #loading?: Promise<ChannelPolicies>
+  #loaded?: ChannelPolicies
+  #stopWatching?: () => void
+
+  constructor(
+    readonly config: PolicyServiceConfig,
+    protected logger: Pick<Logger, 'error'>
+  ) {}
+
+  /**
+   * The loaded policies. Loaded once; a bad file rejects with an error
+   * naming file, line and column, and the next call tries again.
+   */
+  load(): Promise<ChannelPolicies> {
+    if (!this.#loading) {
+      this.#loading = ChannelPolicies.load(this.config.path, {
+        predicates: this.config.predicates,
+      })
+      this.#loading.then(
+        (policies) => (this.#loaded = policies),
+        () => (this.#loading = undefined)
+      )
+    }
+    return this.#loading
+  }
+
+  /**
+   * Other policy files, compiled with the app's predicates (what
+   * "broadcast:check --policies" checks). Not cached.
+   */
+  loadFrom(path: string | string[]): Promise<ChannelPolicies> {
+    return ChannelPolicies.load(path, { predicates: this.config.predicates })
+  }
+
+  /**
+   * Reload on change (development). An invalid edit keeps the last good
+   * policies and is logged with its position.
+   */
+  watch() {
+    if (this.#stopWatching) return
+    this.#stopWatching = watchPolicies(
+      this.config.path,
+      (policies) => {
+        debug('policies reloaded')
+        this.#loaded = policies
+        this.#loading = Promise.resolve(policies)
+      },
+      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+      { predicates: this.config.predicates }
+    )
+  }
+
+  /**
+   * Decides whether the user may subscribe to the channel. Never throws for
+   * a rule: errors deny.
+   */
+  async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
+    const policies = await this.load()
+    return policies.decide(channel, context)
+  }
+
+  /**
+   * Sign-in user data from the policy's "user" mapping; null without one
+   */
+  async userData(user: PolicyUser) {
+    const policies = await this.load()
+    return policies.userData(user)
+  }
+
+  /**
+   * Whether client events may be sent on a channel, by the policies loaded
+   * so far (none loaded: never). Synchronous: the server asks per message.
+   */
+  clientEventsAllowed(channel: string): boolean {
+    return this.#loaded?.clientEventsAllowed(channel) ?? false
+  }
+
+  /**
+   * Stops watching
+   */
+  close() {
+    this.#stopWatching?.()
+    this.#stopWatching = undefined
+  }
+}
