@@ -20,23 +20,24 @@ export const plugins: Config['plugins'] = [
   authApiClient(app),
 ]
 
-/**
- * A fresh database with the two demo users, once per run
- */
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
-  setup: [() => testUtils.db().migrate(), () => testUtils.db().seed()],
+  setup: [],
   teardown: [],
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
   if (suite.name === 'functional') {
     return suite.setup(async () => {
+      // A fresh database with the two demo users; unit tests need none
+      const rollback = await testUtils.db().migrate()
+      await testUtils.db().seed()
       const closeHttpServer = await testUtils.httpServer().start()
       // The embedded server attaches as in "web"; its sockets close first
       const closeBroadcastServer = await attachBroadcastServer(app)
       return async () => {
         await closeBroadcastServer()
         await closeHttpServer()
+        await rollback()
       }
     })
   }
