@@ -1,0 +1,136 @@
+/**
+ * A presence channel member: its user id (always a string) and user_info
+ */
+export interface PresenceMember {
+  id: string
+  info: unknown
+}
+
+/**
+ * What a channel looks like from the HTTP API, for the whole cluster
+ */
+export interface ChannelStats {
+  subscriptionCount: number
+  /**
+   * Distinct users, presence channels only
+   */
+  userCount?: number
+}
+
+/**
+ * The outcome of a join, decided atomically for the whole cluster:
+ * "occupied" when the channel had no subscription anywhere before,
+ * "memberAdded" when the user had no other socket in the presence channel
+ * anywhere (only then do others get member_added), "full" when a new
+ * member was refused because the channel holds "maxMembers" users
+ */
+export interface JoinResult {
+  occupied: boolean
+  memberAdded: boolean
+  full?: boolean
+}
+
+/**
+ * The outcome of a leave: "vacated" when the last subscription anywhere
+ * left, "memberRemoved" the user id when its last socket anywhere left
+ */
+export interface LeaveResult {
+  vacated: boolean
+  memberRemoved?: string
+}
+
+/**
+ * A leave decided for a node that died: the surviving node that reaped it
+ * tells the channel (member_removed) on behalf of the dead one
+ */
+export interface ReapedLeave extends LeaveResult {
+  channel: string
+}
+
+/**
+ * The last event of a cache channel and when it expires (epoch ms)
+ */
+export interface CachedFrame {
+  frame: string
+  expiresAt: number
+}
+
+/**
+ * The cluster's subscriptions, presence members and cache-channel events,
+ * as seen by one node. Each node holds its own instance, bound to its node
+ * id; every instance of one cluster shares the same store (one process's
+ * memory, or Redis). Subscriptions are keyed by node and socket id, so a
+ * join is idempotent (a node may re-apply its memberships after Redis lost
+ * them) and a node's state can be removed without touching the others'.
+ */
+export interface ChannelState {
+  /**
+   * This node's id
+   */
+  readonly nodeId: string
+
+  /**
+   * Adds a socket of this node to a channel; presence channels pass the
+   * member and may pass the member limit. Idempotent for the same socket.
+   */
+  join(
+    channel: string,
+    socketId: string,
+    member?: PresenceMember,
+    maxMembers?: number
+  ): Promise<JoinResult>
+
+  /**
+   * Removes a socket of this node from a channel, with the user id it
+   * joined a presence channel as; a no-op when it was not subscribed
+   */
+  leave(channel: string, socketId: string, userId?: string): Promise<LeaveResult>
+
+  /**
+   * Distinct members of a presence channel: user id to user_info
+   */
+  members(channel: string): Promise<Map<string, unknown>>
+
+  /**
+   * Whether a user has a socket in a presence channel, on any node
+   */
+  hasMember(channel: string, userId: string): Promise<boolean>
+
+  /**
+   * Occupied channels with their counts
+   */
+  channels(): Promise<Map<string, ChannelStats>>
+
+  /**
+   * One channel's counts (zero when unoccupied)
+   */
+  channel(name: string): Promise<ChannelStats>
+
+  /**
+   * Stores the last event of a cache channel for "ttlMs"
+   */
+  cacheEvent(channel: string, frame: string, ttlMs: number): Promise<void>
+
+  /**
+   * The last event of a cache channel, if still fresh
+   */
+  cachedEvent(channel: string): Promise<CachedFrame | undefined>
+
+  /**
+   * Marks this node alive (called on a timer; a no-op in memory)
+   */
+  heartbeat(): Promise<void>
+
+  /**
+   * Removes the subscriptions of nodes whose heartbeat expired and says
+   * what left, so the caller can tell the channels. Only one node reaps a
+   * dead node. Empty in memory.
+   */
+  reapDeadNodes(): Promise<ReapedLeave[]>
+
+  /**
+   * Removes this node's subscriptions only (a clean shutdown), never the
+   * other nodes' state
+   */
+  removeNode(): Promise<void>
+}
