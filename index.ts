@@ -1,6 +1,6 @@
 export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
-export { defineConfig, drivers } from './src/define_config.ts'
+export { defineConfig, drivers, adapters } from './src/define_config.ts'
 export {
   Channel,
   PrivateChannel,
