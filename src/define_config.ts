@@ -7,6 +7,7 @@ import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
+import type { BroadcastAdapter } from './server/cluster.ts'
 import type {
   BroadcastConfig,
   ConnectionFactory,
@@ -23,9 +24,17 @@ import type {
 export type PusherConnectionConfig = PusherDriverConfig & ConnectionOptions
 
 /**
- * What "drivers.local" accepts. The logger is the app's.
+ * What "drivers.local" accepts. The logger is the app's; the cluster comes
+ * from "adapter".
  */
-export type LocalConnectionConfig = Omit<LocalDriverConfig, 'logger'> & ConnectionOptions
+export type LocalConnectionConfig = Omit<LocalDriverConfig, 'logger' | 'cluster'> &
+  ConnectionOptions & {
+    /**
+     * How the nodes of the app share channels and events:
+     * "adapters.memory()" (the default, one process) or a Redis adapter
+     */
+    adapter?: BroadcastAdapter
+  }
 
 /**
  * Defines "config/broadcast.ts". The default connection must exist; drivers
@@ -108,9 +117,10 @@ export const drivers = {
   },
 
   local(config: LocalConnectionConfig): ConfigProvider<ConnectionFactory<LocalDriver>> {
-    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, limits, ...server } = config
+    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, limits, adapter, ...server } =
+      config
     const options = connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender })
-    return configProvider.create(async () => {
+    return configProvider.create(async (app) => {
       const { LocalDriver } = await import('./drivers/local.ts')
       return {
         driver: 'local',
@@ -120,6 +130,7 @@ export const drivers = {
           return new LocalDriver({
             logger,
             ...server,
+            cluster: adapter && ((nodeId, serverLimits) => adapter(app, nodeId, serverLimits)),
             // The HTTP API accepts what the connection itself may send
             limits: { maxEventBytes: options.maxPayloadBytes, ...limits },
             // Client events follow the policy's "clientEvents" flag, hot reloads included
@@ -152,5 +163,22 @@ export const drivers = {
         create: () => new NullDriver(),
       }
     })
+  },
+}
+
+/**
+ * Cluster adapters for the "adapter" option of "drivers.local": how the
+ * app's processes share channels, presence and events. A Redis adapter
+ * makes several processes one Pusher server.
+ */
+export const adapters = {
+  /**
+   * This process only (the default)
+   */
+  memory(): BroadcastAdapter {
+    return async (_app, nodeId, limits) => {
+      const { memoryCluster } = await import('./server/cluster.ts')
+      return memoryCluster()(nodeId, limits)
+    }
   },
 }

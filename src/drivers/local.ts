@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
-import { E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
+import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
 
 /**
  * Config of the local driver: the embedded Pusher-protocol server, attached
@@ -46,8 +46,21 @@ export class LocalDriver implements BroadcastDriver {
     if (!this.server.serving) {
       return this.#forward(messages)
     }
-    for (const message of messages) {
+    // This node's sockets have every message at once; the other nodes' bus sends are awaited
+    const sent = messages.map((message) =>
       this.server.publish(message.channels, message.event, message.data, message.socketId)
+    )
+    try {
+      await Promise.all(sent)
+    } catch (error) {
+      throw new BroadcastFailedException(
+        `Broadcast failed: the event reached this node's sockets but not the other nodes (${(error as Error)?.message ?? String(error)})`,
+        {
+          events: messages.map((message) => message.event),
+          channels: messages.flatMap((message) => message.channels),
+          cause: error,
+        }
+      )
     }
   }
 
@@ -78,7 +91,7 @@ export class LocalDriver implements BroadcastDriver {
    * ("#server-to-user-<id>")
    */
   async toUser(userId: string | number, event: string, data: unknown = {}) {
-    this.server.toUser(
+    await this.server.toUser(
       String(userId),
       event,
       typeof data === 'string' ? data : JSON.stringify(data)

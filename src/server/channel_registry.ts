@@ -1,6 +1,7 @@
 import type { ServerLimits } from './limits.ts'
-import type { PresenceMember, ServerAdapter } from './adapter.ts'
+import type { ChannelState, PresenceMember } from './state/channel_state.ts'
 import type { SocketConnection } from './socket_connection.ts'
+import type { LocalSockets } from './local_sockets.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from './signatures.ts'
 import { Refusal } from './refusal.ts'
@@ -13,15 +14,31 @@ import {
 } from './channel_rules.ts'
 
 /**
+ * What the registry needs from the server: the app's credentials, this
+ * node's sockets, the cluster's state, and a way to tell a channel on every
+ * node
+ */
+export interface RegistryHost {
+  key: string
+  secret: string
+  readonly local: LocalSockets
+  readonly state: ChannelState
+  /**
+   * Sends a frame to the channel's sockets here at once and on the other
+   * nodes through the bus; a bus failure is the host's to report
+   */
+  relay(channel: string, frame: string, exceptSocketId?: string): void
+}
+
+/**
  * Subscribes and unsubscribes sockets: checks names and signatures over
  * the exact signed strings, de-duplicates presence members by user id, and
  * tells the channel about members joining and leaving
  */
 export class ChannelRegistry {
   constructor(
-    protected app: { key: string; secret: string },
+    protected host: RegistryHost,
     protected limits: ServerLimits,
-    protected adapter: ServerAdapter,
     protected userLimits: UserChannelLimits
   ) {}
 
@@ -88,12 +105,28 @@ export class ChannelRegistry {
     }
 
     socket.channels.set(name, member?.id ?? null)
-    const result = await this.adapter.subscribe(name, socket, member)
-    // Left (or closed) while the adapter worked: that unsubscribe undid it
+    const state = this.host.state
+    const result = await state.join(
+      name,
+      socket.id,
+      member,
+      member ? this.limits.maxPresenceMembers : undefined
+    )
+    // Left (or closed) while the state worked: that unsubscribe undid it
     if (socket.closed || !socket.channels.has(name)) return
+    if (result.full) {
+      socket.channels.delete(name)
+      if (countAs !== undefined) {
+        socket.countedAs.delete(name)
+        this.userLimits.leave(name, countAs)
+      }
+      socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
+      return
+    }
+    this.host.local.add(name, socket)
 
     if (member) {
-      const members = await this.adapter.members(name)
+      const members = await state.members(name)
       const presence = {
         ids: [...members.keys()],
         hash: Object.fromEntries(members),
@@ -102,21 +135,18 @@ export class ChannelRegistry {
       socket.send(
         encodeFrame('pusher_internal:subscription_succeeded', JSON.stringify({ presence }), name)
       )
+      // The node whose join added the member tells every node
       if (result.memberAdded) {
         const added = JSON.stringify({ user_id: member.id, user_info: member.info })
-        this.adapter.publish(
-          name,
-          Buffer.from(encodeFrame('pusher_internal:member_added', added, name)),
-          socket.id
-        )
+        this.host.relay(name, encodeFrame('pusher_internal:member_added', added, name), socket.id)
       }
     } else {
       socket.send(encodeFrame('pusher_internal:subscription_succeeded', '{}', name))
     }
 
     if (isCacheChannel(name)) {
-      const cached = await this.adapter.cachedEvent(name)
-      socket.send(cached ?? encodeFrame('pusher:cache_miss', undefined, name))
+      const cached = await state.cachedEvent(name)
+      socket.send(cached?.frame ?? encodeFrame('pusher:cache_miss', undefined, name))
     }
   }
 
@@ -134,16 +164,16 @@ export class ChannelRegistry {
       socket.countedAs.delete(channel)
       this.userLimits.leave(channel, countedAs)
     }
-    const result = await this.adapter.unsubscribe(channel, socket, userId)
+    this.host.local.remove(channel, socket)
+    const result = await this.host.state.leave(channel, socket.id, userId)
+    // The node whose leave removed the member tells every node
     if (result.memberRemoved) {
-      this.adapter.publish(
+      this.host.relay(
         channel,
-        Buffer.from(
-          encodeFrame(
-            'pusher_internal:member_removed',
-            JSON.stringify({ user_id: result.memberRemoved }),
-            channel
-          )
+        encodeFrame(
+          'pusher_internal:member_removed',
+          JSON.stringify({ user_id: result.memberRemoved }),
+          channel
         )
       )
     }
@@ -169,7 +199,7 @@ export class ChannelRegistry {
     channel: string,
     data: Record<string, unknown>
   ): Promise<PresenceMember | undefined> {
-    const { key, secret } = this.app
+    const { key, secret } = this.host
     switch (channelKind(channel)) {
       case 'public':
         return undefined
@@ -194,7 +224,7 @@ export class ChannelRegistry {
     channel: string,
     data: Record<string, unknown>
   ): Promise<PresenceMember> {
-    const { key, secret } = this.app
+    const { key, secret } = this.host
     let member: PresenceMember
 
     if (typeof data.channel_data === 'string') {
@@ -216,12 +246,7 @@ export class ChannelRegistry {
     if (Buffer.byteLength(info) > this.limits.maxUserInfoBytes) {
       throw new Refusal(400, `user_info is over ${this.limits.maxUserInfoBytes} bytes`)
     }
-    if (!(await this.adapter.hasMember(channel, member.id))) {
-      const { userCount = 0 } = await this.adapter.channel(channel)
-      if (userCount >= this.limits.maxPresenceMembers) {
-        throw new Refusal(403, `Presence channel "${channel}" is full`)
-      }
-    }
+    // The member limit is checked by the state's join, atomically for the cluster
     return member
   }
 

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { HttpApi } from './http_api.ts'
-import { MemoryAdapter } from './memory_adapter.ts'
-import type { ServerAdapter } from './adapter.ts'
 import { ChannelRegistry } from './channel_registry.ts'
+import { LocalSockets } from './local_sockets.ts'
+import type { BusMessage } from './bus/bus.ts'
+import type { ChannelState } from './state/channel_state.ts'
+import { createNodeId, memoryCluster, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
 import { SocketConnection } from './socket_connection.ts'
 import { resolveLimits, type ServerLimits } from './limits.ts'
 import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
@@ -46,9 +48,16 @@ export interface EmbeddedServerOptions {
   path?: string
   limits?: Partial<ServerLimits>
   /**
-   * Shared state; the in-memory adapter by default
+   * Makes this node's bus and channel state on every start, so several
+   * processes act as one server. Default: in memory, one process
+   * ("memoryCluster()")
    */
-  adapter?: ServerAdapter
+  cluster?: ClusterFactory
+  /**
+   * How often this node marks itself alive and looks for dead nodes to
+   * remove, in seconds. Default: 3
+   */
+  heartbeatInterval?: number
   /**
    * Whether client events may be sent on a channel, asked per message (the
    * local driver asks the policy service). Default: never
@@ -82,8 +91,11 @@ export class EmbeddedServer {
   readonly key: string
   readonly secret: string
   readonly limits: ServerLimits
-  readonly adapter: ServerAdapter
   readonly sockets = new Set<SocketConnection>()
+  /**
+   * This node's sockets by channel and user: where frames are delivered
+   */
+  readonly local = new LocalSockets()
 
   #prefix: string
   #cacheTtlMs: number
@@ -92,6 +104,17 @@ export class EmbeddedServer {
   #http: HttpApi
   #wss?: WebSocketServer
   #timer?: NodeJS.Timeout
+  #heartbeatTimer?: NodeJS.Timeout
+  #heartbeatMs: number
+  #clusterFactory: ClusterFactory
+  #cluster?: ClusterAdapter
+  #ready?: Promise<ClusterAdapter>
+  #nodeId?: string
+  #heartbeatRunning = false
+  /**
+   * Disconnects still leaving their channels, awaited by close()
+   */
+  #leaving = new Set<Promise<void>>()
   #closing = false
   #detach?: () => void
   #ownServer?: Server
@@ -108,22 +131,17 @@ export class EmbeddedServer {
     this.key = options.key
     this.secret = options.secret
     this.limits = resolveLimits(options.limits)
-    this.adapter =
-      options.adapter ??
-      new MemoryAdapter({
-        maxEntries: this.limits.maxCachedChannels,
-        maxBytes: this.limits.maxCachedBytes,
-      })
+    this.#clusterFactory = options.cluster ?? memoryCluster()
+    this.#heartbeatMs = (options.heartbeatInterval ?? 3) * 1000
     this.#prefix = (options.path ?? '').replace(/\/+$/, '')
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
     this.#originAllowed = originCheck(options.allowedOrigins)
     this.#logger = options.logger
     this.#userLimits = new UserChannelLimits(this.limits)
-    this.#registry = new ChannelRegistry(this, this.limits, this.adapter, this.#userLimits)
+    this.#registry = new ChannelRegistry(this, this.limits, this.#userLimits)
     this.#messages = new MessageHandler(
       this,
       this.limits,
-      this.adapter,
       this.#registry,
       options.clientEventsAllowed ?? (() => false),
       this.#userLimits
@@ -140,10 +158,36 @@ export class EmbeddedServer {
   }
 
   /**
-   * Starts the WebSocket server and the liveness timer (idempotent)
+   * This node's id in its cluster, new on every start
+   */
+  get nodeId() {
+    return this.#nodeId
+  }
+
+  /**
+   * The cluster's channel state, once the node has joined it (every socket
+   * and API request waits for that)
+   */
+  get state(): ChannelState {
+    if (!this.#cluster) throw new Error('The broadcast server has not joined its cluster yet')
+    return this.#cluster.state
+  }
+
+  /**
+   * Resolves once this node's bus and state are ready
+   */
+  async ready() {
+    if (!this.#ready) throw new Error('The broadcast server is not started')
+    return this.#ready
+  }
+
+  /**
+   * Starts the WebSocket server, joins the cluster and starts the liveness
+   * timers (idempotent)
    */
   start() {
     if (this.#wss) return
+    this.#join()
     this.#closing = false
     this.#perAddress.clear()
     this.#userLimits.clear()
@@ -158,6 +202,67 @@ export class EmbeddedServer {
       () => this.#safely('liveness timer', () => this.#checkLiveness()),
       tick
     ).unref()
+    this.#heartbeatTimer = setInterval(
+      () => this.#safely('heartbeat', () => this.#heartbeat()),
+      this.#heartbeatMs
+    ).unref()
+  }
+
+  /**
+   * Makes this node's bus and state under a new node id and subscribes to
+   * the other nodes' messages. A failure is reported; sockets and requests
+   * waiting for it are refused.
+   */
+  #join() {
+    const nodeId = createNodeId()
+    this.#nodeId = nodeId
+    const ready = (async () => {
+      const cluster = await this.#clusterFactory(nodeId, this.limits)
+      await cluster.bus.start((message) =>
+        this.#safely('bus message', () => this.#receive(message))
+      )
+      if (this.#nodeId === nodeId) this.#cluster = cluster
+      return cluster
+    })()
+    ready.catch((error) => this.#report(error, 'joining the cluster'))
+    this.#ready = ready
+  }
+
+  /**
+   * A message from another node: for this node's sockets only
+   */
+  #receive(message: BusMessage) {
+    if (message.type === 'publish') {
+      this.local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
+    } else if (message.type === 'terminate_user') {
+      this.#terminateLocal(message.userId)
+    }
+  }
+
+  /**
+   * Marks this node alive, then removes dead nodes' subscriptions and
+   * tells their channels who left. One round at a time.
+   */
+  #heartbeat() {
+    const cluster = this.#cluster
+    if (!cluster || this.#heartbeatRunning) return
+    this.#heartbeatRunning = true
+    const round = async () => {
+      await cluster.state.heartbeat()
+      for (const leave of await cluster.state.reapDeadNodes()) {
+        if (leave.memberRemoved) this.#memberRemoved(leave.channel, leave.memberRemoved)
+      }
+    }
+    round()
+      .catch((error) => this.#report(error, 'heartbeat'))
+      .finally(() => (this.#heartbeatRunning = false))
+  }
+
+  #memberRemoved(channel: string, userId: string) {
+    this.relay(
+      channel,
+      encodeFrame('pusher_internal:member_removed', JSON.stringify({ user_id: userId }), channel)
+    )
   }
 
   /**
@@ -242,6 +347,7 @@ export class EmbeddedServer {
       server.once('error', reject)
       server.listen(port, host, () => resolve())
     })
+    await this.ready()
     const address = server.address() as AddressInfo
     return { host: address.address, port: address.port }
   }
@@ -263,48 +369,105 @@ export class EmbeddedServer {
        * listener, garbage sent to a socket being refused would be thrown
        */
       ws.on('error', () => {})
-      try {
-        this.#connect(ws, key, req)
-      } catch (error) {
-        this.#report(error, 'connect')
-        ws.terminate()
+      const connect = () => {
+        try {
+          this.#connect(ws, key, req)
+        } catch (error) {
+          this.#report(error, 'connect')
+          ws.terminate()
+        }
       }
+      // A socket is served once the node has joined its cluster
+      if (this.#cluster) connect()
+      else
+        this.#ready?.then(connect, () =>
+          refuse(ws, CloseCode.RECONNECT, 'Server not ready, retry later')
+        )
     })
     return true
   }
 
   /**
-   * Sends an event to every socket of the channels but the excluded one.
-   * The frame is serialized once per channel and the same Buffer goes to
-   * every socket.
+   * Sends an event to every socket of the channels but the excluded one, on
+   * every node. This node's sockets have it when this returns (the frame
+   * is serialized once per channel and the same Buffer goes to every
+   * socket); the promise settles once the other nodes were told, and
+   * rejects when the bus could not take it (also reported).
    */
   publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
+    const sent: Promise<void>[] = []
     for (const channel of channels) {
-      const frame = Buffer.from(encodeFrame(event, data, channel))
-      this.adapter.publish(channel, frame, exceptSocketId)
-      if (isCacheChannel(channel)) this.adapter.cacheEvent(channel, frame, this.#cacheTtlMs)
+      const frame = encodeFrame(event, data, channel)
+      sent.push(this.#publishFrame(channel, frame, exceptSocketId))
+      if (isCacheChannel(channel)) sent.push(this.#cacheEvent(channel, frame))
+    }
+    return sent.length === 1 ? sent[0] : Promise.all(sent).then(() => {})
+  }
+
+  /**
+   * Sends a frame to a channel on every node, for a caller with nobody to
+   * tell of a bus failure (it is reported)
+   */
+  relay(channel: string, frame: string, exceptSocketId?: string) {
+    this.#publishFrame(channel, frame, exceptSocketId).catch(() => {})
+  }
+
+  #publishFrame(channel: string, frame: string, exceptSocketId?: string) {
+    this.local.publish(channel, Buffer.from(frame), exceptSocketId)
+    return this.#send({ type: 'publish', channel, frame, exceptSocketId })
+  }
+
+  async #cacheEvent(channel: string, frame: string) {
+    try {
+      const cluster = this.#cluster ?? (await this.ready())
+      await cluster.state.cacheEvent(channel, frame, this.#cacheTtlMs)
+    } catch (error) {
+      this.#report(error, 'caching an event')
+      throw error
     }
   }
 
   /**
-   * Sends an event to the sockets signed in as a user
+   * Hands a message to the other nodes. Not started: there is no cluster
+   * to tell.
    */
-  toUser(userId: string, event: string, data: string) {
-    this.publish([`${USER_CHANNEL_PREFIX}${userId}`], event, data)
+  async #send(message: BusMessage) {
+    if (!this.#ready) return
+    try {
+      const cluster = this.#cluster ?? (await this.#ready)
+      await cluster.bus.send(message)
+    } catch (error) {
+      this.#report(error, 'bus send')
+      throw error
+    }
   }
 
   /**
-   * Closes the user's signed-in sockets with 4009 (clients do not reconnect)
+   * Sends an event to the sockets signed in as a user, on every node
+   */
+  toUser(userId: string, event: string, data: string) {
+    return this.publish([`${USER_CHANNEL_PREFIX}${userId}`], event, data)
+  }
+
+  /**
+   * Closes the user's signed-in sockets with 4009 (clients do not
+   * reconnect), on every node
    */
   async terminateUserConnections(userId: string) {
-    await this.adapter.forEachUserSocket(userId, (socket) =>
+    this.#terminateLocal(userId)
+    await this.#send({ type: 'terminate_user', userId })
+  }
+
+  #terminateLocal(userId: string) {
+    this.local.forUser(userId, (socket) =>
       socket.close(CloseCode.UNAUTHORIZED, 'You got disconnected by the app.')
     )
   }
 
   /**
    * Graceful shutdown: stop accepting, tell every client to reconnect
-   * (4200), release the port when it is our own, and drop the state
+   * (4200), remove this node's state (never the other nodes'), leave the
+   * bus and release the port when it is our own
    */
   async close() {
     if (!this.#wss) return
@@ -312,6 +475,7 @@ export class EmbeddedServer {
     this.#detach?.()
     this.#http.close()
     clearInterval(this.#timer)
+    clearInterval(this.#heartbeatTimer)
 
     const closed = [...this.sockets].map(
       (socket) => new Promise<void>((resolve) => socket.ws.once('close', () => resolve()))
@@ -322,15 +486,37 @@ export class EmbeddedServer {
     }, 1000)
     await Promise.all(closed)
     clearTimeout(grace)
+    // Their member_removed frames go out before the node leaves the bus
+    await Promise.all(this.#leaving)
 
     this.#wss.close()
     this.#wss = undefined
-    await this.adapter.clear()
+    await this.#leaveCluster()
     if (this.#ownServer) {
       const server = this.#ownServer
       this.#ownServer = undefined
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
+    }
+  }
+
+  async #leaveCluster() {
+    const ready = this.#ready
+    this.#ready = undefined
+    this.#cluster = undefined
+    this.#nodeId = undefined
+    const cluster = await ready?.catch(() => undefined)
+    this.local.clear()
+    if (!cluster) return
+    try {
+      await cluster.state.removeNode()
+    } catch (error) {
+      this.#report(error, 'removing the node state')
+    }
+    try {
+      await cluster.bus.close()
+    } catch (error) {
+      this.#report(error, 'closing the bus')
     }
   }
 
@@ -378,7 +564,9 @@ export class EmbeddedServer {
       socket.pingedAt = undefined
     })
     ws.on('close', () => {
-      this.#disconnect(socket).catch((error) => this.#report(error, 'close'))
+      const leaving = this.#disconnect(socket).catch((error) => this.#report(error, 'close'))
+      this.#leaving.add(leaving)
+      leaving.finally(() => this.#leaving.delete(leaving))
     })
     socket.send(
       encodeFrame(
@@ -403,7 +591,7 @@ export class EmbeddedServer {
         this.#report(error, 'close')
       }
     }
-    this.adapter.removeSocket(socket)
+    this.local.removeSocket(socket)
   }
 
   /**

@@ -1,10 +1,4 @@
-/**
- * The last event of a cache channel and when it expires (epoch ms)
- */
-export interface CachedEvent {
-  frame: Buffer
-  expiresAt: number
-}
+import type { CachedFrame } from './state/channel_state.ts'
 
 export interface EventCacheLimits {
   /**
@@ -40,7 +34,7 @@ const MIN_SWEEP_INTERVAL_MS = 250
  * served once expired.
  */
 export class EventCache {
-  #entries = new Map<string, CachedEvent>()
+  #entries = new Map<string, CachedFrame>()
   #bytes = 0
   #timer?: NodeJS.Timeout
 
@@ -60,13 +54,13 @@ export class EventCache {
     return this.#bytes
   }
 
-  set(channel: string, frame: Buffer, ttlMs: number, now = Date.now()) {
+  set(channel: string, frame: string, ttlMs: number, now = Date.now()) {
     this.#delete(channel)
     const size = entrySize(channel, frame)
     // Too large to keep at all: the older event it replaces is gone too
     if (ttlMs <= 0 || size > this.limits.maxBytes || this.limits.maxEntries < 1) return
 
-    this.#entries.set(channel, { frame: unpooled(frame), expiresAt: now + ttlMs })
+    this.#entries.set(channel, { frame, expiresAt: now + ttlMs })
     this.#bytes += size
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.limits.maxEntries && this.#bytes <= this.limits.maxBytes) {
@@ -80,7 +74,7 @@ export class EventCache {
   /**
    * The channel's event while fresh
    */
-  get(channel: string, now = Date.now()): CachedEvent | undefined {
+  get(channel: string, now = Date.now()): CachedFrame | undefined {
     const entry = this.#entries.get(channel)
     if (!entry) return undefined
     if (entry.expiresAt > now) return entry
@@ -134,17 +128,9 @@ export class EventCache {
 }
 
 /**
- * A small Buffer made from a string is a slice of a shared 8 KiB pool, and
- * keeping the slice keeps the whole pool: a stored frame gets memory of its
- * own, so "maxBytes" counts what is really held
+ * What an entry counts against "maxBytes": the frame's UTF-8 bytes and
+ * the channel name
  */
-function unpooled(frame: Buffer) {
-  if (frame.byteOffset === 0 && frame.buffer.byteLength === frame.length) return frame
-  const own = Buffer.allocUnsafeSlow(frame.length)
-  frame.copy(own)
-  return own
-}
-
-function entrySize(channel: string, frame: Buffer) {
-  return frame.length + channel.length
+function entrySize(channel: string, frame: string) {
+  return Buffer.byteLength(frame) + channel.length
 }

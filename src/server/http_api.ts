@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServerLimits } from './limits.ts'
-import type { ServerAdapter } from './adapter.ts'
+import type { ChannelState } from './state/channel_state.ts'
 import { channelNameProblem, isCacheChannel } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
 import { SOCKET_ID_PATTERN } from '../socket_id.ts'
@@ -20,12 +20,23 @@ export interface HttpApiHost {
   key: string
   secret: string
   limits: ServerLimits
-  adapter: ServerAdapter
-  publish(channels: string[], event: string, data: string, exceptSocketId?: string): void
+  /**
+   * The cluster's state: answers cover every node
+   */
+  readonly state: ChannelState
+  /**
+   * Resolves once the node has joined its cluster (state and bus ready)
+   */
+  ready(): Promise<unknown>
+  /**
+   * Delivers here at once; rejects when the other nodes could not be told
+   */
+  publish(channels: string[], event: string, data: string, exceptSocketId?: string): Promise<void>
   terminateUserConnections(userId: string): Promise<void>
 }
 
 type Query = Record<string, string>
+type PublishedEvent = { channels: string[]; name: string; data: string; socketId?: string }
 type Action = (raw: Buffer) => unknown
 
 /**
@@ -96,6 +107,7 @@ export class HttpApi {
     const route = ROUTE.exec(path)
     if (!route) throw new Refusal(404, `Not found: ${req.method} ${path.slice(0, 200)}`)
     if (decode(route[1]) !== this.host.appId) throw new Refusal(404, 'Unknown app')
+    await this.host.ready()
 
     // Everything the query and headers can decide is decided before the body
     const method = (req.method ?? 'GET').toUpperCase()
@@ -202,14 +214,29 @@ export class HttpApi {
     return raw
   }
 
-  #events(body: Record<string, unknown>) {
+  /**
+   * Publishes checked events. Local sockets have them at once; a bus that
+   * failed to tell the other nodes fails the request loudly.
+   */
+  async #publish(events: PublishedEvent[]) {
+    const sent = events.map((event) =>
+      this.host.publish(event.channels, event.name, event.data, event.socketId)
+    )
+    try {
+      await Promise.all(sent)
+    } catch {
+      throw new Refusal(500, 'The event reached this node but could not be relayed to the others')
+    }
+  }
+
+  async #events(body: Record<string, unknown>) {
     const channels = Array.isArray(body.channels)
       ? body.channels
       : body.channel !== undefined
         ? [body.channel]
         : []
     const event = this.#event({ ...body, channels })
-    this.host.publish(event.channels, event.name, event.data, event.socketId)
+    await this.#publish([event])
     return this.#info(event.channels, body.info)
   }
 
@@ -229,8 +256,7 @@ export class HttpApi {
         throw new Refusal(400, 'Each batch item must be an object')
       return this.#event({ ...item, channels: [item.channel] })
     })
-    for (const event of events)
-      this.host.publish(event.channels, event.name, event.data, event.socketId)
+    await this.#publish(events)
 
     if (!batch.some((item) => item.info)) return {}
     return {
@@ -290,7 +316,7 @@ export class HttpApi {
     const attributes = info.split(',')
     const result: Record<string, unknown> = {}
     for (const channel of channels) {
-      const stats = await this.host.adapter.channel(channel)
+      const stats = await this.host.state.channel(channel)
       const entry: Record<string, number> = {}
       if (attributes.includes('subscription_count'))
         entry.subscription_count = stats.subscriptionCount
@@ -312,7 +338,7 @@ export class HttpApi {
       }
     }
     const channels: Record<string, Record<string, number>> = {}
-    for (const [name, stats] of await this.host.adapter.channels()) {
+    for (const [name, stats] of await this.host.state.channels()) {
       if (!name.startsWith(prefix) || name.startsWith('#')) continue
       channels[name] = attributes.includes('user_count') ? { user_count: stats.userCount ?? 0 } : {}
     }
@@ -324,7 +350,7 @@ export class HttpApi {
     if (problem) throw new Refusal(400, problem)
     const presence = name.startsWith('presence-')
     const attributes = query.info ? query.info.split(',') : []
-    const stats = await this.host.adapter.channel(name)
+    const stats = await this.host.state.channel(name)
     const result: Record<string, unknown> = { occupied: stats.subscriptionCount > 0 }
     for (const attribute of attributes) {
       if (attribute === 'user_count' && presence) result.user_count = stats.userCount ?? 0
@@ -341,7 +367,7 @@ export class HttpApi {
    * seconds, or null when nothing is cached
    */
   async #cache(name: string) {
-    const entry = await this.host.adapter.cacheEntry(name)
+    const entry = await this.host.state.cachedEvent(name)
     if (!entry) return null
     const ttl = Math.max(1, Math.ceil((entry.expiresAt - Date.now()) / 1000))
     return { data: frameData(entry.frame), ttl }
@@ -350,7 +376,7 @@ export class HttpApi {
   async #users(name: string) {
     if (!name.startsWith('presence-'))
       throw new Refusal(400, 'Users are only available for presence channels')
-    const members = await this.host.adapter.members(name)
+    const members = await this.host.state.members(name)
     return { users: [...members.keys()].map((id) => ({ id })) }
   }
 }
@@ -395,9 +421,9 @@ function parseJson(raw: Buffer): Record<string, unknown> {
 /**
  * The "data" of a frame we serialized ourselves
  */
-function frameData(frame: Buffer): unknown {
+function frameData(frame: string): unknown {
   try {
-    return JSON.parse(frame.toString('utf8')).data ?? null
+    return JSON.parse(frame).data ?? null
   } catch {
     return null
   }

@@ -1,7 +1,6 @@
 import type { RawData } from 'ws'
 import type { ServerLimits } from './limits.ts'
-import type { ServerAdapter } from './adapter.ts'
-import type { ChannelRegistry } from './channel_registry.ts'
+import type { ChannelRegistry, RegistryHost } from './channel_registry.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import { channelKind } from './channel_rules.ts'
 import { MAX_EVENT_NAME_LENGTH } from '../message.ts'
@@ -21,9 +20,8 @@ export type ClientEventsAllowed = (channel: string) => boolean
  */
 export class MessageHandler {
   constructor(
-    protected app: { key: string; secret: string },
+    protected host: RegistryHost,
     protected limits: ServerLimits,
-    protected adapter: ServerAdapter,
     protected registry: ChannelRegistry,
     protected clientEventsAllowed: ClientEventsAllowed,
     protected userLimits: UserChannelLimits
@@ -128,11 +126,7 @@ export class MessageHandler {
 
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
     const userId = kind === 'presence' ? (socket.channels.get(channel) ?? undefined) : undefined
-    this.adapter.publish(
-      channel,
-      Buffer.from(encodeFrame(event, payload, channel, userId)),
-      socket.id
-    )
+    this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
   }
 
   /**
@@ -147,7 +141,7 @@ export class MessageHandler {
       return
     }
     const signed = `${socket.id}::user::${userData}`
-    if (!verifyAuth(data.auth, this.app.key, this.app.secret, signed)) {
+    if (!verifyAuth(data.auth, this.host.key, this.host.secret, signed)) {
       socket.close(CloseCode.UNAUTHORIZED, 'Invalid sign-in signature')
       return
     }
@@ -169,7 +163,7 @@ export class MessageHandler {
     }
     socket.userId = id
     socket.userInfo = user.user_info
-    this.adapter.signIn(socket, id)
+    this.host.local.signIn(socket, id)
     socket.send(encodeFrame('pusher:signin_success', JSON.stringify({ user_data: userData })))
   }
 }

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
 import { LocalDriver } from '../../../src/drivers/local.ts'
-import type { MemoryAdapter } from '../../../src/server/memory_adapter.ts'
+import type { MemoryState } from '../../../src/server/state/memory_state.ts'
 import type { ServerLimits } from '../../../src/server/limits.ts'
 import { Clients, RawClient, sdk, sleep } from '../../helpers/server_clients.ts'
 
@@ -16,7 +16,7 @@ async function standalone(options: { cacheTtl?: number; limits?: Partial<ServerL
     ...options,
   })
   const { port } = await driver.listen(0, '127.0.0.1')
-  const cache = (driver.server.adapter as MemoryAdapter).eventCache
+  const cache = (driver.server.state as MemoryState).store.eventCache
   const publish = (channel: string, data = '{}') => driver.server.publish([channel], 'Update', data)
   /**
    * What a new subscriber of the channel gets right after subscribing

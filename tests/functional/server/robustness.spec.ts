@@ -92,13 +92,13 @@ test.group('Embedded server | robustness', (group) => {
     assert.lengthOf(refused, 9_900)
     const socket = [...driver.server.sockets].find((s) => s.id === attacker.socketId)!
     assert.equal(socket.channels.size, 100)
-    const stats = await driver.server.adapter.channel('flood-0')
+    const stats = await driver.server.state.channel('flood-0')
     assert.equal(stats.subscriptionCount, 1)
 
     attacker.ws.close()
     await attacker.closed()
     await sleep(50)
-    assert.equal((await driver.server.adapter.channel('flood-0')).subscriptionCount, 0)
+    assert.equal((await driver.server.state.channel('flood-0')).subscriptionCount, 0)
 
     // Whatever the flood allocated is collectable once the socket is gone
     attacker.frames.length = 0

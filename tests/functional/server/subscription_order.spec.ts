@@ -55,7 +55,7 @@ test.group('Embedded server | the later of subscribe and unsubscribe wins', (gro
       await sleep(100)
       assert.deepEqual(client.of('Leak', channel), [], channel)
       assert.deepEqual(client.of('pusher_internal:subscription_succeeded', channel), [], channel)
-      assert.equal((await driver.server.adapter.channel(channel)).subscriptionCount, 0, channel)
+      assert.equal((await driver.server.state.channel(channel)).subscriptionCount, 0, channel)
     }
   })
 
@@ -96,6 +96,6 @@ test.group('Embedded server | the later of subscribe and unsubscribe wins', (gro
     assert.lengthOf(client.of('pusher_internal:subscription_succeeded', channel), 1)
     driver.server.publish([channel], 'Wanted', '{}')
     await client.next((f) => f.event === 'Wanted')
-    assert.equal((await driver.server.adapter.channel(channel)).subscriptionCount, 1)
+    assert.equal((await driver.server.state.channel(channel)).subscriptionCount, 1)
   })
 })

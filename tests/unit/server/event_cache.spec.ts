@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { EventCache } from '../../../src/server/event_cache.ts'
 
-const frame = (text: string) => Buffer.from(text)
+const frame = (text: string) => text
 
 test.group('EventCache', () => {
   test('a sweep removes expired entries oldest first, within its budget', ({ assert, cleanup }) => {

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import type { ApplicationService } from '@adonisjs/core/types'
+import type { Bus } from './bus/bus.ts'
+import type { ChannelState } from './state/channel_state.ts'
+import type { ServerLimits } from './limits.ts'
+import { MemoryBus, type MemoryHub } from './bus/memory_bus.ts'
+import { MemoryState, MemoryStore } from './state/memory_state.ts'
+
+/**
+ * What one node of the embedded server shares with the others: a bus for
+ * messages and the cluster's channel state, both bound to the node's id
+ */
+export interface ClusterAdapter {
+  bus: Bus
+  state: ChannelState
+}
+
+/**
+ * Makes a node's bus and state. Called on every start of the server with a
+ * fresh node id (a closed node's bus is closed for good).
+ */
+export type ClusterFactory = (
+  nodeId: string,
+  limits: ServerLimits
+) => ClusterAdapter | Promise<ClusterAdapter>
+
+/**
+ * The "adapter" option of "drivers.local" in "config/broadcast.ts"
+ * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
+ * gets the app, to reach its services (a Redis connection)
+ */
+export type BroadcastAdapter = (
+  app: ApplicationService,
+  nodeId: string,
+  limits: ServerLimits
+) => Promise<ClusterAdapter>
+
+/**
+ * A node id: random, so it is unique in the cluster without coordination
+ */
+export function createNodeId() {
+  return randomBytes(8).toString('hex')
+}
+
+/**
+ * The in-memory cluster. Alone (the default) each start gets a private
+ * store and a bus with nobody to tell: one process is the whole server.
+ * Nodes of one process (tests) pass the same hub and store.
+ */
+export function memoryCluster(shared: { hub?: MemoryHub; store?: MemoryStore } = {}) {
+  return ((nodeId, limits) => ({
+    bus: new MemoryBus(nodeId, shared.hub),
+    state: new MemoryState(
+      nodeId,
+      shared.store ??
+        new MemoryStore({ maxEntries: limits.maxCachedChannels, maxBytes: limits.maxCachedBytes })
+    ),
+  })) satisfies ClusterFactory
+}

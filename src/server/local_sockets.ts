@@ -1,0 +1,90 @@
+import type { SocketConnection } from './socket_connection.ts'
+
+/**
+ * This node's live sockets, indexed by channel and by signed-in user. It
+ * never leaves the process: the shared view of the cluster is the
+ * ChannelState, and other nodes reach these sockets through the bus.
+ */
+export class LocalSockets {
+  #channels = new Map<string, Map<string, SocketConnection>>()
+  #users = new Map<string, Set<SocketConnection>>()
+
+  /**
+   * Adds a socket to a channel (idempotent)
+   */
+  add(channel: string, socket: SocketConnection) {
+    let sockets = this.#channels.get(channel)
+    if (!sockets) {
+      sockets = new Map()
+      this.#channels.set(channel, sockets)
+    }
+    sockets.set(socket.id, socket)
+  }
+
+  /**
+   * Removes a socket from a channel; a no-op when it was not there
+   */
+  remove(channel: string, socket: SocketConnection) {
+    const sockets = this.#channels.get(channel)
+    if (!sockets?.delete(socket.id)) return
+    if (sockets.size === 0) this.#channels.delete(channel)
+  }
+
+  /**
+   * Sends one serialized frame to every local socket of a channel but the
+   * excluded one. The hot path: synchronous, and the same frame (a Buffer
+   * the caller made once) goes to every socket.
+   */
+  publish(channel: string, frame: string | Buffer, exceptSocketId?: string) {
+    const sockets = this.#channels.get(channel)
+    if (!sockets) return
+    for (const socket of sockets.values()) {
+      if (socket.id !== exceptSocketId) socket.send(frame)
+    }
+  }
+
+  /**
+   * Local sockets of a channel
+   */
+  count(channel: string) {
+    return this.#channels.get(channel)?.size ?? 0
+  }
+
+  /**
+   * Records the user a socket signed in as
+   */
+  signIn(socket: SocketConnection, userId: string) {
+    let sockets = this.#users.get(userId)
+    if (!sockets) {
+      sockets = new Set()
+      this.#users.set(userId, sockets)
+    }
+    sockets.add(socket)
+  }
+
+  /**
+   * Runs "action" on every local socket signed in as the user. A copy is
+   * walked: the action may close the socket, which removes it.
+   */
+  forUser(userId: string, action: (socket: SocketConnection) => void) {
+    const sockets = this.#users.get(userId)
+    if (!sockets) return
+    for (const socket of [...sockets]) action(socket)
+  }
+
+  /**
+   * Forgets a closed socket: its sign-in and any channel still listed
+   */
+  removeSocket(socket: SocketConnection) {
+    for (const channel of socket.channels.keys()) this.remove(channel, socket)
+    if (!socket.userId) return
+    const sockets = this.#users.get(socket.userId)
+    sockets?.delete(socket)
+    if (sockets?.size === 0) this.#users.delete(socket.userId)
+  }
+
+  clear() {
+    this.#channels.clear()
+    this.#users.clear()
+  }
+}

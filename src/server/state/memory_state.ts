@@ -1,0 +1,209 @@
+import type {
+  ChannelState,
+  ChannelStats,
+  JoinResult,
+  LeaveResult,
+  PresenceMember,
+  ReapedLeave,
+} from './channel_state.ts'
+import { EventCache, type EventCacheLimits } from '../event_cache.ts'
+import { DEFAULT_LIMITS } from '../limits.ts'
+
+/**
+ * A presence channel's members: user id to user_info and the subscriptions
+ * ("<node>:<socket>") holding it, to de-duplicate a user's tabs and nodes
+ */
+type Presence = Map<string, { info: unknown; holders: Set<string> }>
+
+/**
+ * The cluster's state in one process's memory, shared by every MemoryState
+ * bound to it (one per node). Plain maps: nothing in it is asynchronous,
+ * so each operation is atomic.
+ */
+export class MemoryStore {
+  /**
+   * Channel to its subscriptions: "<node>:<socket>" to the presence user id
+   */
+  readonly channels = new Map<string, Map<string, string | undefined>>()
+  readonly presence = new Map<string, Presence>()
+  /**
+   * Node to its subscriptions (channel, socket id), so one node's state can
+   * be removed alone
+   */
+  readonly nodes = new Map<string, Map<string, Set<string>>>()
+  /**
+   * The last event of each cache channel, bounded and swept
+   */
+  readonly eventCache: EventCache
+
+  /**
+   * The cache bounds default to "maxCachedChannels" and "maxCachedBytes"
+   */
+  constructor(cacheLimits: Partial<EventCacheLimits> = {}) {
+    this.eventCache = new EventCache({
+      maxEntries: cacheLimits.maxEntries ?? DEFAULT_LIMITS.maxCachedChannels,
+      maxBytes: cacheLimits.maxBytes ?? DEFAULT_LIMITS.maxCachedBytes,
+    })
+  }
+}
+
+/**
+ * One node's view of a MemoryStore. Alone it serves a single process; nodes
+ * of one process (tests) share a store.
+ */
+export class MemoryState implements ChannelState {
+  constructor(
+    readonly nodeId: string,
+    readonly store = new MemoryStore()
+  ) {}
+
+  async join(
+    channel: string,
+    socketId: string,
+    member?: PresenceMember,
+    maxMembers?: number
+  ): Promise<JoinResult> {
+    const { channels, presence: allPresence } = this.store
+    const key = this.#key(socketId)
+    let subscriptions = channels.get(channel)
+    if (subscriptions?.has(key)) return { occupied: false, memberAdded: false }
+
+    let presence = member ? allPresence.get(channel) : undefined
+    const existing = member ? presence?.get(member.id) : undefined
+    // The limit only refuses a new member: another tab of a member fits
+    if (member && !existing && maxMembers !== undefined && (presence?.size ?? 0) >= maxMembers) {
+      return { occupied: false, memberAdded: false, full: true }
+    }
+
+    const occupied = !subscriptions
+    if (!subscriptions) {
+      subscriptions = new Map()
+      channels.set(channel, subscriptions)
+    }
+    subscriptions.set(key, member?.id)
+    this.#ownSockets(channel, true)!.add(socketId)
+
+    if (!member) return { occupied, memberAdded: false }
+    if (existing) {
+      existing.holders.add(key)
+      return { occupied, memberAdded: false }
+    }
+    if (!presence) {
+      presence = new Map()
+      allPresence.set(channel, presence)
+    }
+    presence.set(member.id, { info: member.info, holders: new Set([key]) })
+    return { occupied, memberAdded: true }
+  }
+
+  async leave(channel: string, socketId: string): Promise<LeaveResult> {
+    return this.#leave(channel, socketId)
+  }
+
+  async members(channel: string) {
+    const members = new Map<string, unknown>()
+    for (const [id, { info }] of this.store.presence.get(channel) ?? []) members.set(id, info)
+    return members
+  }
+
+  async hasMember(channel: string, userId: string) {
+    return this.store.presence.get(channel)?.has(userId) ?? false
+  }
+
+  async channels() {
+    const list = new Map<string, ChannelStats>()
+    for (const name of this.store.channels.keys()) list.set(name, this.#stats(name))
+    return list
+  }
+
+  async channel(name: string) {
+    return this.#stats(name)
+  }
+
+  async cacheEvent(channel: string, frame: string, ttlMs: number) {
+    this.store.eventCache.set(channel, frame, ttlMs)
+  }
+
+  async cachedEvent(channel: string) {
+    return this.store.eventCache.get(channel)
+  }
+
+  /**
+   * Nodes of one process live and die together: nothing to mark
+   */
+  async heartbeat() {}
+
+  async reapDeadNodes(): Promise<ReapedLeave[]> {
+    return []
+  }
+
+  async removeNode() {
+    const own = this.store.nodes.get(this.nodeId)
+    if (!own) return
+    for (const [channel, sockets] of [...own]) {
+      for (const socketId of [...sockets]) this.#leave(channel, socketId)
+    }
+    this.store.nodes.delete(this.nodeId)
+  }
+
+  /**
+   * The user id is the one recorded at join: a subscription cannot leave
+   * as someone else
+   */
+  #leave(channel: string, socketId: string): LeaveResult {
+    const { channels, presence: allPresence } = this.store
+    const key = this.#key(socketId)
+    const subscriptions = channels.get(channel)
+    if (!subscriptions?.has(key)) return { vacated: false }
+    const userId = subscriptions.get(key)
+    subscriptions.delete(key)
+    const vacated = subscriptions.size === 0
+    if (vacated) channels.delete(channel)
+    this.#forgetOwn(channel, socketId)
+
+    const presence = userId === undefined ? undefined : allPresence.get(channel)
+    const entry = userId === undefined ? undefined : presence?.get(userId)
+    if (!presence || !entry || userId === undefined) return { vacated }
+    entry.holders.delete(key)
+    if (entry.holders.size > 0) return { vacated }
+    presence.delete(userId)
+    if (presence.size === 0) allPresence.delete(channel)
+    return { vacated, memberRemoved: userId }
+  }
+
+  #key(socketId: string) {
+    return `${this.nodeId}:${socketId}`
+  }
+
+  /**
+   * This node's sockets in a channel, created on demand
+   */
+  #ownSockets(channel: string, create: boolean) {
+    let own = this.store.nodes.get(this.nodeId)
+    if (!own) {
+      if (!create) return undefined
+      own = new Map()
+      this.store.nodes.set(this.nodeId, own)
+    }
+    let sockets = own.get(channel)
+    if (!sockets && create) {
+      sockets = new Set()
+      own.set(channel, sockets)
+    }
+    return sockets
+  }
+
+  #forgetOwn(channel: string, socketId: string) {
+    const own = this.store.nodes.get(this.nodeId)
+    const sockets = own?.get(channel)
+    if (!own || !sockets) return
+    sockets.delete(socketId)
+    if (sockets.size === 0) own.delete(channel)
+  }
+
+  #stats(name: string): ChannelStats {
+    const subscriptionCount = this.store.channels.get(name)?.size ?? 0
+    if (!name.startsWith('presence-')) return { subscriptionCount }
+    return { subscriptionCount, userCount: this.store.presence.get(name)?.size ?? 0 }
+  }
+}
