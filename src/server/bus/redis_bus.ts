@@ -43,7 +43,8 @@ export function parseEnvelope(raw: string): Envelope | undefined {
   if (fields.type === 'publish') {
     const { channel, frame, exceptSocketId } = fields
     if (!isString(channel) || !isString(frame)) return undefined
-    if (exceptSocketId === undefined) return { origin, message: { type: 'publish', channel, frame } }
+    if (exceptSocketId === undefined)
+      return { origin, message: { type: 'publish', channel, frame } }
     if (!isString(exceptSocketId)) return undefined
     return { origin, message: { type: 'publish', channel, frame, exceptSocketId } }
   }

@@ -158,7 +158,10 @@ export class RedisState implements ChannelState {
   leave(channel: string, socketId: string): Promise<LeaveResult> {
     return this.#run('leave', async () => {
       const left = await this.#leave(this.nodeId, channel, socketId)
-      return left ? { vacated: left.vacated, memberRemoved: left.memberRemoved } : { vacated: false }
+      if (!left) return { vacated: false }
+      const result: LeaveResult = { vacated: left.vacated }
+      if (left.memberRemoved !== undefined) result.memberRemoved = left.memberRemoved
+      return result
     })
   }
 
@@ -173,7 +176,8 @@ export class RedisState implements ChannelState {
     )
     await this.#redis.srem(this.#membershipsKey(nodeId), `${channel}\n${socketId}`)
     if (!removed) return undefined
-    if (vacated) await this.#redis.broadcastPrune(this.#channelsKey, this.#channelKeys(channel)[0], channel)
+    if (vacated)
+      await this.#redis.broadcastPrune(this.#channelsKey, this.#channelKeys(channel)[0], channel)
     const left: ReapedLeave = { channel, vacated: vacated === 1 }
     if (memberRemoved) left.memberRemoved = userId
     return left
@@ -272,7 +276,8 @@ export class RedisState implements ChannelState {
 
   reapDeadNodes(): Promise<ReapedLeave[]> {
     return this.#run('reapDeadNodes', async () => {
-      const nodes = (await this.#redis.smembers(this.#nodesKey)).filter((id) => id !== this.nodeId)
+      const registered = await this.#redis.smembers(this.#nodesKey)
+      const nodes = registered.filter((id) => id !== this.nodeId)
       const alive = await Promise.all(nodes.map((id) => this.#redis.exists(this.#aliveKey(id))))
       const leaves: ReapedLeave[] = []
       for (const [index, nodeId] of nodes.entries()) {
@@ -287,6 +292,8 @@ export class RedisState implements ChannelState {
           'NX'
         )
         if (locked !== 'OK') continue
+        // It may have come back since it was looked at
+        if (await this.#redis.exists(this.#aliveKey(nodeId))) continue
         leaves.push(...(await this.#leaveAll(nodeId)))
         await this.#redis.srem(this.#nodesKey, nodeId)
       }
