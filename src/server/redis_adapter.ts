@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import debug from '../debug.ts'
 import { RedisBus } from './bus/redis_bus.ts'
 import { RedisState } from './state/redis_state.ts'
 
@@ -34,6 +35,7 @@ export function createRedisAdapter(connection: Redis, options: RedisAdapterOptio
   // State calls fail fast while Redis is away instead of queueing: the
   // caller reports them and the heartbeat re-registers once it is back
   const commands = connection.duplicate({ enableOfflineQueue: false, lazyConnect: true })
+  commands.on('error', (error: Error) => debug('broadcast state (Redis): %s', error.message))
   const state = new RedisState(commands, {
     nodeId: options.nodeId,
     prefix,

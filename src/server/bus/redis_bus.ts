@@ -76,6 +76,10 @@ export class RedisBus implements Bus {
     // No offline queue: while Redis is away a send rejects at once
     this.#publisher = connection.duplicate({ lazyConnect: true, enableOfflineQueue: false })
     this.#subscriber = connection.duplicate({ lazyConnect: true })
+    // Reconnect attempts fail while Redis is away: sends report it to the caller
+    for (const client of [this.#publisher, this.#subscriber]) {
+      client.on('error', (error: Error) => debug('broadcast bus (Redis): %s', error.message))
+    }
   }
 
   async start(onMessage: (message: BusMessage) => void): Promise<void> {
