@@ -116,6 +116,7 @@ export class RedisBus implements Bus {
     if (this.#closed) return
     this.#closed = true
     this.#subscriber.removeAllListeners('message')
+    if (this.#subscriber.status === 'ready') await this.#subscriber.unsubscribe().catch(() => {})
     await Promise.all([quit(this.#subscriber), quit(this.#publisher)])
   }
 
