@@ -5,7 +5,7 @@
  * a script touches is declared and carries the channel's hash tag, so a
  * script runs on one Redis Cluster slot.
  *
- * Keys of one channel (see redis_keys in redis_state.ts):
+ * Keys of one channel ("<prefix>{<channel>}:...", see RedisState):
  *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
  *   members  hash userId -> user_info JSON
  *   users    hash userId -> how many sockets hold the user

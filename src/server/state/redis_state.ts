@@ -176,8 +176,7 @@ export class RedisState implements ChannelState {
     )
     await this.#redis.srem(this.#membershipsKey(nodeId), `${channel}\n${socketId}`)
     if (!removed) return undefined
-    if (vacated)
-      await this.#redis.broadcastPrune(this.#channelsKey, this.#channelKeys(channel)[0], channel)
+    if (vacated) await this.#prune(channel)
     const left: ReapedLeave = { channel, vacated: vacated === 1 }
     if (memberRemoved) left.memberRemoved = userId
     return left
@@ -195,6 +194,10 @@ export class RedisState implements ChannelState {
       if (left) leaves.push(left)
     }
     return leaves
+  }
+
+  #prune(channel: string) {
+    return this.#redis.broadcastPrune(this.#channelsKey, this.#channelKeys(channel)[0], channel)
   }
 
   members(channel: string): Promise<Map<string, unknown>> {
@@ -217,9 +220,13 @@ export class RedisState implements ChannelState {
       const names = await this.#redis.smembers(this.#channelsKey)
       const stats = await Promise.all(names.map((name) => this.#stats(name)))
       const occupied = new Map<string, ChannelStats>()
+      const empty: string[] = []
       names.forEach((name, index) => {
         if (stats[index].subscriptionCount > 0) occupied.set(name, stats[index])
+        else empty.push(name)
       })
+      // Left listed by a join that raced a leave: dropped if still empty
+      await Promise.all(empty.map((name) => this.#prune(name)))
       return occupied
     })
   }

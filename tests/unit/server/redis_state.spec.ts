@@ -79,6 +79,15 @@ test.group('RedisState', (group) => {
     assert.isUndefined(await other.states[0].cachedEvent('cache-x'))
   })
 
+  test('channels() skips and drops an index entry left by a race', async ({ assert, cleanup }) => {
+    const { states, clients, prefix, ...rest } = await makeStates(1)
+    cleanup(() => rest.cleanup())
+    await states[0].join('news', 's1')
+    await clients[0].sadd(`${prefix}channels`, 'stale')
+    assert.deepEqual(await states[0].channels(), new Map([['news', { subscriptionCount: 1 }]]))
+    assert.deepEqual(await clients[0].smembers(`${prefix}channels`), ['news'])
+  })
+
   test('a node whose heartbeat expires is reaped after nodeTimeout', async ({
     assert,
     cleanup,
