@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis'
+import debug from '../debug.ts'
+import { RedisBus } from './bus/redis_bus.ts'
+import { RedisState } from './state/redis_state.ts'
+
+export interface RedisAdapterOptions {
+  /**
+   * This node's id, unique in the cluster (a random one per process)
+   */
+  nodeId: string
+  /**
+   * Put before every key and the bus channel. Default "broadcast:"
+   */
+  prefix?: string
+  /**
+   * Milliseconds without a heartbeat after which a node counts as dead.
+   * Default 10 000
+   */
+  nodeTimeout?: number
+  /**
+   * See RedisStateOptions.onRegistrationLost
+   */
+  onRegistrationLost?: () => void
+  logger?: { error(details: object, message: string): void }
+}
+
+/**
+ * The bus and the channel state of one node over Redis. "connection" is
+ * the app's ioredis client ("redis.connection('main').ioConnection" of
+ * @adonisjs/redis): it is only duplicated, never used or closed here.
+ * "close" releases the connections made here (after "state.removeNode()").
+ */
+export function createRedisAdapter(connection: Redis, options: RedisAdapterOptions) {
+  const prefix = options.prefix ?? 'broadcast:'
+  // State calls fail fast while Redis is away instead of queueing: the
+  // caller reports them and the heartbeat re-registers once it is back
+  const commands = connection.duplicate({ enableOfflineQueue: false, lazyConnect: true })
+  commands.on('error', (error: Error) => debug('broadcast state (Redis): %s', error.message))
+  const state = new RedisState(commands, {
+    nodeId: options.nodeId,
+    prefix,
+    nodeTimeout: options.nodeTimeout,
+    onRegistrationLost: options.onRegistrationLost,
+  })
+  const bus = new RedisBus(connection, { nodeId: options.nodeId, prefix, logger: options.logger })
+  return {
+    bus,
+    state,
+    async close() {
+      await bus.close()
+      if (commands.status === 'ready') await commands.quit().catch(() => commands.disconnect())
+      else commands.disconnect()
+    },
+  }
+}

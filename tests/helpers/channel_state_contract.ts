@@ -1,0 +1,265 @@
+import { test } from '@japa/runner'
+import type { ChannelState, ReapedLeave } from '../../src/server/state/channel_state.ts'
+
+/**
+ * Node-bound ChannelState instances over one shared store
+ */
+export interface StateCluster {
+  states: ChannelState[]
+  cleanup(): Promise<void>
+  /**
+   * Makes a node look dead, as when its heartbeat expires. Only a store
+   * with liveness (Redis) has it; without it, nothing is ever reaped
+   */
+  expire?(index: number): Promise<void>
+}
+
+export interface ContractHooks {
+  /**
+   * Runs once before the group (start a server); may return its teardown
+   */
+  setup?: () => Promise<() => Promise<void>>
+}
+
+const byChannelAndUser = (a: ReapedLeave, b: ReapedLeave) =>
+  `${a.channel}/${a.memberRemoved ?? ''}`.localeCompare(`${b.channel}/${b.memberRemoved ?? ''}`)
+
+/**
+ * The semantics every ChannelState implementation shares, checked across
+ * several node-bound instances of one store:
+ *   channelStateContract('MemoryState', async (n) => ...)
+ */
+export function channelStateContract(
+  name: string,
+  makeCluster: (nodes: number) => Promise<StateCluster>,
+  hooks: ContractHooks = {}
+) {
+  test.group(`ChannelState contract: ${name}`, (group) => {
+    if (hooks.setup) group.setup(hooks.setup)
+
+    const cluster = async (nodes: number, cleanup: (fn: () => Promise<void>) => void) => {
+      const made = await makeCluster(nodes)
+      cleanup(() => made.cleanup())
+      return made
+    }
+
+    test('join and leave say when a channel is occupied and vacated anywhere', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      assert.deepEqual(await a.join('news', 's1'), { occupied: true, memberAdded: false })
+      assert.deepEqual(await b.join('news', 's2'), { occupied: false, memberAdded: false })
+      assert.deepEqual(await a.leave('news', 's1'), { vacated: false })
+      assert.deepEqual(await b.leave('news', 's2'), { vacated: true })
+      // Not subscribed: a no-op
+      assert.deepEqual(await b.leave('news', 's2'), { vacated: false })
+      assert.deepEqual(await a.leave('other', 'nope'), { vacated: false })
+    })
+
+    test('a member is added on its first socket anywhere and removed after its last', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ch = 'presence-room'
+      const ann = { id: 'u1', info: { name: 'Ann' } }
+      const bob = { id: 'u2', info: { name: 'Bob' } }
+      assert.deepEqual(await a.join(ch, 's1', ann), { occupied: true, memberAdded: true })
+      assert.deepEqual(await b.join(ch, 's2', ann), { occupied: false, memberAdded: false })
+      assert.deepEqual(await b.join(ch, 's3', bob), { occupied: false, memberAdded: true })
+
+      for (const state of [a, b]) {
+        assert.deepEqual(
+          await state.members(ch),
+          new Map<string, unknown>([
+            ['u1', { name: 'Ann' }],
+            ['u2', { name: 'Bob' }],
+          ])
+        )
+        assert.isTrue(await state.hasMember(ch, 'u1'))
+        assert.isFalse(await state.hasMember(ch, 'u3'))
+      }
+
+      assert.deepEqual(await a.leave(ch, 's1', 'u1'), { vacated: false })
+      assert.isTrue(await b.hasMember(ch, 'u1'))
+      assert.deepEqual(await b.leave(ch, 's2', 'u1'), { vacated: false, memberRemoved: 'u1' })
+      assert.isFalse(await a.hasMember(ch, 'u1'))
+      assert.deepEqual(await b.leave(ch, 's3', 'u2'), { vacated: true, memberRemoved: 'u2' })
+      assert.deepEqual(await a.members(ch), new Map())
+    })
+
+    test('join is idempotent for the same socket', async ({ assert, cleanup }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ch = 'presence-idem'
+      const ann = { id: 'u1', info: null }
+      assert.deepEqual(await a.join(ch, 's1', ann), { occupied: true, memberAdded: true })
+      assert.deepEqual(await a.join(ch, 's1', ann), { occupied: false, memberAdded: false })
+      assert.deepEqual(await a.join('news', 's1'), { occupied: true, memberAdded: false })
+      assert.deepEqual(await a.join('news', 's1'), { occupied: false, memberAdded: false })
+      assert.deepEqual(await b.channel(ch), { subscriptionCount: 1, userCount: 1 })
+      assert.deepEqual(await b.channel('news'), { subscriptionCount: 1 })
+      // One leave undoes it
+      assert.deepEqual(await a.leave(ch, 's1', 'u1'), { vacated: true, memberRemoved: 'u1' })
+      assert.deepEqual(await a.leave('news', 's1'), { vacated: true })
+    })
+
+    test('the member limit holds under concurrent joins from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      const ch = 'presence-crowd'
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          states[i % 3].join(ch, `s${i}`, { id: `u${i}`, info: { i } }, 5)
+        )
+      )
+      assert.equal(results.filter((result) => result.memberAdded).length, 5)
+      assert.equal(results.filter((result) => result.full).length, 25)
+      assert.equal(results.filter((result) => result.occupied).length, 1)
+      assert.equal((await states[1].members(ch)).size, 5)
+      assert.deepEqual(await states[2].channel(ch), { subscriptionCount: 5, userCount: 5 })
+
+      // A member's second socket is not a new member: it is let in
+      const [memberId] = (await states[0].members(ch)).keys()
+      const again = await states[2].join(ch, 'another', { id: memberId, info: null }, 5)
+      assert.deepEqual(again, { occupied: false, memberAdded: false })
+      assert.deepEqual(await states[0].channel(ch), { subscriptionCount: 6, userCount: 5 })
+    })
+
+    test('channels() and channel() count subscriptions and users across nodes', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      await a.join('news', 's1')
+      await b.join('news', 's2')
+      await a.join('presence-room', 's1', { id: 'u1', info: null })
+      await b.join('presence-room', 's2', { id: 'u1', info: null })
+      await b.join('presence-room', 's3', { id: 'u2', info: null })
+
+      for (const state of [a, b]) {
+        assert.deepEqual(
+          await state.channels(),
+          new Map([
+            ['news', { subscriptionCount: 2 }],
+            ['presence-room', { subscriptionCount: 3, userCount: 2 }],
+          ])
+        )
+      }
+      assert.equal((await a.channel('nowhere')).subscriptionCount, 0)
+
+      await a.leave('news', 's1')
+      await b.leave('news', 's2')
+      assert.deepEqual([...(await a.channels()).keys()], ['presence-room'])
+      assert.deepEqual(await b.channel('news'), { subscriptionCount: 0 })
+    })
+
+    test('a cached event is shared until its TTL runs out', async ({ assert, cleanup }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      assert.isUndefined(await b.cachedEvent('cache-none'))
+
+      const before = Date.now()
+      await a.cacheEvent('cache-news', '{"event":"x"}', 60_000)
+      const cached = await b.cachedEvent('cache-news')
+      assert.equal(cached?.frame, '{"event":"x"}')
+      assert.isAtLeast(cached!.expiresAt, before + 59_000)
+      assert.isAtMost(cached!.expiresAt, Date.now() + 60_000)
+
+      // A rewrite replaces it; a short TTL lets it go
+      await b.cacheEvent('cache-news', '{"event":"y"}', 30)
+      assert.equal((await a.cachedEvent('cache-news'))?.frame, '{"event":"y"}')
+      const deadline = Date.now() + 2000
+      while ((await a.cachedEvent('cache-news')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      assert.isUndefined(await a.cachedEvent('cache-news'))
+    })
+
+    test('removeNode removes only that node’s subscriptions and members', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      await a.join('news', 'a1')
+      await b.join('news', 'b1')
+      await a.join('only-a', 'a1')
+      await a.join('presence-room', 'a1', { id: 'shared', info: 1 })
+      await b.join('presence-room', 'b1', { id: 'shared', info: 1 })
+      await a.join('presence-room', 'a2', { id: 'only-a', info: 2 })
+
+      await a.removeNode()
+      await a.removeNode()
+      assert.deepEqual(
+        await b.channels(),
+        new Map([
+          ['news', { subscriptionCount: 1 }],
+          ['presence-room', { subscriptionCount: 1, userCount: 1 }],
+        ])
+      )
+      assert.deepEqual(await b.members('presence-room'), new Map([['shared', 1]]))
+      // B's own memberships still leave normally
+      assert.deepEqual(await b.leave('presence-room', 'b1', 'shared'), {
+        vacated: true,
+        memberRemoved: 'shared',
+      })
+    })
+
+    test('a node that stops heartbeating is reaped once, by one survivor', async ({
+      assert,
+      cleanup,
+    }) => {
+      const made = await cluster(3, cleanup)
+      const [dead, b, c] = made.states
+      await Promise.all(made.states.map((state) => state.heartbeat()))
+      await dead.join('only-dead', 'd1')
+      await dead.join('news', 'd1')
+      await b.join('news', 'b1')
+      await dead.join('presence-room', 'd1', { id: 'gone', info: null })
+      await dead.join('presence-room', 'd2', { id: 'shared', info: null })
+      await c.join('presence-room', 'c1', { id: 'shared', info: null })
+
+      // Everyone alive: nothing to reap
+      assert.deepEqual(await b.reapDeadNodes(), [])
+
+      if (!made.expire) {
+        // No liveness in this store: nothing is ever reaped
+        assert.deepEqual(await c.reapDeadNodes(), [])
+        assert.equal((await b.channel('presence-room')).subscriptionCount, 3)
+        return
+      }
+
+      await made.expire(0)
+      const reaped = (await Promise.all([b.reapDeadNodes(), c.reapDeadNodes()])).flat()
+      assert.deepEqual(reaped.sort(byChannelAndUser), [
+        { channel: 'news', vacated: false },
+        { channel: 'only-dead', vacated: true },
+        { channel: 'presence-room', vacated: false },
+        { channel: 'presence-room', vacated: false, memberRemoved: 'gone' },
+      ])
+      assert.deepEqual(await b.reapDeadNodes(), [])
+      assert.deepEqual(await c.reapDeadNodes(), [])
+      assert.deepEqual(
+        await c.channels(),
+        new Map([
+          ['news', { subscriptionCount: 1 }],
+          ['presence-room', { subscriptionCount: 1, userCount: 1 }],
+        ])
+      )
+      assert.deepEqual(await b.members('presence-room'), new Map([['shared', null]]))
+    })
+  })
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto'
+import { test } from '@japa/runner'
+import { Redis } from 'ioredis'
+import type { BusMessage } from '../../../src/server/bus/bus.ts'
+import { createRedisAdapter } from '../../../src/server/redis_adapter.ts'
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
+
+let server: RedisTestServer
+
+/**
+ * Retries "work" until it resolves: Redis is coming back
+ */
+async function eventually<T>(work: () => Promise<T>, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await work()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+}
+
+test.group('Redis adapter: Redis down and restarted empty', (group) => {
+  group.setup(async () => {
+    server = await startRedisServer()
+    return () => server.stop()
+  })
+
+  test('calls fail fast naming Redis; after an empty restart, nodes re-register and converge', async ({
+    assert,
+    cleanup,
+  }) => {
+    const prefix = `test-${randomUUID()}:`
+    const app = new Redis(server.url, { lazyConnect: true })
+    cleanup(async () => app.disconnect())
+
+    // Each node re-applies its local memberships when told its registration was lost
+    const memberships = [
+      [
+        ['presence-room', 's1', { id: 'u1', info: { n: 1 } }],
+        ['news', 's1'],
+      ],
+      [['presence-room', 's2', { id: 'u2', info: { n: 2 } }]],
+    ] as const
+    const lost = [0, 0]
+    const nodes = [0, 1].map((index) =>
+      createRedisAdapter(app, {
+        nodeId: `node${index}`,
+        prefix,
+        onRegistrationLost: () => lost[index]++,
+      })
+    )
+    cleanup(async () => void (await Promise.all(nodes.map((node) => node.close()))))
+    const rejoin = (index: number) =>
+      Promise.all(
+        memberships[index].map(([channel, socket, member]) =>
+          nodes[index].state.join(channel, socket, member)
+        )
+      )
+
+    const received: BusMessage[] = []
+    await nodes[0].bus.start(() => {})
+    await nodes[1].bus.start((message) => received.push(message))
+    for (const index of [0, 1]) {
+      await nodes[index].state.heartbeat()
+      await rejoin(index)
+    }
+
+    await server.stop()
+    const started = Date.now()
+    await assert.rejects(
+      () => nodes[0].bus.send({ type: 'terminate_user', userId: '1' }),
+      /Redis bus: send failed/
+    )
+    await assert.rejects(
+      () => nodes[0].state.join('news', 's9'),
+      /Redis channel state: join failed/
+    )
+    await assert.rejects(() => nodes[1].state.heartbeat(), /Redis channel state: heartbeat failed/)
+    assert.isBelow(Date.now() - started, 1000)
+    assert.equal(app.status, 'wait')
+
+    await server.restart()
+    for (const index of [0, 1]) {
+      await eventually(() => nodes[index].state.heartbeat())
+      assert.equal(lost[index], 1)
+      await rejoin(index)
+    }
+    for (const node of nodes) {
+      assert.deepEqual(
+        await node.state.members('presence-room'),
+        new Map<string, unknown>([
+          ['u1', { n: 1 }],
+          ['u2', { n: 2 }],
+        ])
+      )
+      assert.deepEqual(
+        await node.state.channels(),
+        new Map([
+          ['presence-room', { subscriptionCount: 2, userCount: 2 }],
+          ['news', { subscriptionCount: 1 }],
+        ])
+      )
+    }
+
+    // The subscriber resubscribed on its own: the bus carries messages again
+    const fence: BusMessage = { type: 'publish', channel: 'back', frame: '' }
+    await eventually(async () => {
+      await nodes[0].bus.send(fence)
+      if (!received.length) throw new Error('not yet')
+    })
+    assert.deepEqual(received[0], fence)
+  })
+})

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto'
+import { test } from '@japa/runner'
+import { Redis } from 'ioredis'
+import { RedisState, type RedisStateOptions } from '../../../src/server/state/redis_state.ts'
+import { channelStateContract } from '../../helpers/channel_state_contract.ts'
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
+
+let server: RedisTestServer
+
+const startServer = async () => {
+  server = await startRedisServer()
+  return () => server.stop()
+}
+
+/**
+ * Node-bound states, each on its own connection, under a fresh prefix
+ */
+async function makeStates(nodes: number, options: Partial<RedisStateOptions> = {}) {
+  const prefix = `test-${randomUUID()}:`
+  const clients = Array.from(
+    { length: nodes },
+    () => new Redis(server.url, { lazyConnect: true, enableOfflineQueue: false })
+  )
+  const states = clients.map(
+    (client, index) => new RedisState(client, { nodeId: `node${index}`, prefix, ...options })
+  )
+  return {
+    prefix,
+    states,
+    clients,
+    async cleanup() {
+      await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())))
+    },
+    /**
+     * As if the node's heartbeat key had expired
+     */
+    async expire(index: number) {
+      await clients[0].del(`${prefix}node:{node${index}}`)
+    },
+  }
+}
+
+channelStateContract('RedisState', (nodes) => makeStates(nodes), { setup: startServer })
+
+test.group('RedisState', (group) => {
+  group.setup(startServer)
+
+  test('every key is under the prefix, a channel’s keys share its hash tag', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { states, clients, prefix, ...rest } = await makeStates(2)
+    cleanup(() => rest.cleanup())
+    const other = await makeStates(1)
+    cleanup(() => other.cleanup())
+    await states[0].heartbeat()
+    await states[0].join('presence-room', 's1', { id: 'u1', info: null })
+    await states[1].join('news', 's2')
+    await states[0].cacheEvent('cache-x', 'frame', 10_000)
+
+    const keys = await clients[0].keys(`${prefix}*`)
+    assert.sameMembers(
+      keys.map((key) => key.slice(prefix.length)),
+      [
+        'channels',
+        'nodes',
+        'node:{node0}',
+        'node:{node0}:memberships',
+        'node:{node1}:memberships',
+        '{presence-room}:sockets',
+        '{presence-room}:members',
+        '{presence-room}:users',
+        '{news}:sockets',
+        '{cache-x}:cache',
+      ]
+    )
+    // Another prefix sees nothing of it
+    assert.deepEqual(await other.states[0].channels(), new Map())
+    assert.isUndefined(await other.states[0].cachedEvent('cache-x'))
+  })
+
+  test('channels() skips and drops an index entry left by a race', async ({ assert, cleanup }) => {
+    const { states, clients, prefix, ...rest } = await makeStates(1)
+    cleanup(() => rest.cleanup())
+    await states[0].join('news', 's1')
+    await clients[0].sadd(`${prefix}channels`, 'stale')
+    assert.deepEqual(await states[0].channels(), new Map([['news', { subscriptionCount: 1 }]]))
+    assert.deepEqual(await clients[0].smembers(`${prefix}channels`), ['news'])
+  })
+
+  test('a node whose heartbeat expires is reaped after nodeTimeout', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { states, ...rest } = await makeStates(2, { nodeTimeout: 150 })
+    cleanup(() => rest.cleanup())
+    await states[0].heartbeat()
+    await states[1].heartbeat()
+    await states[0].join('presence-room', 's1', { id: 'u1', info: null })
+
+    // Node 1 keeps beating, node 0 stops: wait for the condition, not a fixed time
+    let reaped: Awaited<ReturnType<RedisState['reapDeadNodes']>> = []
+    const deadline = Date.now() + 5000
+    while (reaped.length === 0 && Date.now() < deadline) {
+      await states[1].heartbeat()
+      reaped = await states[1].reapDeadNodes()
+      if (reaped.length === 0) await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    assert.deepEqual(reaped, [{ channel: 'presence-room', vacated: true, memberRemoved: 'u1' }])
+    assert.deepEqual(await states[1].channels(), new Map())
+  })
+
+  test('a heartbeat after being reaped reports the registration lost', async ({
+    assert,
+    cleanup,
+  }) => {
+    let lost = 0
+    const made = await makeStates(2, { onRegistrationLost: () => lost++ })
+    cleanup(() => made.cleanup())
+    const [a, b] = made.states
+    await a.heartbeat()
+    await a.heartbeat()
+    await a.join('news', 's1')
+    assert.equal(lost, 0)
+
+    await made.expire(0)
+    assert.lengthOf(await b.reapDeadNodes(), 1)
+    await a.heartbeat()
+    assert.equal(lost, 1)
+    // Re-applying the membership restores it
+    assert.deepEqual(await a.join('news', 's1'), { occupied: true, memberAdded: false })
+    assert.deepEqual(await b.reapDeadNodes(), [])
+    assert.equal((await b.channel('news')).subscriptionCount, 1)
+  })
+})
