@@ -181,4 +181,57 @@ export const adapters = {
       return memoryCluster()(nodeId, limits)
     }
   },
+
+  /**
+   * Every process of the app shares one Redis through "@adonisjs/redis":
+   * events reach every node, presence and counts are the cluster's
+   */
+  redis(config: RedisAdapterConfig = {}): BroadcastAdapter {
+    return async (app, nodeId) => {
+      if (!app.container.hasBinding('redis')) {
+        throw new RuntimeException(
+          'adapters.redis() needs @adonisjs/redis: run "node ace add @adonisjs/redis" and set REDIS_HOST, REDIS_PORT and REDIS_PASSWORD'
+        )
+      }
+      const [{ createRedisAdapter }, redis, logger] = await Promise.all([
+        import('./server/redis_adapter.ts'),
+        app.container.make('redis' as any) as Promise<RedisConnections>,
+        app.container.make('logger'),
+      ])
+      return createRedisAdapter(redis.connection(config.connection).ioConnection, {
+        nodeId,
+        prefix: config.prefix,
+        nodeTimeout: config.nodeTimeout,
+        logger,
+      })
+    }
+  },
+}
+
+/**
+ * Options of "adapters.redis"
+ */
+export interface RedisAdapterConfig {
+  /**
+   * A connection of "config/redis.ts". Default: its default connection
+   */
+  connection?: string
+  /**
+   * Put before every key and the bus channel, so several apps can share
+   * one Redis. Default "broadcast:"
+   */
+  prefix?: string
+  /**
+   * Milliseconds without a heartbeat after which a node counts as dead and
+   * its members leave. Default 10000 (heartbeats every 3 s)
+   */
+  nodeTimeout?: number
+}
+
+/**
+ * What the adapter needs of "@adonisjs/redis" (an optional peer: typed
+ * here so apps without it still compile)
+ */
+interface RedisConnections {
+  connection(name?: string): { ioConnection: import('ioredis').Redis }
 }

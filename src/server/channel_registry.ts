@@ -104,7 +104,7 @@ export class ChannelRegistry {
       socket.countedAs.set(name, countAs)
     }
 
-    socket.channels.set(name, member?.id ?? null)
+    socket.channels.set(name, member ?? null)
     const state = this.host.state
     const result = await state.join(
       name,
@@ -157,7 +157,7 @@ export class ChannelRegistry {
     // Still being authorized: dropping the token cancels it
     if (socket.pending.delete(channel)) return
     if (!socket.channels.has(channel)) return
-    const userId = socket.channels.get(channel) ?? undefined
+    const userId = socket.channels.get(channel)?.id
     socket.channels.delete(channel)
     const countedAs = socket.countedAs.get(channel)
     if (countedAs !== undefined) {

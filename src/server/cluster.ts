@@ -13,6 +13,11 @@ import { MemoryState, MemoryStore } from './state/memory_state.ts'
 export interface ClusterAdapter {
   bus: Bus
   state: ChannelState
+  /**
+   * Releases what the adapter opened (Redis connections), after the node
+   * left the state and the bus
+   */
+  close?(): Promise<void>
 }
 
 /**

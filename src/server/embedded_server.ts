@@ -221,6 +221,8 @@ export class EmbeddedServer {
       await cluster.bus.start((message) =>
         this.#safely('bus message', () => this.#receive(message))
       )
+      // Registered before any join, so a node that dies is reaped
+      await cluster.state.heartbeat()
       if (this.#nodeId === nodeId) this.#cluster = cluster
       return cluster
     })()
@@ -248,7 +250,7 @@ export class EmbeddedServer {
     if (!cluster || this.#heartbeatRunning) return
     this.#heartbeatRunning = true
     const round = async () => {
-      await cluster.state.heartbeat()
+      if (await cluster.state.heartbeat()) await this.#rejoin(cluster)
       for (const leave of await cluster.state.reapDeadNodes()) {
         if (leave.memberRemoved) this.#memberRemoved(leave.channel, leave.memberRemoved)
       }
@@ -256,6 +258,20 @@ export class EmbeddedServer {
     round()
       .catch((error) => this.#report(error, 'heartbeat'))
       .finally(() => (this.#heartbeatRunning = false))
+  }
+
+  /**
+   * The shared state lost this node (Redis restarted empty, or this node
+   * was reaped after a stall): its sockets join their channels again, so
+   * counts and presence lists converge. Joins are idempotent; members the
+   * other nodes' clients already know are not announced again.
+   */
+  async #rejoin(cluster: ClusterAdapter) {
+    for (const socket of this.sockets) {
+      for (const [channel, member] of socket.channels) {
+        await cluster.state.join(channel, socket.id, member ?? undefined)
+      }
+    }
   }
 
   #memberRemoved(channel: string, userId: string) {
@@ -515,6 +531,7 @@ export class EmbeddedServer {
     }
     try {
       await cluster.bus.close()
+      await cluster.close?.()
     } catch (error) {
       this.#report(error, 'closing the bus')
     }

@@ -125,7 +125,7 @@ export class MessageHandler {
     }
 
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
-    const userId = kind === 'presence' ? (socket.channels.get(channel) ?? undefined) : undefined
+    const userId = kind === 'presence' ? socket.channels.get(channel)?.id : undefined
     this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
   }
 

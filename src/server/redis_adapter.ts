@@ -17,10 +17,6 @@ export interface RedisAdapterOptions {
    * Default 10 000
    */
   nodeTimeout?: number
-  /**
-   * See RedisStateOptions.onRegistrationLost
-   */
-  onRegistrationLost?: () => void
   logger?: { error(details: object, message: string): void }
 }
 
@@ -40,7 +36,6 @@ export function createRedisAdapter(connection: Redis, options: RedisAdapterOptio
     nodeId: options.nodeId,
     prefix,
     nodeTimeout: options.nodeTimeout,
-    onRegistrationLost: options.onRegistrationLost,
   })
   const bus = new RedisBus(connection, { nodeId: options.nodeId, prefix, logger: options.logger })
   return {

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import type { PresenceMember } from './state/channel_state.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
 
 /**
@@ -23,9 +24,10 @@ export class SocketConnection {
   readonly id = createSocketId()
 
   /**
-   * Subscribed channels; for presence channels, the user id it joined as
+   * Subscribed channels; for presence channels, the member it joined as
+   * (kept whole: after the shared state lost it, the node joins again)
    */
-  readonly channels = new Map<string, string | null>()
+  readonly channels = new Map<string, PresenceMember | null>()
 
   /**
    * Channels whose subscription is being authorized, each with a token: an

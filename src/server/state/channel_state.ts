@@ -117,9 +117,12 @@ export interface ChannelState {
   cachedEvent(channel: string): Promise<CachedFrame | undefined>
 
   /**
-   * Marks this node alive (called on a timer; a no-op in memory)
+   * Marks this node alive (called on a timer; a no-op in memory). True
+   * when the store had lost this node's registration (Redis restarted
+   * empty, or this node was reaped after a stall): the node then joins its
+   * local subscriptions again (joins are idempotent).
    */
-  heartbeat(): Promise<void>
+  heartbeat(): Promise<boolean>
 
   /**
    * Removes the subscriptions of nodes whose heartbeat expired and says

@@ -131,7 +131,9 @@ export class MemoryState implements ChannelState {
   /**
    * Nodes of one process live and die together: nothing to mark
    */
-  async heartbeat() {}
+  async heartbeat() {
+    return false
+  }
 
   async reapDeadNodes(): Promise<ReapedLeave[]> {
     return []

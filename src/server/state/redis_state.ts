@@ -23,12 +23,6 @@ export interface RedisStateOptions {
    * within 15 s
    */
   nodeTimeout?: number
-  /**
-   * Called when a heartbeat finds this node's registration gone (Redis
-   * restarted empty, or the node stalled and was reaped): the server
-   * re-applies its local memberships ("join" is idempotent)
-   */
-  onRegistrationLost?: () => void
 }
 
 type Reply = [number, number, number, string?]
@@ -67,7 +61,6 @@ export class RedisState implements ChannelState {
   readonly nodeTimeout: number
 
   #redis: ScriptedRedis
-  #onLost?: () => void
   #registered = false
   #connecting?: Promise<void>
 
@@ -75,7 +68,6 @@ export class RedisState implements ChannelState {
     this.nodeId = options.nodeId
     this.prefix = options.prefix ?? 'broadcast:'
     this.nodeTimeout = options.nodeTimeout ?? 10_000
-    this.#onLost = options.onRegistrationLost
     this.#redis = withScripts(redis)
     // A lazy client (no offline queue) connects once, before the first call
     if (redis.status === 'wait') {
@@ -265,7 +257,7 @@ export class RedisState implements ChannelState {
     })
   }
 
-  heartbeat(): Promise<void> {
+  heartbeat(): Promise<boolean> {
     return this.#run('heartbeat', async () => {
       const previous = await this.#redis.set(
         this.#aliveKey(this.nodeId),
@@ -275,9 +267,11 @@ export class RedisState implements ChannelState {
         'GET'
       )
       await this.#redis.sadd(this.#nodesKey, this.nodeId)
+      // Registered before and now gone: Redis restarted empty, or this
+      // node was reaped after a stall
       const lost = this.#registered && previous === null
       this.#registered = true
-      if (lost) this.#onLost?.()
+      return lost
     })
   }
 

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import fc from 'fast-check'
-import { MemoryCluster } from '../../helpers/memory_cluster.ts'
+import { TestCluster } from '../../helpers/test_cluster.ts'
 import { sleep, type RawClient } from '../../helpers/server_clients.ts'
 
 const CHANNEL = 'presence-room'
@@ -40,7 +40,7 @@ test.group('Embedded server | presence across nodes, a property', () => {
   }) => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { maxLength: 14 }), async (commands) => {
-        const cluster = await MemoryCluster.start(NODES)
+        const cluster = await TestCluster.start(NODES)
         try {
           const { nodes, store } = cluster
           // One observer per node, a member itself, joined before the run

@@ -25,11 +25,12 @@ export interface Node {
 }
 
 /**
- * "size" embedded servers sharing one MemoryHub and one MemoryStore: one
- * Pusher server, as Redis makes of several processes. Every client and
- * node opened is closed by close().
+ * "size" embedded servers in this process acting as one Pusher server: by
+ * default they share one MemoryHub and one MemoryStore; a "cluster" option
+ * (a Redis adapter) replaces both. Every client and node opened is closed
+ * by close().
  */
-export class MemoryCluster {
+export class TestCluster {
   readonly hub = new MemoryHub()
   readonly store = new MemoryStore()
   readonly nodes: Node[] = []
@@ -37,7 +38,7 @@ export class MemoryCluster {
   #sockets: WebSocket[] = []
 
   static async start(size = 3, options: Partial<EmbeddedServerOptions> = {}) {
-    const cluster = new MemoryCluster()
+    const cluster = new TestCluster()
     for (let i = 0; i < size; i++) await cluster.addNode(options)
     return cluster
   }
@@ -46,7 +47,7 @@ export class MemoryCluster {
     const server = new EmbeddedServer({
       ...APP,
       ...options,
-      cluster: memoryCluster({ hub: this.hub, store: this.store }),
+      cluster: options.cluster ?? memoryCluster({ hub: this.hub, store: this.store }),
     })
     const { port } = await server.listen(0, HOST)
     const sdk = new PusherSdk({ ...APP, host: HOST, port: String(port), useTLS: false })

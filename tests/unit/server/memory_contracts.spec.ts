@@ -1,0 +1,21 @@
+import { MemoryBus, MemoryHub } from '../../../src/server/bus/memory_bus.ts'
+import { MemoryState, MemoryStore } from '../../../src/server/state/memory_state.ts'
+import { busContract } from '../../helpers/bus_contract.ts'
+import { channelStateContract } from '../../helpers/channel_state_contract.ts'
+
+/**
+ * The in-memory cluster meets the same contracts as Redis
+ */
+channelStateContract('MemoryState', async (nodes) => {
+  const store = new MemoryStore()
+  return {
+    states: Array.from({ length: nodes }, (_, index) => new MemoryState(`node${index}`, store)),
+    cleanup: async () => {},
+  }
+})
+
+busContract('MemoryBus', async (nodes) => {
+  const hub = new MemoryHub()
+  const buses = Array.from({ length: nodes }, (_, index) => new MemoryBus(`node${index}`, hub))
+  return { buses, cleanup: async () => void (await Promise.all(buses.map((bus) => bus.close()))) }
+})
