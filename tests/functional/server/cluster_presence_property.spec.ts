@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import fc from 'fast-check'
+import { Redis } from 'ioredis'
+import type { EmbeddedServerOptions } from '../../../src/server/embedded_server.ts'
+import { createRedisAdapter } from '../../../src/server/redis_adapter.ts'
 import { TestCluster } from '../../helpers/test_cluster.ts'
 import { sleep, type RawClient } from '../../helpers/server_clients.ts'
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
 const CHANNEL = 'presence-room'
 const NODES = 3
@@ -16,9 +21,9 @@ const command = fc.record({
   slot: fc.integer({ min: 0, max: SLOTS.length - 1 }),
 })
 
-async function until(condition: () => boolean, what: string, timeoutMs = 2000) {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 2000) {
   const deadline = Date.now() + timeoutMs
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await sleep(5)
   }
@@ -34,106 +39,137 @@ function memberEvents(client: RawClient, from: number) {
     .map((f) => `${f.event.endsWith('added') ? '+' : '-'}${f.data.user_id}`)
 }
 
-test.group('Embedded server | presence across nodes, a property', () => {
-  test('random joins, leaves and disconnects on three nodes match the model on every node', async ({
-    assert,
-  }) => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { maxLength: 14 }), async (commands) => {
-        const cluster = await TestCluster.start(NODES)
-        try {
-          const { nodes, store } = cluster
-          // One observer per node, a member itself, joined before the run
-          const observers: RawClient[] = []
-          for (const [i, node] of nodes.entries()) {
-            const observer = await cluster.raw(node)
-            await cluster.subscribe(observer, node, CHANNEL, { user_id: `obs${i}` })
-            observers.push(observer)
-          }
-          await until(
-            () => observers.every((o, i) => memberEvents(o, 0).length === NODES - 1 - i),
-            'observers joining'
-          )
-          const marks = observers.map((o) => o.frames.length)
-
-          // The model: which slots hold each user, and the member events every node expects
-          const holders = new Map<string, Set<number>>()
-          const expected: string[] = []
-          const members = () =>
-            [
-              ...observers.map((_, i) => `obs${i}`),
-              ...[...holders].filter(([, slots]) => slots.size > 0).map(([user]) => user),
-            ].sort()
-          const clients: Array<{ client?: RawClient; joined: boolean }> = SLOTS.map(() => ({
-            joined: false,
-          }))
-          const subscribedKey = (slot: number) =>
-            `${nodes[SLOTS[slot].node].server.nodeId}:${clients[slot].client!.socketId}`
-          const inState = (key: string) => store.channels.get(CHANNEL)?.has(key) ?? false
-
-          const leaveModel = (slot: number) => {
-            const { user } = SLOTS[slot]
-            holders.get(user)!.delete(slot)
-            if (holders.get(user)!.size === 0) expected.push(`-${user}`)
-          }
-
-          for (const { kind, slot } of commands) {
-            const { user, node: nodeIndex } = SLOTS[slot]
-            const node = nodes[nodeIndex]
-            const entry = clients[slot]
-            if (kind === 'join') {
-              if (entry.joined) continue
-              entry.client ??= await cluster.raw(node)
-              const succeeded = await cluster.subscribe(entry.client, node, CHANNEL, {
-                user_id: user,
-              })
-              entry.joined = true
-              const slots = holders.get(user) ?? new Set()
-              holders.set(user, slots)
-              if (slots.size === 0) expected.push(`+${user}`)
-              slots.add(slot)
-              // Every node's subscription_succeeded lists the cluster's members
-              assert.deepEqual([...succeeded.data.presence.ids].sort(), members())
-            } else if (kind === 'leave') {
-              if (!entry.joined) continue
-              const key = subscribedKey(slot)
-              entry.client!.send({ event: 'pusher:unsubscribe', data: { channel: CHANNEL } })
-              entry.joined = false
-              leaveModel(slot)
-              await until(() => !inState(key), 'the leave')
-            } else {
-              if (!entry.client) continue
-              const client = entry.client
-              const key = subscribedKey(slot)
-              client.ws.terminate()
-              if (entry.joined) leaveModel(slot)
-              entry.client = undefined
-              entry.joined = false
-              await until(
-                () =>
-                  !inState(key) && ![...node.server.sockets].some((s) => s.id === client.socketId),
-                'the disconnect'
-              )
+/**
+ * The property, for nodes sharing what "options" gives them
+ */
+function presenceProperty(
+  name: string,
+  options: () => Partial<EmbeddedServerOptions>,
+  setup?: () => Promise<() => Promise<void>>
+) {
+  test.group(`Embedded server | presence across nodes, a property (${name})`, (group) => {
+    if (setup) group.setup(setup)
+    test('random joins, leaves and disconnects on three nodes match the model on every node', async ({
+      assert,
+    }) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { maxLength: 14 }), async (commands) => {
+          const cluster = await TestCluster.start(NODES, options())
+          try {
+            const { nodes } = cluster
+            // One observer per node, a member itself, joined before the run
+            const observers: RawClient[] = []
+            for (const [i, node] of nodes.entries()) {
+              const observer = await cluster.raw(node)
+              await cluster.subscribe(observer, node, CHANNEL, { user_id: `obs${i}` })
+              observers.push(observer)
             }
             await until(
-              () => observers.every((o, i) => memberEvents(o, marks[i]).length >= expected.length),
-              `member events ${expected.join(' ')}`
+              () => observers.every((o, i) => memberEvents(o, 0).length === NODES - 1 - i),
+              'observers joining'
             )
-          }
+            const marks = observers.map((o) => o.frames.length)
 
-          await sleep(30)
-          for (const [i, observer] of observers.entries()) {
-            assert.deepEqual(memberEvents(observer, marks[i]), expected, `observer on node ${i}`)
+            // The model: which slots hold each user, and the member events every node expects
+            const holders = new Map<string, Set<number>>()
+            const expected: string[] = []
+            const members = () =>
+              [
+                ...observers.map((_, i) => `obs${i}`),
+                ...[...holders].filter(([, slots]) => slots.size > 0).map(([user]) => user),
+              ].sort()
+            const clients: Array<{ client?: RawClient; joined: boolean }> = SLOTS.map(() => ({
+              joined: false,
+            }))
+            // The cluster's count of subscriptions matches the model's
+            const settled = async () =>
+              (await nodes[0].server.state.channel(CHANNEL)).subscriptionCount ===
+              observers.length + clients.filter((entry) => entry.joined).length
+
+            const leaveModel = (slot: number) => {
+              const { user } = SLOTS[slot]
+              holders.get(user)!.delete(slot)
+              if (holders.get(user)!.size === 0) expected.push(`-${user}`)
+            }
+
+            for (const { kind, slot } of commands) {
+              const { user, node: nodeIndex } = SLOTS[slot]
+              const node = nodes[nodeIndex]
+              const entry = clients[slot]
+              if (kind === 'join') {
+                if (entry.joined) continue
+                entry.client ??= await cluster.raw(node)
+                const succeeded = await cluster.subscribe(entry.client, node, CHANNEL, {
+                  user_id: user,
+                })
+                entry.joined = true
+                const slots = holders.get(user) ?? new Set()
+                holders.set(user, slots)
+                if (slots.size === 0) expected.push(`+${user}`)
+                slots.add(slot)
+                // Every node's subscription_succeeded lists the cluster's members
+                assert.deepEqual([...succeeded.data.presence.ids].sort(), members())
+              } else if (kind === 'leave') {
+                if (!entry.joined) continue
+                entry.client!.send({ event: 'pusher:unsubscribe', data: { channel: CHANNEL } })
+                entry.joined = false
+                leaveModel(slot)
+                await until(settled, 'the leave')
+              } else {
+                if (!entry.client) continue
+                const client = entry.client
+                client.ws.terminate()
+                if (entry.joined) leaveModel(slot)
+                entry.client = undefined
+                entry.joined = false
+                await until(
+                  async () =>
+                    ![...node.server.sockets].some((s) => s.id === client.socketId) &&
+                    (await settled()),
+                  'the disconnect'
+                )
+              }
+              await until(
+                () =>
+                  observers.every((o, i) => memberEvents(o, marks[i]).length >= expected.length),
+                `member events ${expected.join(' ')}`
+              )
+            }
+
+            await sleep(30)
+            for (const [i, observer] of observers.entries()) {
+              assert.deepEqual(memberEvents(observer, marks[i]), expected, `observer on node ${i}`)
+            }
+            assert.deepEqual(
+              [...(await nodes[0].server.state.members(CHANNEL)).keys()].sort(),
+              members()
+            )
+          } finally {
+            await cluster.close()
           }
-          assert.deepEqual(
-            [...(await nodes[0].server.state.members(CHANNEL)).keys()].sort(),
-            members()
-          )
-        } finally {
-          await cluster.close()
-        }
-      }),
-      { numRuns: 40 }
-    )
-  }).timeout(60_000)
-})
+        }),
+        { numRuns: 40 }
+      )
+    }).timeout(120_000)
+  })
+}
+
+presenceProperty('in memory', () => ({}))
+
+let server: RedisTestServer
+let connection: Redis
+presenceProperty(
+  'Redis',
+  () => {
+    const prefix = `test-${randomUUID()}:`
+    return { cluster: (nodeId) => createRedisAdapter(connection, { nodeId, prefix }) }
+  },
+  async () => {
+    server = await startRedisServer()
+    connection = new Redis(server.url, { lazyConnect: true })
+    return async () => {
+      connection.disconnect()
+      await server.stop()
+    }
+  }
+)
