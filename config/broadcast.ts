@@ -1,6 +1,6 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig, drivers } from 'adonisjs-broadcasting'
+import { adapters, defineConfig, drivers } from 'adonisjs-broadcasting'
 import type { InferConnections } from 'adonisjs-broadcasting/types'
 
 const broadcastConfig = defineConfig({
@@ -23,6 +23,15 @@ const broadcastConfig = defineConfig({
        * Ace commands and queue workers publish through the running app
        */
       publishTo: { host: env.get('HOST'), port: env.get('PORT') },
+      /**
+       * One process by default. With BROADCAST_ADAPTER=redis, every
+       * process of the app sharing the Redis of "config/redis.ts" acts as
+       * one Pusher server
+       */
+      adapter:
+        env.get('BROADCAST_ADAPTER', 'memory') === 'redis'
+          ? adapters.redis({ connection: 'main' })
+          : adapters.memory(),
     }),
 
     /**

@@ -20,6 +20,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   |----------------------------------------------------------
   */
   BROADCAST_CONNECTION: Env.schema.enum(['local', 'pusher', 'log', 'null'] as const),
+  BROADCAST_ADAPTER: Env.schema.enum.optional(['memory', 'redis'] as const),
   PUSHER_APP_ID: Env.schema.string({
     message: 'Missing environment variable "PUSHER_APP_ID": run "node ace broadcast:credentials"',
   }),
@@ -34,4 +35,13 @@ export default await Env.create(new URL('../', import.meta.url), {
   PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
   PUSHER_PORT: Env.schema.number.optional(),
   PUSHER_SCHEME: Env.schema.enum.optional(['http', 'https'] as const),
+
+  /*
+  |----------------------------------------------------------
+  | Variables for configuring the Redis connection
+  |----------------------------------------------------------
+  */
+  REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
+  REDIS_PORT: Env.schema.number.optional(),
+  REDIS_PASSWORD: Env.schema.string.optional(),
 })

@@ -1,0 +1,32 @@
+import env from '#start/env'
+import { defineConfig } from '@adonisjs/redis'
+import type { InferConnections } from '@adonisjs/redis/types'
+
+/**
+ * Used by the broadcasting Redis adapter (BROADCAST_ADAPTER=redis): nothing
+ * connects while the adapter is the in-memory one
+ */
+const redisConfig = defineConfig({
+  connection: 'main',
+
+  connections: {
+    main: {
+      host: env.get('REDIS_HOST', '127.0.0.1'),
+      port: env.get('REDIS_PORT', 6379),
+      password: env.get('REDIS_PASSWORD', ''),
+      db: 0,
+      keyPrefix: '',
+      /**
+       * Keep trying while Redis is away, backing off up to 2 s: each node
+       * serves its own sockets meanwhile and rejoins when Redis is back
+       */
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    },
+  },
+})
+
+export default redisConfig
+
+declare module '@adonisjs/redis/types' {
+  export interface RedisConnections extends InferConnections<typeof redisConfig> {}
+}
