@@ -1,7 +1,6 @@
 import { format } from 'node:util'
 import type { HttpContext } from '@adonisjs/core/http'
 import { Exception, createError } from '@adonisjs/core/exceptions'
-import type { SourcePosition } from './policies/types.ts'
 
 /**
  * Every error the package throws, in one module, exported as `errors` from the package.
@@ -327,6 +326,15 @@ export class PolicyError extends Exception {
 }
 
 export const E_INVALID_POLICY = PolicyError
+
+/**
+ * A position inside a policy file (1-based line and column)
+ */
+export interface SourcePosition {
+  file: string
+  line: number
+  column: number
+}
 
 /**
  * Raised while compiling a pattern or a rule, with an offset inside that text. The loader

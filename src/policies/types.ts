@@ -66,11 +66,4 @@ export interface PolicyListing {
   presence: boolean
 }
 
-/**
- * A position inside a policy file (1-based line and column)
- */
-export interface SourcePosition {
-  file: string
-  line: number
-  column: number
-}
+export type { SourcePosition } from '../errors.ts'
