@@ -21,6 +21,7 @@ const broadcastConfig = defineConfig({
       secret: env.get('PUSHER_APP_SECRET').release(),
       /**
        * Ace commands and queue workers publish through the running app
+       * (with the Redis adapter they publish onto Redis directly)
        */
       publishTo: { host: env.get('HOST'), port: env.get('PORT') },
       /**

@@ -8,6 +8,7 @@ import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
 import type { BroadcastAdapter } from './server/cluster.ts'
+import type { ServerLimits } from './server/limits.ts'
 import type {
   BroadcastConfig,
   ConnectionFactory,
@@ -130,7 +131,12 @@ export const drivers = {
           return new LocalDriver({
             logger,
             ...server,
-            cluster: adapter && ((nodeId, serverLimits) => adapter(app, nodeId, serverLimits)),
+            cluster:
+              adapter &&
+              Object.assign(
+                (nodeId: string, serverLimits: ServerLimits) => adapter(app, nodeId, serverLimits),
+                { shared: adapter.shared }
+              ),
             // The HTTP API accepts what the connection itself may send
             limits: { maxEventBytes: options.maxPayloadBytes, ...limits },
             // Client events follow the policy's "clientEvents" flag, hot reloads included
@@ -187,7 +193,8 @@ export const adapters = {
    * events reach every node, presence and counts are the cluster's
    */
   redis(config: RedisAdapterConfig = {}): BroadcastAdapter {
-    return async (app, nodeId) => {
+    // Shared across processes: ace commands and workers publish through it
+    const adapter: BroadcastAdapter = async (app, nodeId) => {
       if (!app.container.hasBinding('redis')) {
         throw new RuntimeException(
           'adapters.redis() needs @adonisjs/redis: run "node ace add @adonisjs/redis" and set REDIS_HOST, REDIS_PORT and REDIS_PASSWORD'
@@ -205,6 +212,7 @@ export const adapters = {
         logger,
       })
     }
+    return Object.assign(adapter, { shared: true })
   },
 }
 

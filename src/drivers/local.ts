@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
+import { ClusterPublisher } from '../server/cluster_publisher.ts'
 import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
 
 /**
@@ -12,7 +13,8 @@ export interface LocalDriverConfig extends EmbeddedServerOptions {
    * Where the app serving the embedded server listens (its HOST and PORT).
    * A process whose own server does not serve clients (an ace command, a
    * queue worker) publishes there, through the Pusher HTTP API; without it
-   * it fails with E_BROADCAST_SERVER_NOT_RUNNING.
+   * it fails with E_BROADCAST_SERVER_NOT_RUNNING. Not used with a cluster
+   * shared across processes (Redis): such a process publishes onto the bus.
    */
   publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
 }
@@ -28,6 +30,7 @@ export class LocalDriver implements BroadcastDriver {
   readonly server: EmbeddedServer
   #config: LocalDriverConfig
   #remote?: Promise<BroadcastDriver>
+  #publisher?: ClusterPublisher
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
@@ -53,22 +56,28 @@ export class LocalDriver implements BroadcastDriver {
     try {
       await Promise.all(sent)
     } catch (error) {
-      throw new BroadcastFailedException(
-        `Broadcast failed: the event reached this node's sockets but not the other nodes (${(error as Error)?.message ?? String(error)})`,
-        {
-          events: messages.map((message) => message.event),
-          channels: messages.flatMap((message) => message.channels),
-          cause: error,
-        }
-      )
+      throw failed(messages, "the event reached this node's sockets but not the other nodes", error)
     }
   }
 
   /**
-   * Nobody can be connected to this process's server: hand the messages to
-   * the app that serves clients, or fail loudly rather than drop them
+   * Nobody can be connected to this process's server: publish onto the
+   * shared bus, or hand the messages to the app that serves clients, or
+   * fail loudly rather than drop them
    */
   async #forward(messages: BroadcastMessage[]) {
+    const publisher = this.#sharedPublisher()
+    if (publisher) {
+      const sent = messages.map((message) =>
+        publisher.publish(message.channels, message.event, message.data, message.socketId)
+      )
+      try {
+        await Promise.all(sent)
+      } catch (error) {
+        throw failed(messages, 'the event did not reach the cluster', error)
+      }
+      return
+    }
     const target = this.#config.publishTo
     if (!target) {
       throw new E_BROADCAST_SERVER_NOT_RUNNING()
@@ -87,22 +96,34 @@ export class LocalDriver implements BroadcastDriver {
   }
 
   /**
+   * The bus and state of a cluster shared across processes, for a process
+   * whose server does not serve clients; undefined otherwise
+   */
+  #sharedPublisher() {
+    if (this.server.serving || !this.#config.cluster?.shared) return undefined
+    this.#publisher ??= new ClusterPublisher(this.#config.cluster, {
+      limits: this.server.limits,
+      cacheTtl: this.#config.cacheTtl,
+    })
+    return this.#publisher
+  }
+
+  /**
    * Sends an event to every socket signed in as the user
    * ("#server-to-user-<id>")
    */
   async toUser(userId: string | number, event: string, data: unknown = {}) {
-    await this.server.toUser(
-      String(userId),
-      event,
-      typeof data === 'string' ? data : JSON.stringify(data)
-    )
+    const payload = typeof data === 'string' ? data : JSON.stringify(data)
+    const target = this.#sharedPublisher() ?? this.server
+    await target.toUser(String(userId), event, payload)
   }
 
   /**
    * Closes the user's signed-in connections (close code 4009)
    */
   terminateUserConnections(userId: string | number) {
-    return this.server.terminateUserConnections(String(userId))
+    const target = this.#sharedPublisher() ?? this.server
+    return target.terminateUserConnections(String(userId))
   }
 
   /**
@@ -124,5 +145,21 @@ export class LocalDriver implements BroadcastDriver {
    */
   async close() {
     await this.server.close()
+    await this.#publisher?.close()
   }
+}
+
+/**
+ * A failure of the cluster's bus or state, as the connection's "onFailure"
+ * expects it
+ */
+function failed(messages: BroadcastMessage[], what: string, error: unknown) {
+  return new BroadcastFailedException(
+    `Broadcast failed: ${what} (${(error as Error)?.message ?? String(error)})`,
+    {
+      events: messages.map((message) => message.event),
+      channels: messages.flatMap((message) => message.channels),
+      cause: error,
+    }
+  )
 }

@@ -24,21 +24,29 @@ export interface ClusterAdapter {
  * Makes a node's bus and state. Called on every start of the server with a
  * fresh node id (a closed node's bus is closed for good).
  */
-export type ClusterFactory = (
-  nodeId: string,
-  limits: ServerLimits
-) => ClusterAdapter | Promise<ClusterAdapter>
+export interface ClusterFactory {
+  (nodeId: string, limits: ServerLimits): ClusterAdapter | Promise<ClusterAdapter>
+  /**
+   * Whether separate processes share what it makes (Redis). A process
+   * that serves no clients (an ace command, a queue worker) then publishes
+   * onto the bus itself ("ClusterPublisher") instead of through the
+   * running app's HTTP API.
+   */
+  readonly shared?: boolean
+}
 
 /**
  * The "adapter" option of "drivers.local" in "config/broadcast.ts"
  * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
  * gets the app, to reach its services (a Redis connection)
  */
-export type BroadcastAdapter = (
-  app: ApplicationService,
-  nodeId: string,
-  limits: ServerLimits
-) => Promise<ClusterAdapter>
+export interface BroadcastAdapter {
+  (app: ApplicationService, nodeId: string, limits: ServerLimits): Promise<ClusterAdapter>
+  /**
+   * See "ClusterFactory.shared"
+   */
+  readonly shared?: boolean
+}
 
 /**
  * A node id: random, so it is unique in the cluster without coordination

@@ -34,7 +34,8 @@ export interface Bus {
   /**
    * Sends to every other node. Rejects when the transport cannot take the
    * message (Redis unreachable): the caller reports it, local delivery has
-   * already happened.
+   * already happened. A bus shared across processes (Redis) also sends
+   * without start(): a process that serves no clients only publishes.
    */
   send(message: BusMessage): Promise<void>
 

@@ -68,6 +68,7 @@ export class RedisBus implements Bus {
   #subscriber: Redis
   #logger?: RedisBusOptions['logger']
   #closed = false
+  #connecting?: Promise<void>
 
   constructor(connection: Redis, options: RedisBusOptions) {
     this.nodeId = options.nodeId
@@ -95,7 +96,7 @@ export class RedisBus implements Bus {
       }
     })
     try {
-      await Promise.all([this.#publisher.connect(), this.#subscriber.connect()])
+      await Promise.all([this.#connectPublisher(), this.#subscriber.connect()])
       await this.#subscriber.subscribe(this.channel)
     } catch (error) {
       await this.close()
@@ -106,10 +107,23 @@ export class RedisBus implements Bus {
   async send(message: BusMessage): Promise<void> {
     const envelope: Envelope = { origin: this.nodeId, message }
     try {
+      await this.#connectPublisher()
       await this.#publisher.publish(this.channel, JSON.stringify(envelope))
     } catch (error) {
       throw redisError('send', error)
     }
+  }
+
+  /**
+   * Connects the publisher once: a process that only publishes (an ace
+   * command) sends without start(). After a failed attempt ioredis keeps
+   * reconnecting on its own and sends fail fast meanwhile.
+   */
+  #connectPublisher() {
+    if (this.#publisher.status === 'wait') {
+      this.#connecting = this.#publisher.connect().finally(() => (this.#connecting = undefined))
+    }
+    return this.#connecting
   }
 
   async close(): Promise<void> {
