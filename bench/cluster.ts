@@ -7,12 +7,15 @@
  *    on node A (cross-node, through Redis) and on node B (same node), one
  *    in flight at a time. p50/p99 from publish to receipt, cross-node as a
  *    ratio to same-node, both from the same run.
- * 2. Server CPU per delivered message: the fan-out load of bench/fanout.ts
- *    (1,000 subscribers, 4 events in flight) on one node (the default
- *    in-memory cluster) and on two nodes over Redis (subscribers half/half,
- *    events published alternately on each node). CPU of this process (both
- *    nodes; the clients are in the child) per delivered message, two nodes
- *    as a ratio to one; also with redis-server's CPU added.
+ * 2. Server CPU per delivered message: the same fan-out load (1,000
+ *    subscribers, a fixed event rate) on one node (the default in-memory
+ *    cluster) and on two nodes over Redis (subscribers half/half, events
+ *    published alternately on each node). CPU of this process (both nodes;
+ *    the clients are in the child) per delivered message, two nodes as a
+ *    ratio to one; also with redis-server's CPU added. A fixed rate, not
+ *    "as fast as delivery allows": two nodes sharing this process's event
+ *    loop wait on each other's Redis round trips, so they would run at a
+ *    lower rate, and a lower rate batches fewer frames per write.
  *
  * npm run bench:cluster [-- --quick]   (writes bench/results/cluster.json)
  */
@@ -39,8 +42,12 @@ import { APP, CHANNEL, EVENT, payloadFor } from './lib/servers.ts'
 const N = 1000
 /** Measured events per phase; 10% more are sent first as warm-up */
 const LATENCY_EVENTS = quick ? 200 : 1000
-const CPU_EVENTS = quick ? 100 : 800
-const CPU_WINDOW = 4
+const CPU_EVENTS = quick ? 100 : 500
+/**
+ * The CPU phase runs both setups at the same load: 40 events/s (40,000
+ * messages/s, about half of what one node delivers here), at most 4 in flight
+ */
+const CPU_PACE = { window: 4, rate: 40 }
 /** Interleaved rounds of the CPU phase; the lowest CPU per message of each setup counts */
 const ROUNDS = quick ? 1 : 2
 /** /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux) */
@@ -71,14 +78,15 @@ type Node = Awaited<ReturnType<typeof startNode>>
 
 /**
  * Connects N subscribers to the nodes (socket i to ports[i % ports.length]),
- * publishes warm-up + measured events with at most "window" in flight
- * (event i on publisherOf(i)), and returns the load generator's report with
+ * publishes warm-up + measured events with at most "window" in flight and,
+ * given a rate, no faster than "rate" events per second (event i on
+ * publisherOf(i)), and returns the load generator's report with
  * the time and CPU of the measured part
  */
 async function drive(
   ports: number[],
   events: number,
-  window: number,
+  pace: { window: number; rate?: number },
   publisherOf: (id: number) => Node,
   groups?: number
 ) {
@@ -103,17 +111,32 @@ async function drive(
     let next = 0
     let acked = 0
     let started = 0
+    /** With a rate, event i is due at origin + i / rate */
+    let origin = now()
     let cpu = process.cpuUsage()
     let redisCpu = redisCpuUs()
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`stalled at ${acked}/${total}`)), 300_000)
       let pumping = false
+      let waiting = false
       const pump = async () => {
         if (pumping) return
         pumping = true
         try {
-          while (next < total && next - acked < window) {
+          while (next < total && next - acked < pace.window) {
             if (next === warm && acked < warm) break
+            if (pace.rate && next === warm && !started) origin = now() - (warm * 1000) / pace.rate!
+            const wait = pace.rate ? origin + (next * 1000) / pace.rate - now() : 0
+            if (wait > 0.1) {
+              if (!waiting) {
+                waiting = true
+                setTimeout(() => {
+                  waiting = false
+                  void pump()
+                }, wait)
+              }
+              break
+            }
             if (next === warm) {
               started = now()
               cpu = process.cpuUsage()
@@ -169,7 +192,13 @@ async function redisHop() {
   const a = await startNode(prefix)
   const b = await startNode(prefix)
   try {
-    const run = await drive([b.port], LATENCY_EVENTS, 1, (id) => (id % 2 === 0 ? a : b), 2)
+    const run = await drive(
+      [b.port],
+      LATENCY_EVENTS,
+      { window: 1 },
+      (id) => (id % 2 === 0 ? a : b),
+      2
+    )
     const [cross, same] = run.report.groups as Array<{ p50: number; p99: number; max: number }>
     console.log(
       `# cross-node (published on A): p50 ${cross.p50.toFixed(2)} ms, p99 ${cross.p99.toFixed(2)} ms; same-node (published on B): p50 ${same.p50.toFixed(2)} ms, p99 ${same.p99.toFixed(2)} ms (${run.report.delivered}/${run.report.expected} delivered, connect ${run.connectMs} ms)`
@@ -195,7 +224,7 @@ async function cpuCost(setup: Setup) {
     const run = await drive(
       nodes.map((node) => node.port),
       CPU_EVENTS,
-      CPU_WINDOW,
+      CPU_PACE,
       (id) => nodes[id % nodes.length]
     )
     const result = {
@@ -274,7 +303,7 @@ try {
     `redis hop: p50 ${(hop.cross.p50 / hop.same.p50).toFixed(2)}x, p99 ${(hop.cross.p99 / hop.same.p99).toFixed(2)}x (cross-node vs same-node; ${ms(hop.cross.p50 - hop.same.p50)} at p50, ${ms(hop.cross.p99 - hop.same.p99)} at p99, ${fmt(N)} subscribers)`
   )
   await writeResult('cluster', {
-    method: `${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_WINDOW} events in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
+    method: `${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
     n: N,
     latencyEvents: LATENCY_EVENTS,
     cpuEvents: CPU_EVENTS,
