@@ -8,7 +8,7 @@
  * emit time t. When every socket has an event, it acks that event to the
  * parent, which paces emits on those acks.
  *
- * IPC: <- {type:'connect', kind, port, n, rooms?, events, warm}
+ * IPC: <- {type:'connect', kind, port, ports?, n, rooms?, groups?, events, warm}
  *      -> {type:'ready', connected, ms}
  *      -> {type:'ack', id}               (fan-out only)
  *      <- {type:'report'} -> {type:'report', ...}
@@ -25,6 +25,10 @@ interface ConnectMessage {
   n: number
   /** Spread sockets over this many channels ("room-<i % rooms>") instead of "bench" */
   rooms?: number
+  /** Connect socket i to ports[i % ports.length] instead of "port" (several nodes) */
+  ports?: number[]
+  /** Report latencies per group of events (event id % groups) too */
+  groups?: number
   events: number
   warm: number
 }
@@ -37,6 +41,8 @@ let config: ConnectMessage
 let counts: Uint32Array
 let latencies: Float64Array
 let recorded = 0
+let groupLatencies: Float64Array[] = []
+let groupRecorded: number[] = []
 let delivered = 0
 const closers: Array<() => void> = []
 
@@ -72,7 +78,13 @@ function scan(buf: Buffer): number {
     const id = Number(buf.toString('latin1', start + 1, colon))
     const t = Number(buf.toString('latin1', colon + 1, end))
     delivered++
-    if (id >= config.warm) latencies[recorded++] = received - t
+    if (id >= config.warm) {
+      latencies[recorded++] = received - t
+      if (config.groups) {
+        const group = id % config.groups
+        groupLatencies[group][groupRecorded[group]++] = received - t
+      }
+    }
     if (++counts[id] === config.n) send({ type: 'ack', id })
     start = buf.indexOf(126, end + 1)
   }
@@ -83,10 +95,14 @@ function roomOf(i: number) {
   return config.rooms ? `room-${i % config.rooms}` : CHANNEL
 }
 
+function portOf(i: number) {
+  return config.ports ? config.ports[i % config.ports.length] : config.port
+}
+
 function connectPusher(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(
-      `ws://127.0.0.1:${config.port}/app/${APP.key}?protocol=7&client=js&version=8.4.0`,
+      `ws://127.0.0.1:${portOf(i)}/app/${APP.key}?protocol=7&client=js&version=8.4.0`,
       { perMessageDeflate: false }
     )
     let subscribed = false
@@ -176,21 +192,30 @@ process.on('message', async (message: any) => {
   if (message?.type === 'connect') {
     config = message
     counts = new Uint32Array(config.events)
-    latencies = new Float64Array(config.n * Math.max(0, config.events - config.warm))
+    const measured = Math.max(0, config.events - config.warm)
+    latencies = new Float64Array(config.n * measured)
+    const perGroup = config.n * Math.ceil(measured / (config.groups || 1))
+    groupLatencies = Array.from({ length: config.groups ?? 0 }, () => new Float64Array(perGroup))
+    groupRecorded = groupLatencies.map(() => 0)
     const ms = await connectAll()
     send({ type: 'ready', connected: config.n, ms })
   } else if (message?.type === 'report') {
-    const sample = latencies.subarray(0, recorded).sort()
-    const at = (p: number) =>
-      sample[Math.min(sample.length - 1, Math.floor((p / 100) * sample.length))]
+    const stats = (sample: Float64Array) => {
+      sample.sort()
+      const at = (p: number) =>
+        sample[Math.min(sample.length - 1, Math.floor((p / 100) * sample.length))]
+      return { p50: at(50), p99: at(99), max: sample[sample.length - 1] }
+    }
     send({
       type: 'report',
       delivered,
       recorded,
       expected: config.n * config.events,
-      p50: at(50),
-      p99: at(99),
-      max: sample[sample.length - 1],
+      ...stats(latencies.subarray(0, recorded)),
+      groups: groupLatencies.map((group, i) => ({
+        recorded: groupRecorded[i],
+        ...stats(group.subarray(0, groupRecorded[i])),
+      })),
       offset,
     })
   } else if (message?.type === 'close') {

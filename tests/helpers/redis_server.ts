@@ -9,6 +9,10 @@ import { once } from 'node:events'
 export interface RedisTestServer {
   port: number
   url: string
+  /**
+   * The running redis-server's process id (a benchmark reads its CPU time)
+   */
+  readonly pid: number
   stop(): Promise<void>
   /**
    * Kills the server and starts an empty one on the same port
@@ -82,6 +86,9 @@ export async function startRedisServer(): Promise<RedisTestServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid!
+    },
     async stop() {
       process.removeListener('exit', onExit)
       await kill(child)

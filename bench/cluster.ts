@@ -1,0 +1,318 @@
+/**
+ * Cluster: what scaling out over Redis costs. A redis-server of its own on
+ * a free port; the nodes (EmbeddedServer) run in this process, the
+ * subscribers in the load-generator child process (bench/lib/load_generator.ts).
+ *
+ * 1. Redis hop: 1,000 subscribers on node B; events published alternately
+ *    on node A (cross-node, through Redis) and on node B (same node), one
+ *    in flight at a time. p50/p99 from publish to receipt, cross-node as a
+ *    ratio to same-node, both from the same run.
+ * 2. Server CPU per delivered message: the same fan-out load (1,000
+ *    subscribers, a fixed event rate) on one node (the default in-memory
+ *    cluster) and on two nodes over Redis (subscribers half/half, events
+ *    published alternately on each node). CPU of this process (both nodes;
+ *    the clients are in the child) per delivered message, two nodes as a
+ *    ratio to one; also with redis-server's CPU added. A fixed rate, not
+ *    "as fast as delivery allows": two nodes sharing this process's event
+ *    loop wait on each other's Redis round trips, so they would run at a
+ *    lower rate, and a lower rate batches fewer frames per write.
+ *
+ * npm run bench:cluster [-- --quick]   (writes bench/results/cluster.json)
+ */
+import { readFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { Redis } from 'ioredis'
+import { EmbeddedServer } from '../src/server/embedded_server.ts'
+import { createRedisAdapter } from '../src/server/redis_adapter.ts'
+import { startRedisServer } from '../tests/helpers/redis_server.ts'
+import {
+  fmt,
+  nextMessage,
+  now,
+  quick,
+  serveClock,
+  spawnTs,
+  stopChild,
+  summary,
+  waitForQuietMachine,
+  writeResult,
+} from './lib/common.ts'
+import { APP, CHANNEL, EVENT, payloadFor } from './lib/servers.ts'
+
+const N = 1000
+/** Measured events per phase; 10% more are sent first as warm-up */
+const LATENCY_EVENTS = quick ? 200 : 1000
+const CPU_EVENTS = quick ? 100 : 500
+/**
+ * The CPU phase runs both setups at the same load: 40 events/s (40,000
+ * messages/s, about half of what one node delivers here), at most 4 in flight
+ */
+const CPU_PACE = { window: 4, rate: 40 }
+/** Interleaved rounds of the CPU phase; the lowest CPU per message of each setup counts */
+const ROUNDS = quick ? 1 : 2
+/** /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux) */
+const TICK_US = 10_000
+
+const redis = await startRedisServer()
+const connection = new Redis(redis.url, { lazyConnect: true })
+let prefixes = 0
+
+/** redis-server's user + system CPU time so far, in µs */
+function redisCpuUs() {
+  const stat = readFileSync(`/proc/${redis.pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US
+}
+
+/** A node on a port of its own: over Redis, or alone with the default in-memory cluster */
+async function startNode(prefix?: string) {
+  const server = new EmbeddedServer({
+    ...APP,
+    limits: { maxConnections: 50_000 },
+    cluster: prefix ? (nodeId) => createRedisAdapter(connection, { nodeId, prefix }) : undefined,
+  })
+  const { port } = await server.listen(0, '127.0.0.1')
+  return { server, port }
+}
+type Node = Awaited<ReturnType<typeof startNode>>
+
+/**
+ * Connects N subscribers to the nodes (socket i to ports[i % ports.length]),
+ * publishes warm-up + measured events with at most "window" in flight and,
+ * given a rate, no faster than "rate" events per second (event i on
+ * publisherOf(i)), and returns the load generator's report with
+ * the time and CPU of the measured part
+ */
+async function drive(
+  ports: number[],
+  events: number,
+  pace: { window: number; rate?: number },
+  publisherOf: (id: number) => Node,
+  groups?: number
+) {
+  const warm = Math.max(10, Math.round(events / 10))
+  const total = warm + events
+  const child: ChildProcess = spawnTs('bench/lib/load_generator.ts')
+  serveClock(child)
+  try {
+    await nextMessage(child, 'hello')
+    child.send({
+      type: 'connect',
+      kind: 'pusher',
+      port: ports[0],
+      ports,
+      n: N,
+      groups,
+      events: total,
+      warm,
+    })
+    const ready = await nextMessage(child, 'ready', 300_000)
+
+    let next = 0
+    let acked = 0
+    let started = 0
+    /** With a rate, event i is due at origin + i / rate */
+    let origin = now()
+    let cpu = process.cpuUsage()
+    let redisCpu = redisCpuUs()
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`stalled at ${acked}/${total}`)), 300_000)
+      let pumping = false
+      let waiting = false
+      const pump = async () => {
+        if (pumping) return
+        pumping = true
+        try {
+          while (next < total && next - acked < pace.window) {
+            if (next === warm && acked < warm) break
+            if (pace.rate && next === warm && !started) origin = now() - (warm * 1000) / pace.rate!
+            const wait = pace.rate ? origin + (next * 1000) / pace.rate - now() : 0
+            if (wait > 0.1) {
+              if (!waiting) {
+                waiting = true
+                setTimeout(() => {
+                  waiting = false
+                  void pump()
+                }, wait)
+              }
+              break
+            }
+            if (next === warm) {
+              started = now()
+              cpu = process.cpuUsage()
+              redisCpu = redisCpuUs()
+            }
+            const id = next++
+            const t = now()
+            await publisherOf(id).server.publish(
+              [CHANNEL],
+              EVENT,
+              JSON.stringify(payloadFor(id, t))
+            )
+          }
+        } catch (error) {
+          reject(error)
+        } finally {
+          pumping = false
+        }
+      }
+      child.on('message', (message: any) => {
+        if (message?.type !== 'ack') return
+        acked++
+        if (acked === total) {
+          clearTimeout(timer)
+          resolve()
+        } else void pump()
+      })
+      void pump()
+    })
+    const elapsed = now() - started
+    const used = process.cpuUsage(cpu)
+    const redisUsed = redisCpuUs() - redisCpu
+    child.send({ type: 'report' })
+    const report = await nextMessage(child, 'report')
+    const messages = N * events
+    return {
+      report,
+      connectMs: ready.ms as number,
+      msgsPerSec: messages / (elapsed / 1000),
+      /** CPU of this process (the nodes) per delivered message, µs */
+      nodesCpuUsPerMsg: (used.user + used.system) / messages,
+      /** redis-server's CPU per delivered message, µs (10 ms ticks: coarse) */
+      redisCpuUsPerMsg: redisUsed / messages,
+    }
+  } finally {
+    await stopChild(child)
+  }
+}
+
+/** Phase 1: subscribers on B; even events published on A (cross-node), odd on B */
+async function redisHop() {
+  const prefix = `bench-${prefixes++}:`
+  const a = await startNode(prefix)
+  const b = await startNode(prefix)
+  try {
+    const run = await drive(
+      [b.port],
+      LATENCY_EVENTS,
+      { window: 1 },
+      (id) => (id % 2 === 0 ? a : b),
+      2
+    )
+    const [cross, same] = run.report.groups as Array<{ p50: number; p99: number; max: number }>
+    console.log(
+      `# cross-node (published on A): p50 ${cross.p50.toFixed(2)} ms, p99 ${cross.p99.toFixed(2)} ms; same-node (published on B): p50 ${same.p50.toFixed(2)} ms, p99 ${same.p99.toFixed(2)} ms (${run.report.delivered}/${run.report.expected} delivered, connect ${run.connectMs} ms)`
+    )
+    return { cross, same, delivered: run.report.delivered, expected: run.report.expected }
+  } finally {
+    await Promise.all([a.server.close(), b.server.close()])
+  }
+}
+
+type Setup = 'one' | 'two'
+const LABEL: Record<Setup, string> = {
+  one: 'one node (in-memory cluster)',
+  two: 'two nodes over Redis',
+}
+
+/** Phase 2: the same fan-out load on one node, or split over two */
+async function cpuCost(setup: Setup) {
+  const prefix = `bench-${prefixes++}:`
+  const nodes =
+    setup === 'one' ? [await startNode()] : [await startNode(prefix), await startNode(prefix)]
+  try {
+    const run = await drive(
+      nodes.map((node) => node.port),
+      CPU_EVENTS,
+      CPU_PACE,
+      (id) => nodes[id % nodes.length]
+    )
+    const result = {
+      setup,
+      msgsPerSec: run.msgsPerSec,
+      nodesCpuUsPerMsg: run.nodesCpuUsPerMsg,
+      redisCpuUsPerMsg: run.redisCpuUsPerMsg,
+      p50: run.report.p50 as number,
+      p99: run.report.p99 as number,
+      delivered: run.report.delivered as number,
+      expected: run.report.expected as number,
+    }
+    console.log(
+      `# ${LABEL[setup]}: server CPU ${result.nodesCpuUsPerMsg.toFixed(2)} µs/msg (+ redis-server ${result.redisCpuUsPerMsg.toFixed(2)}), ${fmt(result.msgsPerSec)} msgs/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms (${result.delivered}/${result.expected} delivered, connect ${run.connectMs} ms)`
+    )
+    return result
+  } finally {
+    await Promise.all(nodes.map((node) => node.server.close()))
+  }
+}
+
+await waitForQuietMachine()
+try {
+  const hop = await redisHop()
+  const all: Array<Awaited<ReturnType<typeof cpuCost>>> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const setup of ['one', 'two'] as Setup[]) all.push(await cpuCost(setup))
+  }
+  const best = (setup: Setup) =>
+    all
+      .filter((run) => run.setup === setup)
+      .reduce((low, run) => (run.nodesCpuUsPerMsg < low.nodesCpuUsPerMsg ? run : low))
+  const one = best('one')
+  const two = best('two')
+
+  const lines = [
+    summary(
+      'redis hop p50',
+      'p50 latency',
+      hop.cross.p50,
+      'same-node',
+      hop.same.p50,
+      'ms',
+      'cross-node'
+    ),
+    summary(
+      'redis hop p99',
+      'p99 latency',
+      hop.cross.p99,
+      'same-node',
+      hop.same.p99,
+      'ms',
+      'cross-node'
+    ),
+    summary(
+      'cluster server CPU',
+      'server CPU per delivered message',
+      two.nodesCpuUsPerMsg,
+      'one node',
+      one.nodesCpuUsPerMsg,
+      'µs',
+      'two nodes over Redis'
+    ),
+    summary(
+      'cluster server CPU with redis-server',
+      'server + redis-server CPU per delivered message',
+      two.nodesCpuUsPerMsg + two.redisCpuUsPerMsg,
+      'one node',
+      one.nodesCpuUsPerMsg + one.redisCpuUsPerMsg,
+      'µs',
+      'two nodes over Redis'
+    ),
+  ]
+  const ms = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms`
+  console.log(
+    `redis hop: p50 ${(hop.cross.p50 / hop.same.p50).toFixed(2)}x, p99 ${(hop.cross.p99 / hop.same.p99).toFixed(2)}x (cross-node vs same-node; ${ms(hop.cross.p50 - hop.same.p50)} at p50, ${ms(hop.cross.p99 - hop.same.p99)} at p99, ${fmt(N)} subscribers)`
+  )
+  await writeResult('cluster', {
+    method: `${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
+    n: N,
+    latencyEvents: LATENCY_EVENTS,
+    cpuEvents: CPU_EVENTS,
+    hop,
+    runs: { one, two },
+    all,
+    summary: lines,
+  })
+} finally {
+  connection.disconnect()
+  await redis.stop()
+}
