@@ -7,7 +7,7 @@ import { ROOT, waitForQuietMachine } from './lib/common.ts'
 
 const flags = process.argv.slice(2)
 // bench/policies.ts has no short mode (~40 s): --quick leaves it to "npm run bench:policies"
-const scripts = ['fanout', 'connections', 'auth', 'ingest', 'policies', 'plot'].filter(
+const scripts = ['fanout', 'connections', 'auth', 'ingest', 'cluster', 'policies', 'plot'].filter(
   (name) => !(flags.includes('--quick') && name === 'policies')
 )
 const started = Date.now()
