@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
+import type { PusherDriver } from './pusher.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
 import { ClusterPublisher } from '../server/cluster_publisher.ts'
 import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
@@ -29,7 +30,7 @@ export class LocalDriver implements BroadcastDriver {
   readonly credentials: PusherCredentials
   readonly server: EmbeddedServer
   #config: LocalDriverConfig
-  #remote?: Promise<BroadcastDriver>
+  #remote?: Promise<PusherDriver>
   #publisher?: ClusterPublisher
 
   constructor(config: LocalDriverConfig) {
@@ -78,6 +79,14 @@ export class LocalDriver implements BroadcastDriver {
       }
       return
     }
+    const remote = await this.#remoteApp()
+    await remote.send(messages)
+  }
+
+  /**
+   * The app that serves clients ("publishTo"), through its Pusher HTTP API
+   */
+  #remoteApp() {
     const target = this.#config.publishTo
     if (!target) {
       throw new E_BROADCAST_SERVER_NOT_RUNNING()
@@ -91,8 +100,7 @@ export class LocalDriver implements BroadcastDriver {
           scheme: target.scheme ?? 'http',
         })
     )
-    const remote = await this.#remote
-    await remote.send(messages)
+    return this.#remote
   }
 
   /**
@@ -114,16 +122,24 @@ export class LocalDriver implements BroadcastDriver {
    */
   async toUser(userId: string | number, event: string, data: unknown = {}) {
     const payload = typeof data === 'string' ? data : JSON.stringify(data)
-    const target = this.#sharedPublisher() ?? this.server
-    await target.toUser(String(userId), event, payload)
+    if (this.server.serving || this.#sharedPublisher()) {
+      const target = this.#sharedPublisher() ?? this.server
+      return target.toUser(String(userId), event, payload)
+    }
+    const remote = await this.#remoteApp()
+    return remote.toUser(userId, event, payload)
   }
 
   /**
    * Closes the user's signed-in connections (close code 4009)
    */
-  terminateUserConnections(userId: string | number) {
-    const target = this.#sharedPublisher() ?? this.server
-    return target.terminateUserConnections(String(userId))
+  async terminateUserConnections(userId: string | number) {
+    if (this.server.serving || this.#sharedPublisher()) {
+      const target = this.#sharedPublisher() ?? this.server
+      return target.terminateUserConnections(String(userId))
+    }
+    const remote = await this.#remoteApp()
+    return remote.terminateUserConnections(userId)
   }
 
   /**

@@ -136,6 +136,23 @@ export class PusherDriver implements BroadcastDriver {
     }
   }
 
+  /**
+   * Sends an event to every connection signed in as the user
+   */
+  toUser(userId: string | number, event: string, data: unknown = {}) {
+    const payload = typeof data === 'string' ? data : JSON.stringify(data)
+    return this.#request([event], [`#server-to-user-${userId}`], () =>
+      this.client.sendToUser(String(userId), event, payload)
+    )
+  }
+
+  /**
+   * Closes the user's signed-in connections (close code 4009)
+   */
+  terminateUserConnections(userId: string | number) {
+    return this.#request([], [], () => this.client.terminateUserConnections(String(userId)))
+  }
+
   async close() {}
 }
 
