@@ -1,5 +1,6 @@
 import type { BroadcastManager } from './broadcast_manager.ts'
 import type { PolicyService } from './policies/policy_service.ts'
+import type { LifecycleEventsList } from './lifecycle_events.ts'
 import type { BroadcastConnections, ConnectionFactory, ConnectionsList } from './types.ts'
 
 /**
@@ -22,4 +23,10 @@ declare module '@adonisjs/core/types' {
     'broadcast': BroadcastService
     'broadcast.policies': PolicyService
   }
+
+  /**
+   * Channel lifecycle events ("broadcast:channel_occupied", ...), typed
+   * for "emitter.on"
+   */
+  export interface EventsList extends LifecycleEventsList {}
 }
