@@ -48,6 +48,7 @@ export default class BroadcastProvider {
         logger: await resolver.make('logger'),
         router: await resolver.make('router'),
         policies: await resolver.make(PolicyService),
+        emitter: await resolver.make('emitter'),
       })
     })
     this.app.container.alias('broadcast', BroadcastManager)

@@ -6,6 +6,7 @@ import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
 import type { ChannelLike } from './channels.ts'
+import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
@@ -30,18 +31,26 @@ export class BroadcastManager<
   #logger: Logger
   #router?: Router
   #policies?: ClientEventsPolicy
+  #emitter?: LifecycleEmitter
 
   /**
    * "policies" decides client events on the embedded server (the policy
-   * service); without it they are never allowed
+   * service); without it they are never allowed. The embedded server emits
+   * its lifecycle events on "emitter".
    */
   constructor(
     public readonly config: ResolvedBroadcastConfig<KnownConnections>,
-    dependencies: { logger: Logger; router?: Router; policies?: ClientEventsPolicy }
+    dependencies: {
+      logger: Logger
+      router?: Router
+      policies?: ClientEventsPolicy
+      emitter?: LifecycleEmitter
+    }
   ) {
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
+    this.#emitter = dependencies.emitter
   }
 
   /**
@@ -108,6 +117,7 @@ export class BroadcastManager<
         connection,
         logger: this.#logger,
         policies: this.#policies,
+        emitter: this.#emitter,
       })
       this.#drivers.set(connection, driver)
     }

@@ -1,5 +1,6 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
+import type { Logger } from '@adonisjs/core/logger'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { assertCredentials } from './drivers/credentials.ts'
@@ -8,6 +9,11 @@ import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
 import type { BroadcastAdapter } from './server/cluster.ts'
+import {
+  emitLifecycleEvent,
+  type LifecycleEmitter,
+  type LifecycleListener,
+} from './lifecycle_events.ts'
 import type { ServerLimits } from './server/limits.ts'
 import type {
   BroadcastConfig,
@@ -87,6 +93,27 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
   })
 }
 
+/**
+ * The embedded server's lifecycle events go to the app's emitter
+ * ("broadcast:<name>") and to the config's own listener, if any. A failing
+ * listener is logged: it must not break the server.
+ */
+function lifecycleListener(
+  own: LifecycleListener | undefined,
+  emitter: LifecycleEmitter | undefined,
+  logger: Logger
+): LifecycleListener | undefined {
+  if (!own && !emitter) return undefined
+  return (event) => {
+    if (emitter) {
+      Promise.resolve(emitLifecycleEvent(emitter, event)).catch((error) =>
+        logger.error({ err: error }, `broadcast: a "broadcast:${event.name}" listener failed`)
+      )
+    }
+    own?.(event)
+  }
+}
+
 function connectionOptions(options: ConnectionOptions): ResolvedConnectionOptions {
   return {
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
@@ -126,11 +153,12 @@ export const drivers = {
       return {
         driver: 'local',
         options,
-        create({ connection, logger, policies }) {
+        create({ connection, logger, policies, emitter }) {
           assertCredentials(connection, server)
           return new LocalDriver({
             logger,
             ...server,
+            onLifecycleEvent: lifecycleListener(server.onLifecycleEvent, emitter, logger),
             cluster:
               adapter &&
               Object.assign(

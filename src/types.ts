@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
+import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 
@@ -141,6 +142,11 @@ export interface DriverContext {
   connection: string
   logger: Logger
   policies?: ClientEventsPolicy
+  /**
+   * The app's emitter: the embedded server emits its lifecycle events
+   * ("broadcast:channel_occupied", ...) on it
+   */
+  emitter?: LifecycleEmitter
 }
 
 /**

@@ -3,6 +3,8 @@ import type { ChannelState, PresenceMember } from './state/channel_state.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
+import type { LifecycleReporter } from './lifecycle_reporter.ts'
+import type { SubscriptionCounts } from './subscription_counts.ts'
 import { verifyAuth } from './signatures.ts'
 import { Refusal } from './refusal.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
@@ -28,6 +30,11 @@ export interface RegistryHost {
    * nodes through the bus; a bus failure is the host's to report
    */
   relay(channel: string, frame: string, exceptSocketId?: string): void
+  /**
+   * Where joins and leaves become lifecycle events
+   */
+  readonly lifecycle: LifecycleReporter
+  readonly subscriptionCounts: SubscriptionCounts
 }
 
 /**
@@ -112,6 +119,11 @@ export class ChannelRegistry {
       member,
       member ? this.limits.maxPresenceMembers : undefined
     )
+    if (!result.full) {
+      // Reported even if the socket left meanwhile: its leave is reported too
+      this.host.lifecycle.joined(name, result, member?.id)
+      this.host.subscriptionCounts.changed(name)
+    }
     // Left (or closed) while the state worked: that unsubscribe undid it
     if (socket.closed || !socket.channels.has(name)) return
     if (result.full) {
@@ -147,6 +159,7 @@ export class ChannelRegistry {
     if (isCacheChannel(name)) {
       const cached = await state.cachedEvent(name)
       socket.send(cached?.frame ?? encodeFrame('pusher:cache_miss', undefined, name))
+      if (!cached) this.host.lifecycle.cacheMiss(name)
     }
   }
 
@@ -165,7 +178,10 @@ export class ChannelRegistry {
       this.userLimits.leave(channel, countedAs)
     }
     this.host.local.remove(channel, socket)
-    const result = await this.host.state.leave(channel, socket.id, userId)
+    const { state, lifecycle } = this.host
+    const result = await state.leave(channel, socket.id, userId, lifecycle.leaveDelayMs)
+    lifecycle.left(state, channel, result)
+    this.host.subscriptionCounts.changed(channel)
     // The node whose leave removed the member tells every node
     if (result.memberRemoved) {
       this.host.relay(

@@ -16,6 +16,9 @@ import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
 import { originCheck, type OriginCheck } from './origins.ts'
 import { UserChannelLimits } from './user_channel_limits.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
+import { LifecycleReporter } from './lifecycle_reporter.ts'
+import { SubscriptionCounts, type SubscriptionCountOption } from './subscription_counts.ts'
+import type { LifecycleListener } from '../lifecycle_events.ts'
 import debug from '../debug.ts'
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
@@ -79,6 +82,24 @@ export interface EmbeddedServerOptions {
    * is answered). Default: NODE_DEBUG=adonisjs:broadcast output
    */
   logger?: ServerLogger
+  /**
+   * Receives the channel lifecycle events ("channel_occupied", ...), each
+   * once for the cluster. Default: none
+   */
+  onLifecycleEvent?: LifecycleListener
+  /**
+   * How long "channel_vacated" and "member_removed" wait, in seconds: a
+   * join within that time takes them back, and makes no event either (a
+   * page reload). Default: 3, as Pusher
+   */
+  leaveEventDelay?: number
+  /**
+   * Channels whose subscribers get their subscription count
+   * ("pusher:subscription_count" in pusher-js) after each change: true,
+   * or a function of the channel name. Never presence channels.
+   * Default: none
+   */
+  subscriptionCount?: SubscriptionCountOption
 }
 
 /**
@@ -96,6 +117,11 @@ export class EmbeddedServer {
    * This node's sockets by channel and user: where frames are delivered
    */
   readonly local = new LocalSockets()
+  /**
+   * Where joins, leaves and client events become lifecycle events
+   */
+  readonly lifecycle: LifecycleReporter
+  readonly subscriptionCounts: SubscriptionCounts
 
   #prefix: string
   #cacheTtlMs: number
@@ -138,6 +164,18 @@ export class EmbeddedServer {
     this.#originAllowed = originCheck(options.allowedOrigins)
     this.#logger = options.logger
     this.#userLimits = new UserChannelLimits(this.limits)
+    const report = (error: unknown, where: string) => this.#report(error, where)
+    this.lifecycle = new LifecycleReporter({
+      listener: options.onLifecycleEvent,
+      leaveDelayMs: (options.leaveEventDelay ?? 3) * 1000,
+      report,
+    })
+    this.subscriptionCounts = new SubscriptionCounts(
+      options.subscriptionCount,
+      this,
+      this.lifecycle,
+      report
+    )
     this.#registry = new ChannelRegistry(this, this.limits, this.#userLimits)
     this.#messages = new MessageHandler(
       this,
@@ -251,8 +289,11 @@ export class EmbeddedServer {
     this.#heartbeatRunning = true
     const round = async () => {
       if (await cluster.state.heartbeat()) await this.#rejoin(cluster)
-      for (const leave of await cluster.state.reapDeadNodes()) {
+      const reaped = await cluster.state.reapDeadNodes(this.lifecycle.leaveDelayMs)
+      for (const leave of reaped) {
         if (leave.memberRemoved) this.#memberRemoved(leave.channel, leave.memberRemoved)
+        this.lifecycle.left(cluster.state, leave.channel, leave)
+        this.subscriptionCounts.changed(leave.channel)
       }
     }
     round()
@@ -504,6 +545,10 @@ export class EmbeddedServer {
     clearTimeout(grace)
     // Their member_removed frames go out before the node leaves the bus
     await Promise.all(this.#leaving)
+    this.subscriptionCounts.close()
+    // Clients of a shared cluster reconnect to the other nodes, taking
+    // their leaves back; alone, nobody can
+    await this.lifecycle.settle(this.#clusterFactory.shared ? 'after-delay' : 'now')
 
     this.#wss.close()
     this.#wss = undefined

@@ -127,6 +127,13 @@ export class MessageHandler {
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
     const userId = kind === 'presence' ? socket.channels.get(channel)?.id : undefined
     this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
+    this.host.lifecycle.clientEvent({
+      channel,
+      event,
+      data: payload,
+      socket_id: socket.id,
+      ...(userId === undefined ? {} : { user_id: userId }),
+    })
   }
 
   /**

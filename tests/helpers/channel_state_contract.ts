@@ -110,6 +110,75 @@ export function channelStateContract(
       assert.deepEqual(await a.leave('news', 's1'), { vacated: true })
     })
 
+    test('with a leave-event delay, a vacancy and a removal stand unless a join takes them back', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ch = 'presence-delay'
+      const ann = { id: 'u1', info: null }
+
+      // Nobody came back: each is confirmed once
+      await a.join(ch, 's1', ann)
+      const left = await a.leave(ch, 's1', 'u1', 3000)
+      assert.isString(left.pending)
+      assert.deepInclude(left, { vacated: true, memberRemoved: 'u1' })
+      assert.deepEqual(await b.confirmLeave(ch, left.pending!, 'u1'), {
+        vacated: true,
+        memberRemoved: true,
+      })
+      assert.deepEqual(await a.confirmLeave(ch, left.pending!, 'u1'), {
+        vacated: false,
+        memberRemoved: false,
+      })
+
+      // The same user back on another node within the delay: both taken back
+      await a.join(ch, 's1', ann)
+      const reload = await a.leave(ch, 's1', 'u1', 3000)
+      assert.deepEqual(await b.join(ch, 's2', ann), {
+        occupied: true,
+        memberAdded: true,
+        vacancyCancelled: true,
+        removalCancelled: true,
+      })
+      assert.deepEqual(await a.confirmLeave(ch, reload.pending!, 'u1'), {
+        vacated: false,
+        memberRemoved: false,
+      })
+
+      // Another user fills the channel: the vacancy is taken back, the removal stands
+      const gone = await b.leave(ch, 's2', 'u1', 3000)
+      assert.deepEqual(await a.join(ch, 's3', { id: 'u2', info: null }), {
+        occupied: true,
+        memberAdded: true,
+        vacancyCancelled: true,
+      })
+      assert.deepEqual(await b.confirmLeave(ch, gone.pending!, 'u1'), {
+        vacated: false,
+        memberRemoved: true,
+      })
+
+      // Vacated again after being taken back: only the latest leave confirms
+      const first = await a.leave(ch, 's3', 'u2', 3000)
+      await b.join(ch, 's4', { id: 'u2', info: null })
+      const second = await b.leave(ch, 's4', 'u2', 3000)
+      assert.deepEqual(await a.confirmLeave(ch, first.pending!, 'u2'), {
+        vacated: false,
+        memberRemoved: false,
+      })
+      assert.deepEqual(await a.confirmLeave(ch, second.pending!, 'u2'), {
+        vacated: true,
+        memberRemoved: true,
+      })
+
+      // Without a delay nothing is pending, and a join has nothing to take back
+      await a.join('news', 's1')
+      assert.deepEqual(await a.leave('news', 's1'), { vacated: true })
+      assert.deepEqual(await b.join('news', 's2'), { occupied: true, memberAdded: false })
+    })
+
     test('the member limit holds under concurrent joins from every node', async ({
       assert,
       cleanup,

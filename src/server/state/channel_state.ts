@@ -28,6 +28,15 @@ export interface JoinResult {
   occupied: boolean
   memberAdded: boolean
   full?: boolean
+  /**
+   * The join took back a leave still within its leave-event delay: the
+   * pending "channel_vacated" is cancelled, and no "channel_occupied" is due
+   */
+  vacancyCancelled?: boolean
+  /**
+   * The same for the user's pending "member_removed" (no "member_added")
+   */
+  removalCancelled?: boolean
 }
 
 /**
@@ -37,6 +46,19 @@ export interface JoinResult {
 export interface LeaveResult {
   vacated: boolean
   memberRemoved?: string
+  /**
+   * With a leave-event delay: the token of this leave's pending vacancy
+   * and removal, for confirmLeave once the delay is over
+   */
+  pending?: string
+}
+
+/**
+ * Which of a leave's pending events were not taken back by a join
+ */
+export interface ConfirmedLeave {
+  vacated: boolean
+  memberRemoved: boolean
 }
 
 /**
@@ -82,9 +104,22 @@ export interface ChannelState {
 
   /**
    * Removes a socket of this node from a channel, with the user id it
-   * joined a presence channel as; a no-op when it was not subscribed
+   * joined a presence channel as; a no-op when it was not subscribed.
+   * With "leaveDelayMs", a vacancy or member removal it causes stays
+   * pending for that long: a join in the meantime takes it back.
    */
-  leave(channel: string, socketId: string, userId?: string): Promise<LeaveResult>
+  leave(
+    channel: string,
+    socketId: string,
+    userId?: string,
+    leaveDelayMs?: number
+  ): Promise<LeaveResult>
+
+  /**
+   * After the delay: whether the leave's vacancy (and the user's removal)
+   * still stand, each confirmed once for the cluster
+   */
+  confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave>
 
   /**
    * Distinct members of a presence channel: user id to user_info
@@ -129,7 +164,7 @@ export interface ChannelState {
    * what left, so the caller can tell the channels. Only one node reaps a
    * dead node. Empty in memory.
    */
-  reapDeadNodes(): Promise<ReapedLeave[]>
+  reapDeadNodes(leaveDelayMs?: number): Promise<ReapedLeave[]>
 
   /**
    * Removes this node's subscriptions only (a clean shutdown), never the

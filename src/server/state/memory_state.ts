@@ -1,5 +1,6 @@
 import type {
   ChannelState,
+  ConfirmedLeave,
   ChannelStats,
   JoinResult,
   LeaveResult,
@@ -8,6 +9,12 @@ import type {
 } from './channel_state.ts'
 import { EventCache, type EventCacheLimits } from '../event_cache.ts'
 import { DEFAULT_LIMITS } from '../limits.ts'
+
+/**
+ * Fields of a channel's pending leaves
+ */
+const VACANCY = '~'
+const removalOf = (userId: string) => `u${userId}`
 
 /**
  * A presence channel's members: user id to user_info and the subscriptions
@@ -32,6 +39,11 @@ export class MemoryStore {
    */
   readonly nodes = new Map<string, Map<string, Set<string>>>()
   /**
+   * Leaves within their leave-event delay, by channel: "~" for the
+   * vacancy, "u<userId>" for a member's removal, to the leave's token
+   */
+  readonly pendingLeaves = new Map<string, Map<string, string>>()
+  /**
    * The last event of each cache channel, bounded and swept
    */
   readonly eventCache: EventCache
@@ -52,6 +64,8 @@ export class MemoryStore {
  * of one process (tests) share a store.
  */
 export class MemoryState implements ChannelState {
+  #leaves = 0
+
   constructor(
     readonly nodeId: string,
     readonly store = new MemoryStore()
@@ -83,21 +97,37 @@ export class MemoryState implements ChannelState {
     subscriptions.set(key, member?.id)
     this.#ownSockets(channel, true)!.add(socketId)
 
-    if (!member) return { occupied, memberAdded: false }
+    const result: JoinResult = { occupied, memberAdded: false }
+    if (occupied && this.#takePending(channel, VACANCY)) result.vacancyCancelled = true
+    if (!member) return result
     if (existing) {
       existing.holders.add(key)
-      return { occupied, memberAdded: false }
+      return result
     }
     if (!presence) {
       presence = new Map()
       allPresence.set(channel, presence)
     }
     presence.set(member.id, { info: member.info, holders: new Set([key]) })
-    return { occupied, memberAdded: true }
+    result.memberAdded = true
+    if (this.#takePending(channel, removalOf(member.id))) result.removalCancelled = true
+    return result
   }
 
-  async leave(channel: string, socketId: string): Promise<LeaveResult> {
-    return this.#leave(channel, socketId)
+  async leave(
+    channel: string,
+    socketId: string,
+    _userId?: string,
+    leaveDelayMs = 0
+  ): Promise<LeaveResult> {
+    return this.#leave(channel, socketId, leaveDelayMs)
+  }
+
+  async confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave> {
+    return {
+      vacated: this.#takePending(channel, VACANCY, token),
+      memberRemoved: userId !== undefined && this.#takePending(channel, removalOf(userId), token),
+    }
   }
 
   async members(channel: string) {
@@ -135,7 +165,7 @@ export class MemoryState implements ChannelState {
     return false
   }
 
-  async reapDeadNodes(): Promise<ReapedLeave[]> {
+  async reapDeadNodes(_leaveDelayMs?: number): Promise<ReapedLeave[]> {
     return []
   }
 
@@ -152,7 +182,7 @@ export class MemoryState implements ChannelState {
    * The user id is the one recorded at join: a subscription cannot leave
    * as someone else
    */
-  #leave(channel: string, socketId: string): LeaveResult {
+  #leave(channel: string, socketId: string, leaveDelayMs = 0): LeaveResult {
     const { channels, presence: allPresence } = this.store
     const key = this.#key(socketId)
     const subscriptions = channels.get(channel)
@@ -163,14 +193,49 @@ export class MemoryState implements ChannelState {
     if (vacated) channels.delete(channel)
     this.#forgetOwn(channel, socketId)
 
+    const result: LeaveResult = { vacated }
     const presence = userId === undefined ? undefined : allPresence.get(channel)
     const entry = userId === undefined ? undefined : presence?.get(userId)
-    if (!presence || !entry || userId === undefined) return { vacated }
-    entry.holders.delete(key)
-    if (entry.holders.size > 0) return { vacated }
-    presence.delete(userId)
-    if (presence.size === 0) allPresence.delete(channel)
-    return { vacated, memberRemoved: userId }
+    if (presence && entry && userId !== undefined) {
+      entry.holders.delete(key)
+      if (entry.holders.size === 0) {
+        presence.delete(userId)
+        if (presence.size === 0) allPresence.delete(channel)
+        result.memberRemoved = userId
+      }
+    }
+    if (leaveDelayMs > 0 && (vacated || result.memberRemoved !== undefined)) {
+      result.pending = this.#markPending(channel, vacated, result.memberRemoved)
+    }
+    return result
+  }
+
+  /**
+   * Records a leave's vacancy and removal as pending under a new token
+   */
+  #markPending(channel: string, vacated: boolean, userId?: string) {
+    const token = `${this.nodeId}:${++this.#leaves}`
+    let pending = this.store.pendingLeaves.get(channel)
+    if (!pending) {
+      pending = new Map()
+      this.store.pendingLeaves.set(channel, pending)
+    }
+    if (vacated) pending.set(VACANCY, token)
+    if (userId !== undefined) pending.set(removalOf(userId), token)
+    return token
+  }
+
+  /**
+   * Removes a pending vacancy or removal (only the given token's, when
+   * one is given); true when there was one
+   */
+  #takePending(channel: string, field: string, token?: string) {
+    const pending = this.store.pendingLeaves.get(channel)
+    const stored = pending?.get(field)
+    if (stored === undefined || (token !== undefined && stored !== token)) return false
+    pending!.delete(field)
+    if (pending!.size === 0) this.store.pendingLeaves.delete(channel)
+    return true
   }
 
   #key(socketId: string) {

@@ -9,45 +9,56 @@
  *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
  *   members  hash userId -> user_info JSON
  *   users    hash userId -> how many sockets hold the user
+ *   left     hash of leaves within their leave-event delay: "~" (the
+ *            vacancy) or "u<userId>" (a removal) -> the leave's token
  */
 
 /**
- * KEYS: sockets, members, users
+ * KEYS: sockets, members, users, left
  * ARGV: socket key, "1" for a presence join, user id, user_info JSON,
  *       member limit (0: none)
- * Returns { occupied, memberAdded, full } as 0/1
+ * Returns { occupied, memberAdded, full, vacancyCancelled,
+ * removalCancelled } as 0/1
  */
 export const JOIN_SCRIPT = `
 -- The same socket again (a node re-applying its memberships): no change
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  return {0, 0, 0}
+  return {0, 0, 0, 0, 0}
 end
 local occupied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then occupied = 1 end
-if ARGV[2] ~= '1' then
-  redis.call('HSET', KEYS[1], ARGV[1], '-')
-  return {occupied, 0, 0}
-end
-local added = 0
--- The user's first socket anywhere: a new member, if there is room
-if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
+if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
   local limit = tonumber(ARGV[5])
   if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then
-    return {0, 0, 1}
+    return {0, 0, 1, 0, 0}
   end
+end
+-- A vacancy still within its delay is taken back
+local reoccupied = 0
+if occupied == 1 then reoccupied = redis.call('HDEL', KEYS[4], '~') end
+if ARGV[2] ~= '1' then
+  redis.call('HSET', KEYS[1], ARGV[1], '-')
+  return {occupied, 0, 0, reoccupied, 0}
+end
+local added = 0
+local returned = 0
+-- The user's first socket anywhere: a new member
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
   redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
   added = 1
+  returned = redis.call('HDEL', KEYS[4], 'u' .. ARGV[3])
 end
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HSET', KEYS[1], ARGV[1], 'p' .. ARGV[3])
-return {occupied, added, 0}
+return {occupied, added, 0, reoccupied, returned}
 `
 
 /**
- * KEYS: sockets, members, users
- * ARGV: socket key
- * Returns { removed, vacated, memberRemoved, userId }: the user id is the
- * one stored at join, so a reaper needs to know nothing but the socket
+ * KEYS: sockets, members, users, left
+ * ARGV: socket key, leave token, leave-event delay in ms (0: none)
+ * Returns { removed, vacated, memberRemoved, userId, pending }: the user
+ * id is the one stored at join, so a reaper needs to know nothing but the
+ * socket
  */
 export const LEAVE_SCRIPT = `
 local holder = redis.call('HGET', KEYS[1], ARGV[1])
@@ -68,7 +79,37 @@ if string.sub(holder, 1, 1) == 'p' then
 end
 local vacated = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then vacated = 1 end
-return {1, vacated, removed, userId}
+local delay = tonumber(ARGV[3])
+local pending = 0
+if delay > 0 and (vacated == 1 or removed == 1) then
+  if vacated == 1 then redis.call('HSET', KEYS[4], '~', ARGV[2]) end
+  if removed == 1 then redis.call('HSET', KEYS[4], 'u' .. userId, ARGV[2]) end
+  -- Outlives the delay: the node confirming it may be late, or dead
+  redis.call('PEXPIRE', KEYS[4], delay + 60000)
+  pending = 1
+end
+return {1, vacated, removed, userId, pending}
+`
+
+/**
+ * Confirms a leave's pending vacancy and removal once its delay is over:
+ * each stands only if no join took it back and no later leave replaced it
+ * KEYS: left
+ * ARGV: leave token, "u<userId>" or ""
+ * Returns { vacated, memberRemoved } as 0/1
+ */
+export const CONFIRM_LEAVE_SCRIPT = `
+local vacated = 0
+if redis.call('HGET', KEYS[1], '~') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], '~')
+  vacated = 1
+end
+local removed = 0
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+  removed = 1
+end
+return {vacated, removed}
 `
 
 /**

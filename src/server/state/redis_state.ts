@@ -3,12 +3,13 @@ import type {
   CachedFrame,
   ChannelState,
   ChannelStats,
+  ConfirmedLeave,
   JoinResult,
   LeaveResult,
   PresenceMember,
   ReapedLeave,
 } from './channel_state.ts'
-import { JOIN_SCRIPT, LEAVE_SCRIPT, PRUNE_SCRIPT } from './redis_scripts.ts'
+import { CONFIRM_LEAVE_SCRIPT, JOIN_SCRIPT, LEAVE_SCRIPT, PRUNE_SCRIPT } from './redis_scripts.ts'
 
 export interface RedisStateOptions {
   nodeId: string
@@ -25,22 +26,30 @@ export interface RedisStateOptions {
   nodeTimeout?: number
 }
 
-type Reply = [number, number, number, string?]
+type JoinReply = [number, number, number, number, number]
+type LeaveReply = [number, number, number, string, number]
+
+/**
+ * sockets, members, users and left keys of a channel
+ */
+type ChannelKeys = [string, string, string, string]
 
 /**
  * The scripts, loaded once per connection (ioredis runs EVALSHA and falls
  * back to EVAL when Redis lost its script cache, as after a restart)
  */
 interface ScriptedRedis extends Redis {
-  broadcastJoin(...args: [string, string, string, ...(string | number)[]]): Promise<Reply>
-  broadcastLeave(...args: [string, string, string, string]): Promise<Reply>
+  broadcastJoin(...args: [...ChannelKeys, ...(string | number)[]]): Promise<JoinReply>
+  broadcastLeave(...args: [...ChannelKeys, string, string, number]): Promise<LeaveReply>
+  broadcastConfirmLeave(...args: [string, string, string]): Promise<[number, number]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
 }
 
 function withScripts(redis: Redis): ScriptedRedis {
   if (!('broadcastJoin' in redis)) {
-    redis.defineCommand('broadcastJoin', { numberOfKeys: 3, lua: JOIN_SCRIPT })
-    redis.defineCommand('broadcastLeave', { numberOfKeys: 3, lua: LEAVE_SCRIPT })
+    redis.defineCommand('broadcastJoin', { numberOfKeys: 4, lua: JOIN_SCRIPT })
+    redis.defineCommand('broadcastLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT })
+    redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 1, lua: CONFIRM_LEAVE_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
   }
   return redis as ScriptedRedis
@@ -62,6 +71,7 @@ export class RedisState implements ChannelState {
 
   #redis: ScriptedRedis
   #registered = false
+  #leaves = 0
   #connecting?: Promise<void>
 
   constructor(redis: Redis, options: RedisStateOptions) {
@@ -80,9 +90,9 @@ export class RedisState implements ChannelState {
   /*
    * Key layout
    */
-  #channelKeys(channel: string): [string, string, string] {
+  #channelKeys(channel: string): ChannelKeys {
     const base = `${this.prefix}{${channel}}`
-    return [`${base}:sockets`, `${base}:members`, `${base}:users`]
+    return [`${base}:sockets`, `${base}:members`, `${base}:users`, `${base}:left`]
   }
   #cacheKey(channel: string) {
     return `${this.prefix}{${channel}}:cache`
@@ -126,7 +136,7 @@ export class RedisState implements ChannelState {
       const entry = `${channel}\n${socketId}`
       // Indexed first: a crash in between leaves an entry a reaper ignores
       await this.#redis.sadd(this.#membershipsKey(this.nodeId), entry)
-      const [occupied, memberAdded, full] = await this.#redis.broadcastJoin(
+      const [occupied, memberAdded, full, reoccupied, returned] = await this.#redis.broadcastJoin(
         ...this.#channelKeys(channel),
         `${this.nodeId}:${socketId}`,
         member ? '1' : '0',
@@ -140,20 +150,40 @@ export class RedisState implements ChannelState {
       }
       // Listed after the join, so a racing prune never hides an occupied channel
       await this.#redis.sadd(this.#channelsKey, channel)
-      return { occupied: occupied === 1, memberAdded: memberAdded === 1 }
+      const result: JoinResult = { occupied: occupied === 1, memberAdded: memberAdded === 1 }
+      if (reoccupied) result.vacancyCancelled = true
+      if (returned) result.removalCancelled = true
+      return result
     })
   }
 
   /**
    * The user id is the one stored at join; the argument is not needed
    */
-  leave(channel: string, socketId: string): Promise<LeaveResult> {
+  leave(
+    channel: string,
+    socketId: string,
+    _userId?: string,
+    leaveDelayMs = 0
+  ): Promise<LeaveResult> {
     return this.#run('leave', async () => {
-      const left = await this.#leave(this.nodeId, channel, socketId)
+      const left = await this.#leave(this.nodeId, channel, socketId, leaveDelayMs)
       if (!left) return { vacated: false }
       const result: LeaveResult = { vacated: left.vacated }
       if (left.memberRemoved !== undefined) result.memberRemoved = left.memberRemoved
+      if (left.pending !== undefined) result.pending = left.pending
       return result
+    })
+  }
+
+  confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave> {
+    return this.#run('confirmLeave', async () => {
+      const [vacated, memberRemoved] = await this.#redis.broadcastConfirmLeave(
+        this.#channelKeys(channel)[3],
+        token,
+        userId === undefined ? '' : `u${userId}`
+      )
+      return { vacated: vacated === 1, memberRemoved: memberRemoved === 1 }
     })
   }
 
@@ -161,28 +191,37 @@ export class RedisState implements ChannelState {
    * One membership of a node through the leave script; undefined when it
    * was not there
    */
-  async #leave(nodeId: string, channel: string, socketId: string) {
-    const [removed, vacated, memberRemoved, userId] = await this.#redis.broadcastLeave(
+  async #leave(nodeId: string, channel: string, socketId: string, leaveDelayMs: number) {
+    const token = `${this.nodeId}:${++this.#leaves}`
+    const [removed, vacated, memberRemoved, userId, pending] = await this.#redis.broadcastLeave(
       ...this.#channelKeys(channel),
-      `${nodeId}:${socketId}`
+      `${nodeId}:${socketId}`,
+      token,
+      Math.max(0, Math.ceil(leaveDelayMs))
     )
     await this.#redis.srem(this.#membershipsKey(nodeId), `${channel}\n${socketId}`)
     if (!removed) return undefined
     if (vacated) await this.#prune(channel)
     const left: ReapedLeave = { channel, vacated: vacated === 1 }
     if (memberRemoved) left.memberRemoved = userId
+    if (pending) left.pending = token
     return left
   }
 
   /**
    * Every membership of a node, each through the leave script
    */
-  async #leaveAll(nodeId: string): Promise<ReapedLeave[]> {
+  async #leaveAll(nodeId: string, leaveDelayMs = 0): Promise<ReapedLeave[]> {
     const entries = await this.#redis.smembers(this.#membershipsKey(nodeId))
     const leaves: ReapedLeave[] = []
     for (const entry of entries) {
       const split = entry.indexOf('\n')
-      const left = await this.#leave(nodeId, entry.slice(0, split), entry.slice(split + 1))
+      const left = await this.#leave(
+        nodeId,
+        entry.slice(0, split),
+        entry.slice(split + 1),
+        leaveDelayMs
+      )
       if (left) leaves.push(left)
     }
     return leaves
@@ -275,7 +314,7 @@ export class RedisState implements ChannelState {
     })
   }
 
-  reapDeadNodes(): Promise<ReapedLeave[]> {
+  reapDeadNodes(leaveDelayMs = 0): Promise<ReapedLeave[]> {
     return this.#run('reapDeadNodes', async () => {
       const registered = await this.#redis.smembers(this.#nodesKey)
       const nodes = registered.filter((id) => id !== this.nodeId)
@@ -295,7 +334,7 @@ export class RedisState implements ChannelState {
         if (locked !== 'OK') continue
         // It may have come back since it was looked at
         if (await this.#redis.exists(this.#aliveKey(nodeId))) continue
-        leaves.push(...(await this.#leaveAll(nodeId)))
+        leaves.push(...(await this.#leaveAll(nodeId, leaveDelayMs)))
         await this.#redis.srem(this.#nodesKey, nodeId)
       }
       return leaves

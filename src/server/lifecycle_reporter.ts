@@ -1,0 +1,147 @@
+import type { ClientEvent, LifecycleEvent, LifecycleListener } from '../lifecycle_events.ts'
+import type { ChannelState, JoinResult, LeaveResult } from './state/channel_state.ts'
+
+/**
+ * How long a "cache_miss" is not reported again for the same channel:
+ * many clients reconnecting to an empty cache make one event, as on Pusher
+ */
+const CACHE_MISS_WINDOW_MS = 1000
+
+/**
+ * A vacancy or removal waiting for its delay
+ */
+interface HeldLeave {
+  timer: NodeJS.Timeout
+  confirm(): Promise<void>
+  settled: Promise<void>
+}
+
+export interface LifecycleReporterOptions {
+  /**
+   * Receives every event; without one nothing is reported and no leave is
+   * held
+   */
+  listener?: LifecycleListener
+  /**
+   * How long "channel_vacated" and "member_removed" wait for a join to
+   * take them back, in ms
+   */
+  leaveDelayMs: number
+  /**
+   * Where a failing listener or state call is reported
+   */
+  report(error: unknown, where: string): void
+}
+
+/**
+ * Turns the cluster state's decisions into lifecycle events, each once for
+ * the cluster, on the node whose join or leave decided it. A vacancy or a
+ * member's removal waits "leaveDelayMs" and is dropped when a join took it
+ * back meanwhile, with the join's own event: a page reload makes none.
+ */
+export class LifecycleReporter {
+  #listener?: LifecycleListener
+  #delayMs: number
+  #report: LifecycleReporterOptions['report']
+  #held = new Set<HeldLeave>()
+  #recentMisses = new Set<string>()
+  #missesTimer?: NodeJS.Timeout
+
+  constructor(options: LifecycleReporterOptions) {
+    this.#listener = options.listener
+    this.#delayMs = Math.max(0, options.leaveDelayMs)
+    this.#report = options.report
+  }
+
+  get enabled() {
+    return this.#listener !== undefined
+  }
+
+  /**
+   * The delay leaves are held for: none when nobody listens
+   */
+  get leaveDelayMs() {
+    return this.enabled ? this.#delayMs : 0
+  }
+
+  joined(channel: string, result: JoinResult, userId?: string) {
+    if (result.occupied && !result.vacancyCancelled) {
+      this.#emit({ name: 'channel_occupied', channel })
+    }
+    if (userId !== undefined && result.memberAdded && !result.removalCancelled) {
+      this.#emit({ name: 'member_added', channel, user_id: userId })
+    }
+  }
+
+  /**
+   * A leave of this node (or of a dead node it reaped). Held ones are
+   * confirmed against the state once the delay is over.
+   */
+  left(state: ChannelState, channel: string, result: LeaveResult) {
+    const userId = result.memberRemoved
+    if (result.pending === undefined) {
+      if (result.vacated) this.#emit({ name: 'channel_vacated', channel })
+      if (userId !== undefined) this.#emit({ name: 'member_removed', channel, user_id: userId })
+      return
+    }
+    const token = result.pending
+    let settle!: () => void
+    const held: HeldLeave = {
+      settled: new Promise<void>((resolve) => (settle = resolve)),
+      timer: setTimeout(() => void held.confirm(), this.#delayMs).unref(),
+      confirm: async () => {
+        clearTimeout(held.timer)
+        if (!this.#held.delete(held)) return held.settled
+        try {
+          const confirmed = await state.confirmLeave(channel, token, userId)
+          if (confirmed.vacated) this.#emit({ name: 'channel_vacated', channel })
+          if (confirmed.memberRemoved && userId !== undefined) {
+            this.#emit({ name: 'member_removed', channel, user_id: userId })
+          }
+        } catch (error) {
+          this.#report(error, 'confirming a leave')
+        } finally {
+          settle()
+        }
+      },
+    }
+    this.#held.add(held)
+  }
+
+  clientEvent(event: Omit<ClientEvent, 'name'>) {
+    this.#emit({ name: 'client_event', ...event })
+  }
+
+  cacheMiss(channel: string) {
+    if (!this.enabled || this.#recentMisses.has(channel)) return
+    this.#recentMisses.add(channel)
+    this.#missesTimer ??= setTimeout(() => {
+      this.#recentMisses.clear()
+      this.#missesTimer = undefined
+    }, CACHE_MISS_WINDOW_MS).unref()
+    this.#emit({ name: 'cache_miss', channel })
+  }
+
+  subscriptionCount(channel: string, count: number) {
+    this.#emit({ name: 'subscription_count', channel, subscription_count: count })
+  }
+
+  /**
+   * Settles every held leave: at once ("now", nobody can come back), or
+   * when its delay is over (a node of a shared cluster closing: its
+   * clients reconnect to the others and take their leaves back)
+   */
+  async settle(when: 'now' | 'after-delay') {
+    const held = [...this.#held]
+    await Promise.all(held.map((leave) => (when === 'now' ? leave.confirm() : leave.settled)))
+  }
+
+  #emit(event: LifecycleEvent) {
+    if (!this.#listener) return
+    try {
+      this.#listener(event)
+    } catch (error) {
+      this.#report(error, `lifecycle listener (${event.name})`)
+    }
+  }
+}
