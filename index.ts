@@ -26,3 +26,10 @@ export * as errors from './src/errors.ts'
 export type { BroadcastAdapter, ClusterAdapter } from './src/server/cluster.ts'
 export type { Bus, BusMessage } from './src/server/bus/bus.ts'
 export type { ChannelState } from './src/server/state/channel_state.ts'
+export { WebhookSender } from './src/webhooks/webhook_sender.ts'
+export type {
+  WebhookTarget,
+  WebhookSenderOptions,
+  WebhookStats,
+} from './src/webhooks/webhook_sender.ts'
+export type { LifecycleEvent, LifecycleEventName } from './src/lifecycle_events.ts'
