@@ -32,4 +32,14 @@ export type {
   WebhookSenderOptions,
   WebhookStats,
 } from './src/webhooks/webhook_sender.ts'
-export type { LifecycleEvent, LifecycleEventName } from './src/lifecycle_events.ts'
+export type {
+  LifecycleEvent,
+  LifecycleEventName,
+  ChannelOccupied,
+  ChannelVacated,
+  MemberAdded,
+  MemberRemoved,
+  ClientEvent,
+  CacheMiss,
+  SubscriptionCount,
+} from './src/lifecycle_events.ts'

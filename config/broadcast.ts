@@ -33,6 +33,17 @@ const broadcastConfig = defineConfig({
         env.get('BROADCAST_ADAPTER', 'memory') === 'redis'
           ? adapters.redis({ connection: 'main' })
           : adapters.memory(),
+      /**
+       * Pusher-compatible webhooks for consumers outside the app (the
+       * app's own listeners use the "broadcast:*" emitter events)
+       */
+      webhooks: env.get('BROADCAST_WEBHOOK_URL')
+        ? [{ url: env.get('BROADCAST_WEBHOOK_URL')! }]
+        : [],
+      /**
+       * The demo page shows how many watch the releases
+       */
+      subscriptionCount: (channel) => channel === 'releases',
     }),
 
     /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { HttpContext } from '@adonisjs/core/http'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
+import User from '#models/user'
 
 let template: string | undefined
 
@@ -23,10 +24,18 @@ export default class DemoPageController {
     const user = auth.user
       ? { id: auth.user.id, fullName: auth.user.fullName, role: auth.user.role }
       : null
+    const users = await User.query().orderBy('id')
+    const team = users.map((member) => ({
+      id: member.id,
+      name: member.fullName,
+      online: member.online,
+      lastSeenAt: member.lastSeenAt?.toISO() ?? null,
+    }))
     const config = {
       key: env.get('PUSHER_APP_KEY'),
       authEndpoint: '/broadcasting/authorize',
       user,
+      team,
     }
     response.header('content-type', 'text/html; charset=utf-8')
     return template

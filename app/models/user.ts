@@ -28,6 +28,16 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare role: 'admin' | 'basic'
 
+  /**
+   * In the chat right now, and when last seen there: written by the
+   * lifecycle event listeners (app/listeners/team_presence.ts)
+   */
+  @column({ consume: (value) => Boolean(value) })
+  declare online: boolean
+
+  @column.dateTime()
+  declare lastSeenAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -4,6 +4,7 @@ import type { PusherDriver } from './pusher.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
 import { ClusterPublisher } from '../server/cluster_publisher.ts'
 import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
+import { WebhookSender, type WebhookTarget } from '../webhooks/webhook_sender.ts'
 
 /**
  * Config of the local driver: the embedded Pusher-protocol server, attached
@@ -18,6 +19,11 @@ export interface LocalDriverConfig extends EmbeddedServerOptions {
    * shared across processes (Redis): such a process publishes onto the bus.
    */
   publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
+  /**
+   * Pusher-compatible webhooks of the lifecycle events, signed with the
+   * app's key and secret, batched, retried for 5 minutes
+   */
+  webhooks?: WebhookTarget[]
 }
 
 /**
@@ -32,11 +38,32 @@ export class LocalDriver implements BroadcastDriver {
   #config: LocalDriverConfig
   #remote?: Promise<PusherDriver>
   #publisher?: ClusterPublisher
+  #webhooks?: WebhookSender
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
-    this.server = new EmbeddedServer(config)
     this.#config = config
+    const own = config.onLifecycleEvent
+    const webhooks = config.webhooks?.length
+      ? new WebhookSender({ ...this.credentials, targets: config.webhooks, logger: config.logger })
+      : undefined
+    this.#webhooks = webhooks
+    this.server = new EmbeddedServer({
+      ...config,
+      onLifecycleEvent: webhooks
+        ? (event) => {
+            webhooks.push(event)
+            own?.(event)
+          }
+        : own,
+    })
+  }
+
+  /**
+   * What the outgoing webhooks sent, failed and dropped
+   */
+  webhookStats() {
+    return this.#webhooks?.stats()
   }
 
   /**
@@ -161,6 +188,8 @@ export class LocalDriver implements BroadcastDriver {
    */
   async close() {
     await this.server.close()
+    // After the server: the leaves of its last sockets go out too
+    await this.#webhooks?.close()
     await this.#publisher?.close()
   }
 }

@@ -29,6 +29,7 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
  */
 export interface ServerLogger {
   error(details: object, message: string): void
+  warn(details: object, message: string): void
 }
 
 /**

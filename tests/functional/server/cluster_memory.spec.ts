@@ -74,7 +74,7 @@ test.group('Embedded server | a bus that fails', () => {
     const driver = new LocalDriver({
       ...APP,
       cluster: (nodeId) => ({ bus: failing, state: new MemoryState(nodeId) }),
-      logger: { error: (_details, message) => errors.push(message) },
+      logger: { error: (_details, message) => errors.push(message), warn: () => {} },
     })
     const { port } = await driver.listen(0, '127.0.0.1')
     cleanup(() => driver.close())
