@@ -89,6 +89,17 @@ const broadcastConfig = defineConfig({
     path: '/broadcasting/authorize',
     aliases: ['/broadcasting/auth'],
   },
+
+  /**
+   * POST /broadcasting/webhooks receives Pusher Channels' webhooks and
+   * emits them as "broadcast:<name>" events. Set it as the webhook URL of
+   * the Pusher app whose key and secret the "pusher" connection holds.
+   * Pusher sends no CSRF token: the route is exempt in "config/shield.ts".
+   */
+  incomingWebhooks: {
+    path: '/broadcasting/webhooks',
+    connection: 'pusher',
+  },
 })
 
 export default broadcastConfig

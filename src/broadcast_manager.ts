@@ -54,8 +54,11 @@ export class BroadcastManager<
   }
 
   /**
-   * Registers the channel authorization and user authentication routes.
-   * The callback receives each route, to add middleware.
+   * Registers the channel authorization and user authentication routes,
+   * and the route receiving Pusher's webhooks when "incomingWebhooks" is
+   * configured. The callback receives each auth route, to add middleware;
+   * never the webhook route, which Pusher calls without a user and which
+   * its signature authenticates.
    *
    * @example
    * broadcast.registerRoutes((route) => route.use(middleware.auth()))
@@ -81,6 +84,12 @@ export class BroadcastManager<
       .post(settings.userAuthPath, [UserAuthController])
       .as('broadcast.user_auth')
     routeHandlerModifier?.(userAuth)
+
+    const webhooks = this.config.incomingWebhooks
+    if (webhooks) {
+      const WebhookController = () => import('./webhooks/webhook_controller.ts')
+      router.post(webhooks.path, [WebhookController]).as('broadcast.webhooks')
+    }
   }
 
   /**

@@ -65,6 +65,13 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
     )
   }
 
+  const webhooks = config.incomingWebhooks
+  if (webhooks?.connection !== undefined && !config.connections[webhooks.connection]) {
+    throw new RuntimeException(
+      `The "incomingWebhooks.connection" "${String(webhooks.connection)}" is not defined in "config/broadcast.ts". Defined: ${Object.keys(config.connections).join(', ')}`
+    )
+  }
+
   return configProvider.create(async (app) => {
     const connections: Record<string, ConnectionFactory> = {}
     for (const [name, connection] of Object.entries<ConfigProvider<ConnectionFactory>>(
@@ -88,6 +95,10 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         aliases: authorization.aliases ?? [],
         userAuthPath: authorization.userAuthPath ?? '/broadcasting/user-auth',
         debug: authorization.debug ?? !app.inProduction,
+      },
+      incomingWebhooks: webhooks && {
+        path: webhooks.path ?? '/broadcasting/webhooks',
+        connection: webhooks.connection ?? config.default,
       },
     }
   })

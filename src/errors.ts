@@ -297,6 +297,37 @@ export const E_USER_DATA_TOO_LARGE = createAuthError<[size: number, limit: numbe
 
 /*
 |--------------------------------------------------------------------------
+| The incoming webhook route
+|--------------------------------------------------------------------------
+|
+| Rendered like the auth routes: `{error: {code, message}}`. Pusher only
+| reads the status; a developer replaying a webhook with curl reads the
+| reason, and the route logs it.
+|
+*/
+
+/**
+ * A request to the webhook route that is not a webhook signed by the
+ * connection's Pusher app: a missing or wrong header, a wrong signature,
+ * a body that is not Pusher's JSON. Nothing was emitted.
+ */
+export const E_INVALID_WEBHOOK = createAuthError<[reason: string]>(
+  'Invalid Pusher webhook: %s',
+  'E_INVALID_WEBHOOK',
+  401
+)
+
+/**
+ * A webhook body over the route's limit. Nothing was emitted.
+ */
+export const E_WEBHOOK_TOO_LARGE = createAuthError<[size: number, limit: number]>(
+  'Pusher webhook refused: its body is %d bytes, over the %d bytes limit',
+  'E_WEBHOOK_TOO_LARGE',
+  413
+)
+
+/*
+|--------------------------------------------------------------------------
 | Policies
 |--------------------------------------------------------------------------
 */

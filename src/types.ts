@@ -181,6 +181,11 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
   }
   policies?: PoliciesConfig
   authorization?: AuthorizationConfig
+  /**
+   * Receive Pusher's webhooks as lifecycle events on the app's emitter.
+   * Off unless set
+   */
+  incomingWebhooks?: IncomingWebhooksConfig<keyof KnownConnections & string>
 }
 
 /**
@@ -193,6 +198,10 @@ export interface ResolvedBroadcastConfig<
   connections: KnownConnections
   policies: ResolvedPoliciesConfig
   authorization: ResolvedAuthorizationConfig
+  /**
+   * Absent when the app does not receive Pusher's webhooks
+   */
+  incomingWebhooks?: ResolvedIncomingWebhooksConfig
 }
 
 /**
@@ -263,6 +272,28 @@ export interface AuthorizationConfig {
     | null
     | Promise<{ id: string; info?: Record<string, unknown> } | null>
 }
+
+/**
+ * The route receiving Pusher's webhooks, registered by
+ * "broadcast.registerRoutes()" only when this is set
+ */
+export interface IncomingWebhooksConfig<Connection extends string = string> {
+  /**
+   * Default: "/broadcasting/webhooks"
+   */
+  path?: string
+
+  /**
+   * The connection whose key and secret verify the webhooks (those of the
+   * Pusher app sending them). Default: the default connection
+   */
+  connection?: Connection
+}
+
+/**
+ * Incoming webhooks config with its defaults applied
+ */
+export type ResolvedIncomingWebhooksConfig = Required<IncomingWebhooksConfig>
 
 /**
  * Policies config with its defaults applied

@@ -15,7 +15,10 @@ const AnnouncementsController = () => import('#controllers/announcements_control
 /**
  * POST /broadcasting/authorize (+ /broadcasting/auth) and
  * POST /broadcasting/user-auth. Guests reach the policy too: the policy
- * decides what a guest may join.
+ * decides what a guest may join. Also POST /broadcasting/webhooks, for
+ * Pusher's webhooks ("incomingWebhooks" in config/broadcast.ts): a
+ * callback given here (say, to add middleware.auth()) is never applied to
+ * that one.
  */
 broadcast.registerRoutes()
 
