@@ -118,9 +118,23 @@ test.group('Demo | npm run demo', (group) => {
       await basic.waitForSelector('#typing:has-text("Ada Admin is typing")')
       assert.equal((await admin.textContent('#typing'))!.trim(), '')
 
+      /**
+       * The team list comes from the app's member_added / member_removed
+       * listeners, which write "online" and "last_seen_at"
+       */
+      await basic.waitForSelector('#team li[data-online=true]:has-text("Ada Admin")')
+      await basic.waitForSelector('#team li[data-online=true]:has-text("Bob Basic")')
+      // Releases count their watchers: both pages
+      await basic.waitForSelector('#viewers:has-text("2")')
+
       await adminContext.close()
       await basic.waitForSelector('#members li:has-text("Ada Admin")', { state: 'detached' })
       assert.notInclude(await basic.textContent('#members'), 'Ada Admin')
+      // member_removed waits 3 s for a return, then the team list shows the leave
+      await basic.waitForSelector('#team li[data-online=false]:has-text("Ada Admin: last seen")', {
+        timeout: 15_000,
+      })
+      await basic.waitForSelector('#viewers:has-text("1")')
     } catch (error) {
       await mkdir(ARTIFACTS, { recursive: true })
       for (const [name, page] of [
