@@ -5,6 +5,7 @@ import { RuntimeException } from '@adonisjs/core/exceptions'
 import { BroadcastManager } from '../src/broadcast_manager.ts'
 import { PolicyService } from '../src/policies/policy_service.ts'
 import { AuthorizationService } from '../src/authorization/authorization_service.ts'
+import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
@@ -64,6 +65,14 @@ export default class BroadcastProvider {
         driver: broadcast.driver(),
       })
     })
+
+    /**
+     * The webhook route verifies with its connection's credentials
+     */
+    this.app.container.singleton(
+      IncomingWebhooks,
+      async (resolver) => new IncomingWebhooks(await resolver.make(BroadcastManager))
+    )
   }
 
   /**

@@ -179,7 +179,7 @@ export class ChannelRegistry {
     }
     this.host.local.remove(channel, socket)
     const { state, lifecycle } = this.host
-    const result = await state.leave(channel, socket.id, userId, lifecycle.leaveDelayMs)
+    const result = await state.leave(channel, socket.id, userId, lifecycle.leaveDelayFor(channel))
     lifecycle.left(state, channel, result)
     this.host.subscriptionCounts.changed(channel)
     // The node whose leave removed the member tells every node

@@ -1,11 +1,20 @@
 import type { ClientEvent, LifecycleEvent, LifecycleListener } from '../lifecycle_events.ts'
 import type { ChannelState, JoinResult, LeaveResult } from './state/channel_state.ts'
+import { USER_CHANNEL_PREFIX } from './channel_rules.ts'
 
 /**
  * How long a "cache_miss" is not reported again for the same channel:
  * many clients reconnecting to an empty cache make one event, as on Pusher
  */
 const CACHE_MISS_WINDOW_MS = 1000
+
+/**
+ * A user's own channel ("#server-to-user-<id>", which pusher-js joins
+ * after a sign-in) is the server's plumbing: Pusher reports none of it
+ */
+function reported(channel: string) {
+  return !channel.startsWith(USER_CHANNEL_PREFIX)
+}
 
 /**
  * A vacancy or removal waiting for its delay
@@ -58,13 +67,21 @@ export class LifecycleReporter {
   }
 
   /**
-   * The delay leaves are held for: none when nobody listens
+   * How long leaves are held: not at all when nobody listens
    */
   get leaveDelayMs() {
     return this.enabled ? this.#delayMs : 0
   }
 
+  /**
+   * The same for one channel: not at all for one never reported
+   */
+  leaveDelayFor(channel: string) {
+    return reported(channel) ? this.leaveDelayMs : 0
+  }
+
   joined(channel: string, result: JoinResult, userId?: string) {
+    if (!reported(channel)) return
     if (result.occupied && !result.vacancyCancelled) {
       this.#emit({ name: 'channel_occupied', channel })
     }
@@ -78,6 +95,7 @@ export class LifecycleReporter {
    * confirmed against the state once the delay is over.
    */
   left(state: ChannelState, channel: string, result: LeaveResult) {
+    if (!reported(channel)) return
     const userId = result.memberRemoved
     if (result.pending === undefined) {
       if (result.vacated) this.#emit({ name: 'channel_vacated', channel })

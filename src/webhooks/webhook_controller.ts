@@ -2,9 +2,8 @@ import { inject } from '@adonisjs/core'
 import { Emitter } from '@adonisjs/core/events'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { EventsList } from '@adonisjs/core/types'
-import { RuntimeException } from '@adonisjs/core/exceptions'
 import debug from '../debug.ts'
-import { BroadcastManager } from '../broadcast_manager.ts'
+import { IncomingWebhooks } from './incoming_webhooks.ts'
 import { emitLifecycleEvent } from '../lifecycle_events.ts'
 import { verifyWebhook } from './verify_webhook.ts'
 import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
@@ -19,19 +18,13 @@ import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
 @inject()
 export default class WebhookController {
   constructor(
-    protected broadcast: BroadcastManager,
+    protected webhooks: IncomingWebhooks,
     protected emitter: Emitter<EventsList>
   ) {}
 
   async handle(ctx: HttpContext) {
-    const config = this.broadcast.config
-    const connection = config.incomingWebhooks?.connection ?? config.default
-    const credentials = this.broadcast.driver(connection).credentials
-    if (!credentials) {
-      throw new RuntimeException(
-        `The "${connection}" broadcast connection has no key and secret to verify Pusher's webhooks: set "incomingWebhooks.connection" to a "pusher" connection`
-      )
-    }
+    const { connection } = this.webhooks
+    const credentials = this.webhooks.credentials()
 
     let webhook
     try {

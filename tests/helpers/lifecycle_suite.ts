@@ -143,6 +143,32 @@ export function lifecycleSuite(
       )
     })
 
+    test("a signed-in user's own channel is the server's plumbing: never reported", async ({
+      assert,
+    }) => {
+      const signedIn = cluster.pusher(node(0), { user: { id: 'ada' } })
+      await connected(signedIn)
+      const userChannelJoined = within(
+        new Promise<void>((resolve) =>
+          signedIn.connection.bind('message', (message: any) => {
+            const joined = message.event === 'pusher_internal:subscription_succeeded'
+            if (joined && message.channel === '#server-to-user-ada') resolve()
+          })
+        ),
+        'the user channel'
+      )
+      signedIn.signin()
+      await userChannelJoined
+      await subscribed(signedIn.subscribe('news'))
+      await sleep(200)
+      signedIn.disconnect()
+      await settle(() => named('channel_vacated').length > 0, 'channel_vacated')
+      assert.deepEqual(
+        events.map((event) => event.channel),
+        ['news', 'news']
+      )
+    })
+
     test('client events are reported with the sender, its user id on presence channels', async ({
       assert,
     }) => {

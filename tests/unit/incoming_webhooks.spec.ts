@@ -9,6 +9,7 @@ import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../../src/errors.ts'
 import type { LifecycleEmitter } from '../../src/lifecycle_events.ts'
 import type { ResolvedBroadcastConfig } from '../../src/types.ts'
 import WebhookController from '../../src/webhooks/webhook_controller.ts'
+import { IncomingWebhooks } from '../../src/webhooks/incoming_webhooks.ts'
 import { MAX_WEBHOOK_BODY_BYTES, verifyWebhook } from '../../src/webhooks/verify_webhook.ts'
 import { recordingLogger, resolveConfig } from '../helpers/broadcast.ts'
 
@@ -370,7 +371,10 @@ test.group('Incoming webhooks | WebhookController', () => {
     const { ctx } = context(raw, webhook(raw).headers as Record<string, string>)
     const { emitter, emitted } = recordingEmitter()
 
-    const answer = await new WebhookController(await manager({}), emitter as any).handle(ctx)
+    const answer = await new WebhookController(
+      new IncomingWebhooks(await manager({})),
+      emitter as any
+    ).handle(ctx)
     assert.deepEqual(answer, {})
     assert.deepEqual(emitted, [
       ['broadcast:channel_occupied', { name: 'channel_occupied', channel: 'presence-room.1' }],
@@ -383,7 +387,10 @@ test.group('Incoming webhooks | WebhookController', () => {
     const { ctx, entries } = context(raw, webhook(raw).headers as Record<string, string>)
     const { emitter, emitted } = recordingEmitter('broadcast:member_added')
 
-    const answer = await new WebhookController(await manager({}), emitter as any).handle(ctx)
+    const answer = await new WebhookController(
+      new IncomingWebhooks(await manager({})),
+      emitter as any
+    ).handle(ctx)
     assert.deepEqual(answer, {})
     assert.deepEqual(
       emitted.map(([name]) => name),
@@ -403,7 +410,10 @@ test.group('Incoming webhooks | WebhookController', () => {
     })
     const { emitter, emitted } = recordingEmitter()
 
-    const controller = new WebhookController(await manager({}), emitter as any)
+    const controller = new WebhookController(
+      new IncomingWebhooks(await manager({})),
+      emitter as any
+    )
     await assert.rejects(() => controller.handle(ctx), /X-Pusher-Signature does not match the body/)
     assert.deepEqual(emitted, [])
     assert.deepEqual(
@@ -417,7 +427,10 @@ test.group('Incoming webhooks | WebhookController', () => {
     const { ctx } = context(raw, webhook(raw).headers as Record<string, string>)
     const { emitter, emitted } = recordingEmitter()
 
-    const controller = new WebhookController(await manager({ connection: 'log' }), emitter as any)
+    const controller = new WebhookController(
+      new IncomingWebhooks(await manager({ connection: 'log' })),
+      emitter as any
+    )
     await assert.rejects(
       () => controller.handle(ctx),
       'The "log" broadcast connection has no key and secret to verify Pusher\'s webhooks: set "incomingWebhooks.connection" to a "pusher" connection'
