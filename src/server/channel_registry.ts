@@ -80,7 +80,7 @@ export class ChannelRegistry {
      * replaces this token, and the stale subscription is dropped
      */
     const token = Symbol(name)
-    socket.pending.set(name, token)
+    socket.setPending(name, token)
     const current = () => socket.pending.get(name) === token && !socket.closed
 
     let member: PresenceMember | undefined
@@ -88,13 +88,13 @@ export class ChannelRegistry {
       member = await this.#authorize(socket, name, data)
     } catch (error) {
       const stillWanted = current()
-      if (stillWanted) socket.pending.delete(name)
+      if (stillWanted) socket.deletePending(name)
       if (!(error instanceof Refusal)) throw error
       if (stillWanted) socket.send(subscriptionErrorFrame(name, error.status, error.message))
       return
     }
     if (!current()) return
-    socket.pending.delete(name)
+    socket.deletePending(name)
 
     const countAs = this.#countAs(socket, name, member)
     if (countAs !== undefined) {
@@ -108,7 +108,7 @@ export class ChannelRegistry {
         )
         return
       }
-      socket.countedAs.set(name, countAs)
+      socket.countAs(name, countAs)
     }
 
     socket.channels.set(name, member ?? null)
@@ -129,7 +129,7 @@ export class ChannelRegistry {
     if (result.full) {
       socket.channels.delete(name)
       if (countAs !== undefined) {
-        socket.countedAs.delete(name)
+        socket.uncount(name)
         this.userLimits.leave(name, countAs)
       }
       socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
@@ -168,13 +168,13 @@ export class ChannelRegistry {
    */
   async unsubscribe(socket: SocketConnection, channel: string) {
     // Still being authorized: dropping the token cancels it
-    if (socket.pending.delete(channel)) return
+    if (socket.deletePending(channel)) return
     if (!socket.channels.has(channel)) return
     const userId = socket.channels.get(channel)?.id
     socket.channels.delete(channel)
     const countedAs = socket.countedAs.get(channel)
     if (countedAs !== undefined) {
-      socket.countedAs.delete(channel)
+      socket.uncount(channel)
       this.userLimits.leave(channel, countedAs)
     }
     this.host.local.remove(channel, socket)

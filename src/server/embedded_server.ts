@@ -426,10 +426,10 @@ export class EmbeddedServer {
        * "ws" reports bad frames and resets as "error" events: without a
        * listener, garbage sent to a socket being refused would be thrown
        */
-      ws.on('error', () => {})
+      ws.on('error', ignore)
       const connect = () => {
         try {
-          this.#connect(ws, key, req)
+          this.#connect(ws, key, req, socket)
         } catch (error) {
           this.#report(error, 'connect')
           ws.terminate()
@@ -583,7 +583,7 @@ export class EmbeddedServer {
     }
   }
 
-  #connect(ws: WebSocket, key: string, req: IncomingMessage) {
+  #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
     if (key !== this.key) {
       return refuse(
         ws,
@@ -613,7 +613,7 @@ export class EmbeddedServer {
       )
     }
 
-    const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address)
+    const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address, transport)
     this.sockets.add(socket)
     this.#perAddress.set(address, fromAddress + 1)
     ws.on('message', (raw) => {
@@ -645,7 +645,7 @@ export class EmbeddedServer {
     const left = (this.#perAddress.get(socket.address) ?? 1) - 1
     if (left > 0) this.#perAddress.set(socket.address, left)
     else this.#perAddress.delete(socket.address)
-    socket.pending.clear()
+    socket.clearPending()
     // One failing channel must not keep the others (and their members) alive
     for (const channel of [...socket.channels.keys()]) {
       try {
@@ -697,6 +697,12 @@ export class EmbeddedServer {
     }
   }
 }
+
+/**
+ * A listener that keeps nothing alive (an arrow function here would hold
+ * the upgrade request for the life of the socket)
+ */
+function ignore() {}
 
 /**
  * The Origin of an upgrade ("Sec-WebSocket-Origin" in protocol version 8)

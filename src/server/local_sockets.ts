@@ -1,4 +1,5 @@
 import type { SocketConnection } from './socket_connection.ts'
+import { textFrame } from './wire_frame.ts'
 
 /**
  * This node's live sockets, indexed by channel and by signed-in user. It
@@ -32,14 +33,16 @@ export class LocalSockets {
 
   /**
    * Sends one serialized frame to every local socket of a channel but the
-   * excluded one. The hot path: synchronous, and the same frame (a Buffer
-   * the caller made once) goes to every socket.
+   * excluded one. The hot path: synchronous, and the same bytes, WebSocket
+   * header included, go to every socket.
    */
   publish(channel: string, frame: string | Buffer, exceptSocketId?: string) {
     const sockets = this.#channels.get(channel)
     if (!sockets) return
+    const payload = typeof frame === 'string' ? Buffer.from(frame) : frame
+    const wire = textFrame(payload)
     for (const socket of sockets.values()) {
-      if (socket.id !== exceptSocketId) socket.send(frame)
+      if (socket.id !== exceptSocketId) socket.sendWire(wire, payload)
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { PresenceMember } from './state/channel_state.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
@@ -7,6 +8,38 @@ import { CloseCode, closeReason, errorFrame } from './protocol.ts'
  * How long a slow consumer gets to read its close frame before it is dropped
  */
 const SLOW_CONSUMER_GRACE_MS = 1000
+
+/**
+ * What an unused map reads as
+ */
+const NONE: ReadonlyMap<any, any> = new Map()
+
+/**
+ * Held frames past this many bytes are written at once: a burst must not
+ * look like a slow consumer, and the gain of coalescing is in small frames
+ */
+const MAX_HELD_BYTES = 16 * 1024
+
+/**
+ * How "ws" sends our text frames (one object for every send)
+ */
+const TEXT = { binary: false }
+
+/**
+ * Sockets holding frames written during this event-loop turn. At its end
+ * (setImmediate runs right after the I/O callbacks of the turn) each is
+ * uncorked, so all its frames leave in one system call instead of one per
+ * frame: the cost of a broadcast is mostly that call.
+ */
+let corked: SocketConnection[] = []
+let flushScheduled = false
+
+function flushCorked() {
+  const sockets = corked
+  corked = []
+  flushScheduled = false
+  for (const socket of sockets) socket.uncork()
+}
 
 /**
  * A socket id: two random integers joined by a dot, as the "pusher" SDK
@@ -23,24 +56,64 @@ export function createSocketId() {
 export class SocketConnection {
   readonly id = createSocketId()
 
+  /*
+   * Made on first use and dropped when empty: most connections need few of
+   * these, and an idle connection should cost little more than its socket
+   */
+  #channels?: Map<string, PresenceMember | null>
+  #pending?: Map<string, symbol>
+  #countedAs?: Map<string, string>
+
   /**
    * Subscribed channels; for presence channels, the member it joined as
    * (kept whole: after the shared state lost it, the node joins again)
    */
-  readonly channels = new Map<string, PresenceMember | null>()
+  get channels() {
+    return (this.#channels ??= new Map())
+  }
 
   /**
    * Channels whose subscription is being authorized, each with a token: an
    * unsubscribe or a later subscribe replaces or drops it, so the last
    * message about a channel wins
    */
-  readonly pending = new Map<string, symbol>()
+  get pending(): ReadonlyMap<string, symbol> {
+    return this.#pending ?? NONE
+  }
+
+  setPending(channel: string, token: symbol) {
+    ;(this.#pending ??= new Map()).set(channel, token)
+  }
+
+  /**
+   * True when the channel was pending
+   */
+  deletePending(channel: string) {
+    const deleted = this.#pending?.delete(channel) ?? false
+    if (this.#pending?.size === 0) this.#pending = undefined
+    return deleted
+  }
+
+  clearPending() {
+    this.#pending = undefined
+  }
 
   /**
    * The user each channel counts this socket under for the per-user limits
    * (presence: the member id; private: the signed-in user)
    */
-  readonly countedAs = new Map<string, string>()
+  get countedAs(): ReadonlyMap<string, string> {
+    return this.#countedAs ?? NONE
+  }
+
+  countAs(channel: string, userId: string) {
+    ;(this.#countedAs ??= new Map()).set(channel, userId)
+  }
+
+  uncount(channel: string) {
+    this.#countedAs?.delete(channel)
+    if (this.#countedAs?.size === 0) this.#countedAs = undefined
+  }
 
   /**
    * Set by "pusher:signin"
@@ -54,6 +127,8 @@ export class SocketConnection {
 
   #windowStart = 0
   #windowCount = 0
+  #corked = false
+  #maxHeld: number
 
   constructor(
     readonly ws: WebSocket,
@@ -61,16 +136,49 @@ export class SocketConnection {
     /**
      * The client's IP address as the socket sees it
      */
-    readonly address = ''
-  ) {}
+    readonly address = '',
+    /**
+     * The upgraded TCP socket under "ws": corked while frames gather
+     */
+    protected transport?: Duplex
+  ) {
+    this.#maxHeld = Math.min(MAX_HELD_BYTES, maxBufferedBytes / 4)
+  }
 
   /**
    * Sends a frame already serialized (shared by every recipient of a
-   * broadcast). A slow consumer is closed with 4100 instead of letting its
-   * buffer grow; it reconnects after a back-off.
+   * broadcast). Frames of one event-loop turn leave together, in order, at
+   * its end. A slow consumer is closed with 4100 instead of letting its
+   * buffer grow (held frames count: they are in the socket's buffer); it
+   * reconnects after a back-off.
    */
   send(frame: string | Buffer) {
-    if (this.closed) return
+    if (this.#writable()) this.ws.send(frame, TEXT)
+  }
+
+  /**
+   * Sends a whole WebSocket frame a broadcast encoded once ("payload" is
+   * its content, for a socket without its transport at hand). Written
+   * under "ws", which writes synchronously without compression, so the
+   * order of frames holds.
+   */
+  sendWire(wire: Buffer, payload: Buffer) {
+    if (!this.#writable()) return
+    if (this.transport && this.ws.readyState === this.ws.OPEN) this.transport.write(wire)
+    else this.ws.send(payload, TEXT)
+  }
+
+  /**
+   * Whether a frame may be written now: not closed, and not a slow
+   * consumer. Corks the transport for the rest of the turn.
+   */
+  #writable() {
+    if (this.closed) return false
+    if (this.#corked && this.transport!.writableLength >= this.#maxHeld) {
+      // The kernel takes what a reading client can take; the rest stays counted
+      this.transport!.uncork()
+      this.transport!.cork()
+    }
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
       /**
@@ -78,9 +186,34 @@ export class SocketConnection {
        * drop the socket if it does not drain soon, so its buffer is freed
        */
       setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref()
-      return
+      return false
     }
-    this.ws.send(frame, { binary: false })
+    this.#cork()
+    return true
+  }
+
+  /**
+   * Holds this socket's writes until the end of the turn ("ws" corks and
+   * uncorks around each frame; under our cork its uncork does not flush)
+   */
+  #cork() {
+    if (this.#corked || !this.transport) return
+    this.transport.cork()
+    this.#corked = true
+    corked.push(this)
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flushCorked)
+    }
+  }
+
+  /**
+   * Writes out what the turn gathered (called at its end)
+   */
+  uncork() {
+    if (!this.#corked) return
+    this.#corked = false
+    this.transport?.uncork()
   }
 
   /**
