@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { HttpApi } from './http_api.ts'
 import { ChannelRegistry } from './channel_registry.ts'
 import { LocalSockets } from './local_sockets.ts'
@@ -616,21 +616,10 @@ export class EmbeddedServer {
     const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address, transport)
     this.sockets.add(socket)
     this.#perAddress.set(address, fromAddress + 1)
-    ws.on('message', (raw) => {
-      this.#messages.handle(socket, raw).catch((error) => {
-        this.#report(error, 'message')
-        this.#safely('message', () => socket.error(null, 'Internal error'))
-      })
-    })
-    ws.on('pong', () => {
-      socket.lastActivity = Date.now()
-      socket.pingedAt = undefined
-    })
-    ws.on('close', () => {
-      const leaving = this.#disconnect(socket).catch((error) => this.#report(error, 'close'))
-      this.#leaving.add(leaving)
-      leaving.finally(() => this.#leaving.delete(leaving))
-    })
+    ;(ws as ServedWebSocket)[CONNECTION] = socket
+    ws.on('message', this.#listeners.message)
+    ws.on('pong', onPong)
+    ws.on('close', this.#listeners.close)
     socket.send(
       encodeFrame(
         'pusher:connection_established',
@@ -638,6 +627,31 @@ export class EmbeddedServer {
       )
     )
   }
+
+  /**
+   * One message and one close listener for every socket (closures per
+   * socket would cost memory on every idle connection); "this" is the
+   * socket's WebSocket
+   */
+  #listeners = (() => {
+    const server = this
+    return {
+      message(this: ServedWebSocket, raw: RawData) {
+        const socket = this[CONNECTION]!
+        server.#messages.handle(socket, raw).catch((error) => {
+          server.#report(error, 'message')
+          server.#safely('message', () => socket.error(null, 'Internal error'))
+        })
+      },
+      close(this: ServedWebSocket) {
+        const leaving = server
+          .#disconnect(this[CONNECTION]!)
+          .catch((error) => server.#report(error, 'close'))
+        server.#leaving.add(leaving)
+        leaving.finally(() => server.#leaving.delete(leaving))
+      },
+    }
+  })()
 
   async #disconnect(socket: SocketConnection) {
     socket.closed = true
@@ -696,6 +710,21 @@ export class EmbeddedServer {
       })
     }
   }
+}
+
+/**
+ * The connection a served WebSocket belongs to
+ */
+const CONNECTION = Symbol('connection')
+type ServedWebSocket = WebSocket & { [CONNECTION]?: SocketConnection }
+
+/**
+ * A pong proves the socket alive
+ */
+function onPong(this: ServedWebSocket) {
+  const socket = this[CONNECTION]!
+  socket.lastActivity = Date.now()
+  socket.pingedAt = undefined
 }
 
 /**
