@@ -75,6 +75,7 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         path: config.policies?.path ?? app.makePath('policies'),
         watch: config.policies?.watch ?? false,
         predicates: { ...config.policies?.predicates },
+        user: config.policies?.user ?? null,
       },
       authorization: {
         ...authorization,

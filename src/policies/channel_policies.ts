@@ -15,6 +15,7 @@ import type {
   PolicyPredicate,
   PolicyUser,
 } from './types.ts'
+import type { UserShape } from './user_shape.ts'
 
 function deny(pattern: string | null, reason: string): PolicyDecision {
   return { allowed: false, pattern, reason, member: null, clientEvents: false }
@@ -50,16 +51,19 @@ export class ChannelPolicies {
   #matcher: IndexedMatcher<PolicyEntry>
   #predicates: Map<string, PolicyPredicate>
   #paths: string | string[] | null
+  #userShape: UserShape | null
 
   private constructor(
     compiled: { entries: PolicyEntry[]; user: CompiledMapping | null },
     predicates: Map<string, PolicyPredicate>,
-    paths: string | string[] | null
+    paths: string | string[] | null,
+    userShape: UserShape | null
   ) {
     this.#user = compiled.user
     this.#matcher = new IndexedMatcher(compiled.entries)
     this.#predicates = predicates
     this.#paths = paths
+    this.#userShape = userShape
   }
 
   /**
@@ -70,7 +74,13 @@ export class ChannelPolicies {
     const sources = await readPolicySources(pathOrPaths)
     const predicates = new Map(Object.entries(options.predicates ?? {}))
     const files = sources.map(({ source, file }) => parsePolicyFile(source, file))
-    return new ChannelPolicies(compilePolicies(files, predicates), predicates, pathOrPaths)
+    const userShape = options.userShape ?? null
+    return new ChannelPolicies(
+      compilePolicies(files, predicates, userShape),
+      predicates,
+      pathOrPaths,
+      userShape
+    )
   }
 
   /**
@@ -78,10 +88,12 @@ export class ChannelPolicies {
    */
   static fromSource(source: string, file = 'policies.yaml', options: PolicyLoadOptions = {}) {
     const predicates = new Map(Object.entries(options.predicates ?? {}))
+    const userShape = options.userShape ?? null
     return new ChannelPolicies(
-      compilePolicies([parsePolicyFile(source, file)], predicates),
+      compilePolicies([parsePolicyFile(source, file)], predicates, userShape),
       predicates,
-      null
+      null,
+      userShape
     )
   }
 
@@ -107,7 +119,10 @@ export class ChannelPolicies {
    */
   async reload(): Promise<ChannelPolicies> {
     if (!this.#paths) throw new Error('policies built from source cannot be reloaded')
-    return ChannelPolicies.load(this.#paths, { predicates: this.predicates })
+    return ChannelPolicies.load(this.#paths, {
+      predicates: this.predicates,
+      userShape: this.#userShape,
+    })
   }
 
   /**

@@ -2,7 +2,14 @@ import type { Logger } from '@adonisjs/core/logger'
 import debug from '../debug.ts'
 import { ChannelPolicies } from './channel_policies.ts'
 import { watchPolicies } from './watch.ts'
-import type { PolicyContext, PolicyDecision, PolicyPredicate, PolicyUser } from './types.ts'
+import { resolveUserShape, type UserShapeConfig } from './user_shape.ts'
+import type {
+  PolicyContext,
+  PolicyDecision,
+  PolicyLoadOptions,
+  PolicyPredicate,
+  PolicyUser,
+} from './types.ts'
 
 /**
  * Where the app's policy files are and how they load ("policies" in
@@ -12,6 +19,8 @@ export interface PolicyServiceConfig {
   path: string | string[]
   watch: boolean
   predicates: Record<string, PolicyPredicate>
+  /** The shape of "user" rules are type-checked against; null: unchecked */
+  user?: UserShapeConfig | null
 }
 
 /**
@@ -22,6 +31,7 @@ export interface PolicyServiceConfig {
 export class PolicyService {
   #loading?: Promise<ChannelPolicies>
   #loaded?: ChannelPolicies
+  #options?: Promise<PolicyLoadOptions>
   #stopWatching?: () => void
 
   constructor(
@@ -35,9 +45,9 @@ export class PolicyService {
    */
   load(): Promise<ChannelPolicies> {
     if (!this.#loading) {
-      this.#loading = ChannelPolicies.load(this.config.path, {
-        predicates: this.config.predicates,
-      })
+      this.#loading = this.loadOptions().then((options) =>
+        ChannelPolicies.load(this.config.path, options)
+      )
       this.#loading.then(
         (policies) => (this.#loaded = policies),
         () => (this.#loading = undefined)
@@ -50,8 +60,23 @@ export class PolicyService {
    * Other policy files, compiled with the app's predicates (what
    * "broadcast:check --policies" checks). Not cached.
    */
-  loadFrom(path: string | string[]): Promise<ChannelPolicies> {
-    return ChannelPolicies.load(path, { predicates: this.config.predicates })
+  async loadFrom(path: string | string[]): Promise<ChannelPolicies> {
+    return ChannelPolicies.load(path, await this.loadOptions())
+  }
+
+  /**
+   * The predicates, and the user's shape (its model imported once); a
+   * failure rejects and the next call tries again
+   */
+  loadOptions(): Promise<PolicyLoadOptions> {
+    if (!this.#options) {
+      this.#options = resolveUserShape(this.config.user).then((userShape) => ({
+        predicates: this.config.predicates,
+        userShape,
+      }))
+      this.#options.catch(() => (this.#options = undefined))
+    }
+    return this.#options
   }
 
   /**
@@ -60,15 +85,23 @@ export class PolicyService {
    */
   watch() {
     if (this.#stopWatching) return
-    this.#stopWatching = watchPolicies(
-      this.config.path,
-      (policies) => {
-        debug('policies reloaded')
-        this.#loaded = policies
-        this.#loading = Promise.resolve(policies)
+    let stopped = false
+    this.#stopWatching = () => (stopped = true)
+    this.loadOptions().then(
+      (options) => {
+        if (stopped) return
+        this.#stopWatching = watchPolicies(
+          this.config.path,
+          (policies) => {
+            debug('policies reloaded')
+            this.#loaded = policies
+            this.#loading = Promise.resolve(policies)
+          },
+          (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+          options
+        )
       },
-      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
-      { predicates: this.config.predicates }
+      (error) => this.logger.error(`broadcast policies not watched: ${error.message}`)
     )
   }
 

@@ -98,6 +98,30 @@ test.group('broadcast:policies', () => {
       order
     )
   })
+
+  test('a rule reading a field the User model lacks exits 2 with position and hint', async ({
+    assert,
+    fs,
+  }) => {
+    await fs.create(
+      'typo/channels.yaml',
+      "channels:\n  private-admins:\n    allow: user.rol == 'admin'\n"
+    )
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    for (const Command of [BroadcastPolicies, BroadcastCheck]) {
+      const argv = [`--policies=${fs.basePath}/typo`]
+      const command = await ace.create(Command, Command === BroadcastCheck ? ['x', ...argv] : argv)
+      await command.exec()
+      const output = command.ui.logger
+        .getLogs()
+        .map((log) => log.message)
+        .join('\n')
+      assert.equal(command.exitCode, 2)
+      assert.match(output, /channels\.yaml:3:17: private-admins: user has no field "rol"/)
+      assert.include(output, 'did you mean user.role?')
+    }
+  })
 })
 
 test.group('node ace, as typed in this repository', () => {
