@@ -172,6 +172,13 @@ export class ChannelPolicies {
   }
 
   /**
+   * The compiled entries in the order they are tried, and the user's shape, for the analyzer
+   */
+  analysisInput(): { entries: PolicyEntry[]; userShape: UserShape | null } {
+    return { entries: this.#matcher.ordered(), userShape: this.#userShape }
+  }
+
+  /**
    * Every pattern with its rule's conditions, in the order they are tried
    */
   coverageTargets(): CoverageTarget[] {

@@ -7,7 +7,7 @@ import type { MappingSpec, PolicyFileSpec } from './policy_file.ts'
 import { compileRule, type CompiledRule } from './rule.ts'
 import type { FileLocator } from './source_position.ts'
 import { checkAgainstUserShape } from './type_check.ts'
-import type { PolicyPredicate } from './types.ts'
+import type { PolicyPredicate, SourcePosition } from './types.ts'
 import type { UserShape } from './user_shape.ts'
 
 /** An environment with a typed `user`, to check rules against the user's shape */
@@ -26,6 +26,12 @@ export interface PolicyEntry {
   clientEvents: boolean
   file: string
   line: number
+  column: number
+  /** The expressions as written, where they are (for the analyzer) */
+  sources: {
+    rule: { text: string; position: SourcePosition } | null
+    member: Array<{ text: string; position: SourcePosition }>
+  }
 }
 
 /**
@@ -141,6 +147,21 @@ export function compilePolicies(
         clientEvents: spec.clientEvents,
         file: position.file,
         line: position.line,
+        column: position.column,
+        sources: {
+          rule: spec.rule && {
+            text: spec.rule.source,
+            position: locator.inScalar(spec.rule.node, 0),
+          },
+          member: spec.member
+            ? [spec.member.id, ...spec.member.info.map((info) => info.expression)].map(
+                (expression) => ({
+                  text: expression.source,
+                  position: locator.inScalar(expression.node, 0),
+                })
+              )
+            : [],
+        },
       }
       seen.set(pattern.shape, entry)
       entries.push(entry)

@@ -10,6 +10,8 @@ export interface UserShape {
   fields: Record<string, string>
   /** Model fields hidden from serialization: rules never see them */
   hidden: string[]
+  /** Fields present only sometimes: relations, serialized only when preloaded */
+  optional?: string[]
 }
 
 /**
@@ -61,7 +63,12 @@ function designType(model: LucidModelLike, property: string): string {
  */
 export function shapeFromModel(model: LucidModelLike): UserShape {
   model.boot()
-  const shape: UserShape = { source: `the ${model.name} model`, fields: {}, hidden: [] }
+  const shape: UserShape = {
+    source: `the ${model.name} model`,
+    fields: {},
+    hidden: [],
+    optional: [],
+  }
   for (const [property, column] of model.$columnsDefinitions) {
     if (column.serializeAs === null) {
       shape.hidden.push(property)
@@ -81,7 +88,10 @@ export function shapeFromModel(model: LucidModelLike): UserShape {
   // Present only when preloaded (e.g. by serializeUser)
   for (const [property, relation] of model.$relationsDefinitions) {
     if (relation.serializeAs === null) shape.hidden.push(property)
-    else shape.fields[relation.serializeAs] = 'dyn'
+    else {
+      shape.fields[relation.serializeAs] = 'dyn'
+      shape.optional!.push(relation.serializeAs)
+    }
   }
   return shape
 }

@@ -125,6 +125,41 @@ test.group('broadcast:policies', () => {
   })
 })
 
+test.group('broadcast:policies --check', () => {
+  async function check(argv: string[]) {
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(BroadcastPolicies, ['--check', ...argv])
+    await command.exec()
+    const output = command.ui.logger
+      .getLogs()
+      .map((log) => log.message)
+      .join('\n')
+    return { exitCode: command.exitCode, output }
+  }
+
+  test("silent on the demo's policies", async ({ assert }) => {
+    const { exitCode, output } = await check([])
+    assert.equal(exitCode, 0)
+    assert.include(output, 'no warnings')
+    assert.notMatch(output, /never decides|shadowed|always (true|false)|member mapping reads/)
+  })
+
+  test('warns about a shadowed deny at its position, and exits 0', async ({ assert, fs }) => {
+    await fs.create(
+      'shadow/channels.yaml',
+      'channels:\n  private-a<x>:\n    allow: user != null\n  private-<y>b:\n    deny: true\n'
+    )
+    const { exitCode, output } = await check([`--policies=${fs.basePath}/shadow`])
+    assert.equal(exitCode, 0)
+    assert.match(
+      output,
+      /channels\.yaml:4:3: deny on "private-<y>b" is shadowed by the more specific allow "private-a<x>"/
+    )
+    assert.include(output, '1 warning(s)')
+  })
+})
+
 test.group('broadcast:test', () => {
   async function runTests(argv: string[]) {
     const ace = await app.container.make('ace')
