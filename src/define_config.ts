@@ -76,6 +76,7 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         watch: config.policies?.watch ?? false,
         predicates: { ...config.policies?.predicates },
         user: config.policies?.user ?? null,
+        logDecisions: config.policies?.logDecisions ?? false,
       },
       authorization: {
         ...authorization,

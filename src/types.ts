@@ -218,6 +218,12 @@ export interface PoliciesConfig {
    * misspelt field or a wrong-typed comparison stops boot. Default: unchecked
    */
   user?: UserShapeConfig | null
+
+  /**
+   * Log one line per authorization decision, at info level: channel, user
+   * id, deciding pattern, outcome, reason and time taken. Default: false
+   */
+  logDecisions?: boolean
 }
 
 /**

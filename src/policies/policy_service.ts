@@ -1,6 +1,7 @@
 import type { Logger } from '@adonisjs/core/logger'
 import debug from '../debug.ts'
 import { ChannelPolicies } from './channel_policies.ts'
+import { logDecision } from './decision_log.ts'
 import { watchPolicies } from './watch.ts'
 import { resolveUserShape, type UserShapeConfig } from './user_shape.ts'
 import type {
@@ -21,6 +22,8 @@ export interface PolicyServiceConfig {
   predicates: Record<string, PolicyPredicate>
   /** The shape of "user" rules are type-checked against; null: unchecked */
   user?: UserShapeConfig | null
+  /** One info log line per decision */
+  logDecisions?: boolean
 }
 
 /**
@@ -36,7 +39,7 @@ export class PolicyService {
 
   constructor(
     readonly config: PolicyServiceConfig,
-    protected logger: Pick<Logger, 'error'>
+    protected logger: Pick<Logger, 'error' | 'info'>
   ) {}
 
   /**
@@ -111,7 +114,11 @@ export class PolicyService {
    */
   async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
     const policies = await this.load()
-    return policies.decide(channel, context)
+    if (!this.config.logDecisions) return policies.decide(channel, context)
+    const start = performance.now()
+    const decision = await policies.decide(channel, context)
+    logDecision(this.logger, channel, context, decision, performance.now() - start)
+    return decision
   }
 
   /**

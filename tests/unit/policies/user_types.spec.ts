@@ -3,6 +3,7 @@ import app from '@adonisjs/core/services/app'
 import User from '#models/user'
 import { ChannelPolicies, PolicyError, PolicyService } from '../../../src/policies/main.ts'
 import { resolveUserShape, shapeFromModel } from '../../../src/policies/user_shape.ts'
+import { recordingLogger } from '../../helpers/broadcast.ts'
 
 const shape = shapeFromModel(User)
 
@@ -183,7 +184,7 @@ test.group('Policies | rules type-checked against the User model', () => {
         predicates: {},
         user: { model: () => import('#models/user') },
       },
-      { error() {} }
+      recordingLogger().logger
     )
     const error = await service.load().then(
       () => null,
@@ -193,7 +194,7 @@ test.group('Policies | rules type-checked against the User model', () => {
 
     const unchecked = new PolicyService(
       { path: `${fs.basePath}/typo`, watch: false, predicates: {} },
-      { error() {} }
+      recordingLogger().logger
     )
     await assert.doesNotReject(() => unchecked.load())
   })
