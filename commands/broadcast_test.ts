@@ -29,6 +29,7 @@ export default class BroadcastTest extends BaseCommand {
     const { loadPolicyTests } = await import('../src/policies/testing/load_tests.ts')
     const { runPolicyTests } = await import('../src/policies/testing/run_tests.ts')
     const { formatCoverage, formatFailure } = await import('../src/policies/testing/report.ts')
+    const { unknownTestUserFields } = await import('../src/policies/testing/test_users.ts')
 
     const policies = await loadPoliciesFor(this, this.policies)
     if (!policies) return
@@ -49,10 +50,12 @@ export default class BroadcastTest extends BaseCommand {
     }
 
     const name = (file: string) => relative(fileURLToPath(this.app.appRoot), file) || file
-    const { results, coverage } = await runPolicyTests(
-      policies,
-      files.flatMap((file) => file.cases)
-    )
+    const cases = files.flatMap((file) => file.cases)
+    const { userShape } = policies.analysisInput()
+    for (const { position, message } of unknownTestUserFields(cases, userShape)) {
+      this.logger.warning(`${name(position.file)}:${position.line}:${position.column}: ${message}`)
+    }
+    const { results, coverage } = await runPolicyTests(policies, cases)
     const failed = results.filter((result) => result.problems.length)
     for (const result of failed) {
       this.logger.log(`${this.colors.red('✖')} ${formatFailure(result, name)}`)

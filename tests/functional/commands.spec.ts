@@ -205,6 +205,16 @@ test.group('broadcast:test', () => {
     assert.include(output, '0 passed, 1 failed')
   })
 
+  test('a test user with a field the User model lacks is a warning', async ({ assert, fs }) => {
+    await fs.create(
+      'typo/a.test.yaml',
+      'tests:\n  - { user: { id: 1, rol: admin }, channel: private-admins, expect: deny }\n'
+    )
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/typo`])
+    assert.equal(exitCode, 0)
+    assert.match(output, /a\.test\.yaml:2:13: test user has "rol", .*did you mean "role"/)
+  })
+
   test('a bad test file exits 2 with its position', async ({ assert, fs }) => {
     await fs.create('bad/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: yes }\n')
     const { exitCode, output } = await runTests([`--tests=${fs.basePath}/bad`])

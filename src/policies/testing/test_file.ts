@@ -11,6 +11,8 @@ export interface PolicyTestCase {
   name: string
   position: SourcePosition
   user: PolicyUser
+  /** Where the user's fields are written (a named user's entry, or inline) */
+  userPosition: SourcePosition | null
   channel: string
   expect: 'allow' | 'deny'
   /** The pattern that must decide, when given */
@@ -50,7 +52,7 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
     return fail(doc.contents, 'a policy test file is a map with a "tests:" list')
   }
 
-  const users = new Map<string, PolicyUser>()
+  const users = new Map<string, { user: PolicyUser; position: SourcePosition }>()
   let tests: Node | null = null
   for (const pair of doc.contents.items) {
     const key = String((pair.key as any)?.value)
@@ -58,7 +60,10 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
       if (!isMap(pair.value)) return fail(pair.key as Node, '"users" is a map of named users')
       for (const user of pair.value.items) {
         if (!isMap(user.value)) return fail(user.key as Node, 'a named user is a map of fields')
-        users.set(String((user.key as any).value), user.value.toJSON())
+        users.set(String((user.key as any).value), {
+          user: user.value.toJSON(),
+          position: locator.node(user.value),
+        })
       }
     } else if (key === 'tests') {
       tests = pair.value as Node
@@ -104,6 +109,7 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
     }
 
     let user: PolicyUser = null
+    let userPosition: SourcePosition | null = null
     const userNode = nodes.get('user')?.value as Node | null | undefined
     if (isScalar(userNode) && typeof userNode.value === 'string') {
       if (!users.has(userNode.value)) {
@@ -113,9 +119,12 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
           `named users: ${[...users.keys()].join(', ') || 'none'} (or write the user inline, or null for a guest)`
         )
       }
-      user = users.get(userNode.value)!
+      const named = users.get(userNode.value)!
+      user = named.user
+      userPosition = named.position
     } else if (isMap(userNode)) {
       user = userNode.toJSON()
+      userPosition = locator.node(userNode)
     } else if (userNode && !(isScalar(userNode) && userNode.value === null)) {
       fail(userNode, '"user" is a named user, a map of fields, or null for a guest')
     }
@@ -132,6 +141,7 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
         `${expect} ${userNode && isScalar(userNode) ? String(userNode.value) : user ? 'inline user' : 'guest'} on ${channel}`,
       position: locator.node(item),
       user,
+      userPosition,
       channel,
       expect: expect as 'allow' | 'deny',
     }

@@ -6,6 +6,9 @@ import { loadPolicyTests } from '../../../src/policies/testing/load_tests.ts'
 import { formatCoverage, formatFailure } from '../../../src/policies/testing/report.ts'
 import { runPolicyTests } from '../../../src/policies/testing/run_tests.ts'
 import { parsePolicyTestFile } from '../../../src/policies/testing/test_file.ts'
+import { unknownTestUserFields } from '../../../src/policies/testing/test_users.ts'
+import { shapeFromModel } from '../../../src/policies/user_shape.ts'
+import User from '#models/user'
 
 const POLICIES = [
   'channels:',
@@ -139,6 +142,31 @@ test.group('Policies | tests as data', () => {
       assert.deepEqual([error.line, error.column], at)
       assert.include(error.message, message)
     })
+
+  test('test users are checked against the User model, once per place', ({ assert }) => {
+    const cases = parsePolicyTestFile(
+      [
+        'users:',
+        '  admin: { id: 1, rol: admin, password: x }',
+        'tests:',
+        '  - { user: admin, channel: private-admins, expect: allow }',
+        '  - { user: admin, channel: private-1, expect: allow }',
+        '  - { user: { id: 2, fullname: Bob }, channel: private-2, expect: allow }',
+      ].join('\n'),
+      'p.test.yaml'
+    )
+    assert.deepEqual(
+      unknownTestUserFields(cases, shapeFromModel(User)).map(
+        ({ position, message }) => `${position.line}:${position.column}: ${message}`
+      ),
+      [
+        '2:10: test user has "rol", a field the User model does not have (did you mean "role"?)',
+        '2:10: test user has "password", hidden from serialization in the User model: rules never see it',
+        '6:13: test user has "fullname", a field the User model does not have (did you mean "fullName"?)',
+      ]
+    )
+    assert.deepEqual(unknownTestUserFields(cases, null), [])
+  })
 
   test('test files beside the policies are not policies', async ({ assert, fs }) => {
     await fs.create('both/channels.yaml', POLICIES)

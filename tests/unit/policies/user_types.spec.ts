@@ -126,6 +126,19 @@ test.group('Policies | rules type-checked against the User model', () => {
     assert.include(error.message, 'no such overload: int + double')
   })
 
+  test('predicates, matches() and macros type-check with a typed user', ({ assert }) => {
+    const policies = ChannelPolicies.fromSource(
+      [
+        'channels:',
+        '  private-team.<teamId:int>:',
+        "    allow: isMember(user, teamId) && user.email.matches('^[a-z]+@') && [1, 2].exists(n, n == user.id)",
+      ].join('\n'),
+      'p.yaml',
+      { userShape: shape, predicates: { isMember: () => true } }
+    )
+    assert.lengthOf(policies.list(), 1)
+  })
+
   test("the demo app's policy files pass", async ({ assert }) => {
     const policies = await ChannelPolicies.load(app.makePath('policies'), { userShape: shape })
     assert.isAbove(policies.list().length, 0)
