@@ -128,9 +128,13 @@ export async function configure(command: Configure) {
   const written: string[] = []
 
   /**
-   * Publish the config file and the starter policy file
+   * Publish the config file, the starter policy file and its tests
    */
-  for (const stub of ['config/broadcast.stub', 'policies/channels.stub']) {
+  for (const stub of [
+    'config/broadcast.stub',
+    'policies/channels.stub',
+    'policies/channels_test.stub',
+  ]) {
     const output = await codemods.makeUsingStub(stubsRoot, stub, {})
     if (output.status !== 'skipped') {
       const path = command.app.relativePath(output.destination)

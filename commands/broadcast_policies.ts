@@ -3,7 +3,11 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { loadPoliciesFor } from '../src/commands/load_policies.ts'
 
 /**
- * Lists the loaded channel patterns in the order they are tried
+ * Lists the loaded channel patterns in the order they are tried; with
+ * --check, also warns about what is legal but likely wrong
+ *
+ * @example
+ * node ace broadcast:policies --check
  */
 export default class BroadcastPolicies extends BaseCommand {
   static commandName = 'broadcast:policies'
@@ -12,6 +16,12 @@ export default class BroadcastPolicies extends BaseCommand {
 
   @flags.string({ description: 'Policy file or folder (default: the configured policies)' })
   declare policies?: string
+
+  @flags.boolean({
+    description:
+      'Warn about patterns that never decide, shadowed denies, constant rules and member mappings reading missing fields',
+  })
+  declare check: boolean
 
   async run() {
     const policies = await loadPoliciesFor(this, this.policies)
@@ -30,5 +40,16 @@ export default class BroadcastPolicies extends BaseCommand {
       ])
     })
     table.render()
+
+    if (this.check) {
+      const { analyzePolicies } = await import('../src/policies/analyzer/analyze.ts')
+      const warnings = analyzePolicies(policies.analysisInput())
+      for (const { position, message } of warnings) {
+        this.logger.warning(`${position.file}:${position.line}:${position.column}: ${message}`)
+      }
+      this.logger.log(
+        warnings.length ? `${warnings.length} warning(s)` : this.colors.green('no warnings')
+      )
+    }
   }
 }

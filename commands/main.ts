@@ -9,6 +9,7 @@ const commands = {
   'broadcast:serve': () => import('./broadcast_serve.ts'),
   'broadcast:check': () => import('./broadcast_check.ts'),
   'broadcast:policies': () => import('./broadcast_policies.ts'),
+  'broadcast:test': () => import('./broadcast_test.ts'),
   'broadcast:credentials': () => import('./broadcast_credentials.ts'),
 }
 

@@ -79,6 +79,11 @@ const broadcastConfig = defineConfig({
   policies: {
     path: app.makePath('policies'),
     watch: app.inDev,
+    /**
+     * Rules are type-checked against the User model's serialized fields:
+     * a misspelt field stops boot with its file:line:col
+     */
+    user: { model: () => import('#models/user') },
   },
 
   /**

@@ -88,6 +88,8 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         path: config.policies?.path ?? app.makePath('policies'),
         watch: config.policies?.watch ?? false,
         predicates: { ...config.policies?.predicates },
+        user: config.policies?.user ?? null,
+        logDecisions: config.policies?.logDecisions ?? false,
       },
       authorization: {
         ...authorization,

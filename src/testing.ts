@@ -5,6 +5,13 @@ export { BroadcastFake, type EmittedMessage } from './broadcast_fake.ts'
 export { checkPolicy } from './policies/check.ts'
 
 /**
+ * Policy test files (policies/*.test.yaml) in the app's own test suite
+ */
+export { registerPolicyTests } from './policies/testing/japa.ts'
+export { loadPolicyTests } from './policies/testing/load_tests.ts'
+export { runPolicyTests } from './policies/testing/run_tests.ts'
+
+/**
  * Attach the embedded server in a test bootstrap, after
  * "testUtils.httpServer().start()" created the Node server
  */

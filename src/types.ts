@@ -5,6 +5,7 @@ import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
+import type { UserShapeConfig } from './policies/user_shape.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -224,6 +225,20 @@ export interface PoliciesConfig {
    * Named predicates callable from rules, for what YAML cannot say
    */
   predicates?: Record<string, PolicyPredicate>
+
+  /**
+   * The fields of "user" rules may read: the Lucid model the auth guard
+   * finds users with, plus declared fields (what "serializeUser" adds, or
+   * the whole user without Lucid). Rules are then type-checked at load: a
+   * misspelt field or a wrong-typed comparison stops boot. Default: unchecked
+   */
+  user?: UserShapeConfig | null
+
+  /**
+   * Log one line per authorization decision, at info level: channel, user
+   * id, deciding pattern, outcome, reason and time taken. Default: false
+   */
+  logDecisions?: boolean
 }
 
 /**

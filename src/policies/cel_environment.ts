@@ -3,6 +3,8 @@ import { RuleFunctionError } from '../errors.ts'
 import { RE2_MATCHES, re2Matches } from './cel_regex.ts'
 import type { PatternParam } from './pattern.ts'
 import type { PolicyPredicate } from './types.ts'
+import { declareUser } from './typed_user.ts'
+import type { UserShape } from './user_shape.ts'
 
 /** Rules are written by developers, yet cheap caps keep a typo from costing a boot */
 export const RULE_MAX_LENGTH = 4096
@@ -20,10 +22,13 @@ const PREDICATE_MAX_ARITY = 6
  * The base environment: `user` (dyn, null for guests), `channel`, `socketId`, the
  * canonical-decimal id equality (`42 == '42'`, never `'042'`), and one function per predicate.
  * Predicates are looked up by name at call time, so `define` can replace an implementation.
+ * With a user shape, `user` is typed: such an environment type-checks and never evaluates.
  */
-export function createBaseEnvironment(predicates: Map<string, PolicyPredicate> | null) {
-  const env = new Environment({ limits: LIMITS })
-    .registerVariable('user', 'dyn')
+export function createBaseEnvironment(
+  predicates: Map<string, PolicyPredicate> | null,
+  userShape: UserShape | null = null
+) {
+  const env = declareUser(new Environment({ limits: LIMITS }), userShape)
     .registerVariable('channel', 'string')
     .registerVariable('socketId', 'string')
     .registerOperator('double == string', (a: number, b: string) => {

@@ -15,6 +15,7 @@ import type {
   PolicyPredicate,
   PolicyUser,
 } from './types.ts'
+import type { UserShape } from './user_shape.ts'
 
 function deny(pattern: string | null, reason: string): PolicyDecision {
   return { allowed: false, pattern, reason, member: null, clientEvents: false }
@@ -38,6 +39,23 @@ function ruleDenial(
 }
 
 /**
+ * Which way a decision went inside its pattern, for coverage: the rule allowed, a condition
+ * (by index) was false or errored, the member mapping failed, or the pattern has no rule
+ */
+export type DecisionBranch = 'allowed' | number | 'member' | 'decided'
+
+/**
+ * A pattern as coverage sees it: where it is and the branches it has
+ */
+export interface CoverageTarget {
+  pattern: string
+  file: string
+  line: number
+  /** The rule's top-level `&&` conditions; empty without a rule */
+  conditions: string[]
+}
+
+/**
  * Channel authorization policies loaded from YAML files: compiled once, indexed, and asked
  * for a decision per subscription.
  *
@@ -50,16 +68,19 @@ export class ChannelPolicies {
   #matcher: IndexedMatcher<PolicyEntry>
   #predicates: Map<string, PolicyPredicate>
   #paths: string | string[] | null
+  #userShape: UserShape | null
 
   private constructor(
     compiled: { entries: PolicyEntry[]; user: CompiledMapping | null },
     predicates: Map<string, PolicyPredicate>,
-    paths: string | string[] | null
+    paths: string | string[] | null,
+    userShape: UserShape | null
   ) {
     this.#user = compiled.user
     this.#matcher = new IndexedMatcher(compiled.entries)
     this.#predicates = predicates
     this.#paths = paths
+    this.#userShape = userShape
   }
 
   /**
@@ -70,7 +91,13 @@ export class ChannelPolicies {
     const sources = await readPolicySources(pathOrPaths)
     const predicates = new Map(Object.entries(options.predicates ?? {}))
     const files = sources.map(({ source, file }) => parsePolicyFile(source, file))
-    return new ChannelPolicies(compilePolicies(files, predicates), predicates, pathOrPaths)
+    const userShape = options.userShape ?? null
+    return new ChannelPolicies(
+      compilePolicies(files, predicates, userShape),
+      predicates,
+      pathOrPaths,
+      userShape
+    )
   }
 
   /**
@@ -78,10 +105,12 @@ export class ChannelPolicies {
    */
   static fromSource(source: string, file = 'policies.yaml', options: PolicyLoadOptions = {}) {
     const predicates = new Map(Object.entries(options.predicates ?? {}))
+    const userShape = options.userShape ?? null
     return new ChannelPolicies(
-      compilePolicies([parsePolicyFile(source, file)], predicates),
+      compilePolicies([parsePolicyFile(source, file)], predicates, userShape),
       predicates,
-      null
+      null,
+      userShape
     )
   }
 
@@ -107,7 +136,10 @@ export class ChannelPolicies {
    */
   async reload(): Promise<ChannelPolicies> {
     if (!this.#paths) throw new Error('policies built from source cannot be reloaded')
-    return ChannelPolicies.load(this.#paths, { predicates: this.predicates })
+    return ChannelPolicies.load(this.#paths, {
+      predicates: this.predicates,
+      userShape: this.#userShape,
+    })
   }
 
   /**
@@ -123,13 +155,53 @@ export class ChannelPolicies {
   /**
    * Decides whether `context.user` may subscribe to `channel`. Never throws: errors deny.
    */
-  async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
+  decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
+    return this.#decide(channel, context, null)
+  }
+
+  /**
+   * `decide`, telling which branch of the deciding pattern was taken (policy tests' coverage)
+   */
+  async trace(
+    channel: string,
+    context: PolicyContext
+  ): Promise<{ decision: PolicyDecision; branch: DecisionBranch | null }> {
+    const trace: { branch: DecisionBranch | null } = { branch: null }
+    const decision = await this.#decide(channel, context, trace)
+    return { decision, branch: trace.branch }
+  }
+
+  /**
+   * The compiled entries in the order they are tried, and the user's shape, for the analyzer
+   */
+  analysisInput(): { entries: PolicyEntry[]; userShape: UserShape | null } {
+    return { entries: this.#matcher.ordered(), userShape: this.#userShape }
+  }
+
+  /**
+   * Every pattern with its rule's conditions, in the order they are tried
+   */
+  coverageTargets(): CoverageTarget[] {
+    return this.#matcher.ordered().map((entry) => ({
+      pattern: entry.pattern.source,
+      file: entry.file,
+      line: entry.line,
+      conditions: entry.rule?.conjuncts.map((conjunct) => conjunct.text) ?? [],
+    }))
+  }
+
+  async #decide(
+    channel: string,
+    context: PolicyContext,
+    trace: { branch: DecisionBranch | null } | null
+  ): Promise<PolicyDecision> {
     if (typeof channel !== 'string' || !isValidChannelName(channel)) {
       return deny(null, `"${String(channel).slice(0, 200)}" is not a valid channel name`)
     }
     const entry = this.#matcher.match(channel)
     if (!entry) return deny(null, `no policy pattern matches "${channel}"`)
     const pattern = entry.pattern.source
+    if (trace) trace.branch = entry.rule ? 'allowed' : 'decided'
     if (entry.kind === 'deny') return deny(pattern, `"${pattern}" denies (deny: true)`)
 
     const cel = {
@@ -142,16 +214,24 @@ export class ChannelPolicies {
     const problem =
       snapshotProblem(cel.user) ??
       (String(cel.socketId).length > INPUT_LIMITS.stringLength ? 'socket id too long' : null)
-    if (problem && (entry.rule || entry.member)) return deny(pattern, `"${pattern}": ${problem}`)
+    if (problem && (entry.rule || entry.member)) {
+      if (trace) trace.branch = null
+      return deny(pattern, `"${pattern}": ${problem}`)
+    }
     if (entry.rule) {
       const outcome = await evaluateRule(entry.rule, cel)
-      if (!outcome.allowed) return deny(pattern, ruleDenial(pattern, outcome, cel.user))
+      if (!outcome.allowed) {
+        if (trace)
+          trace.branch = entry.rule.conjuncts.findIndex((c) => c.text === outcome.condition)
+        return deny(pattern, ruleDenial(pattern, outcome, cel.user))
+      }
     }
 
     let member = null
     if (entry.member) {
       const result = await evaluateMapping(entry.member, cel)
       if ('reason' in result) {
+        if (trace) trace.branch = 'member'
         const denial = deny(pattern, `"${pattern}": ${result.reason}`)
         return result.tooLarge ? { ...denial, memberTooLarge: true } : denial
       }

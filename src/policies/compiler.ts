@@ -6,7 +6,12 @@ import { compilePattern, type CompiledPattern } from './pattern.ts'
 import type { MappingSpec, PolicyFileSpec } from './policy_file.ts'
 import { compileRule, type CompiledRule } from './rule.ts'
 import type { FileLocator } from './source_position.ts'
-import type { PolicyPredicate } from './types.ts'
+import { checkAgainstUserShape } from './type_check.ts'
+import type { PolicyPredicate, SourcePosition } from './types.ts'
+import type { UserShape } from './user_shape.ts'
+
+/** An environment with a typed `user`, to check rules against the user's shape */
+type TypedCheck = { env: ReturnType<typeof createBaseEnvironment>; shape: UserShape } | null
 
 /**
  * One compiled channel policy
@@ -21,6 +26,12 @@ export interface PolicyEntry {
   clientEvents: boolean
   file: string
   line: number
+  column: number
+  /** The expressions as written, where they are (for the analyzer) */
+  sources: {
+    rule: { text: string; position: SourcePosition } | null
+    member: Array<{ text: string; position: SourcePosition }>
+  }
 }
 
 /**
@@ -42,32 +53,48 @@ function compileMappingAt(
   locator: FileLocator,
   env: ReturnType<typeof createBaseEnvironment>,
   spec: MappingSpec,
-  label: string
+  label: string,
+  typed: TypedCheck
 ) {
-  return compileMapping(
+  const onError = (index: number | 'id', error: unknown): never => {
+    const node = index === 'id' ? spec.id.node : spec.info[index].expression.node
+    if (error instanceof SourceTextError) error.message = `${label}: ${error.message}`
+    return toPolicyError(locator, node, error)
+  }
+  const mapping = compileMapping(
     env,
     {
       id: spec.id.source,
       info: spec.info.map((entry) => ({ key: entry.key, source: entry.expression.source })),
     },
-    (index, error) => {
-      const node = index === 'id' ? spec.id.node : spec.info[index].expression.node
-      if (error instanceof SourceTextError) error.message = `${label}: ${error.message}`
-      return toPolicyError(locator, node, error)
-    }
+    onError
   )
+  if (typed) {
+    const expressions = [spec.id, ...spec.info.map((entry) => entry.expression)]
+    expressions.forEach((expression, index) => {
+      try {
+        checkAgainstUserShape(typed.env, expression.source, typed.shape)
+      } catch (error) {
+        onError(index === 0 ? 'id' : index - 1, error)
+      }
+    })
+  }
+  return mapping
 }
 
 /**
  * Compiles parsed policy files: patterns, rules and mappings, all at once, so a policy never
  * starts half-loaded. Duplicate patterns (same shape, param names aside) are an error naming
- * both places.
+ * both places. With a user shape, every expression is also type-checked against it (a
+ * separate environment: evaluation stays as without one).
  */
 export function compilePolicies(
   files: PolicyFileSpec[],
-  predicates: Map<string, PolicyPredicate>
+  predicates: Map<string, PolicyPredicate>,
+  userShape: UserShape | null = null
 ): CompiledPolicies {
   const base = createBaseEnvironment(predicates)
+  const typedBase = userShape ? createBaseEnvironment(predicates, userShape) : null
   const entries: PolicyEntry[] = []
   const seen = new Map<string, PolicyEntry>()
   let user: CompiledMapping | null = null
@@ -93,17 +120,22 @@ export function compilePolicies(
       }
 
       const env = createPatternEnvironment(base, pattern.params)
+      const typed: TypedCheck = typedBase && {
+        env: createPatternEnvironment(typedBase, pattern.params),
+        shape: userShape!,
+      }
       let rule: CompiledRule | null = null
       if (spec.rule) {
         try {
           rule = compileRule(env, spec.rule.source)
+          if (typed) checkAgainstUserShape(typed.env, spec.rule.source, typed.shape)
         } catch (error) {
           if (error instanceof SourceTextError) error.message = `${spec.pattern}: ${error.message}`
           toPolicyError(locator, spec.rule.node, error)
         }
       }
       const member = spec.member
-        ? compileMappingAt(locator, env, spec.member, `${spec.pattern}: member`)
+        ? compileMappingAt(locator, env, spec.member, `${spec.pattern}: member`, typed)
         : null
 
       const entry: PolicyEntry = {
@@ -115,6 +147,21 @@ export function compilePolicies(
         clientEvents: spec.clientEvents,
         file: position.file,
         line: position.line,
+        column: position.column,
+        sources: {
+          rule: spec.rule && {
+            text: spec.rule.source,
+            position: locator.inScalar(spec.rule.node, 0),
+          },
+          member: spec.member
+            ? [spec.member.id, ...spec.member.info.map((info) => info.expression)].map(
+                (expression) => ({
+                  text: expression.source,
+                  position: locator.inScalar(expression.node, 0),
+                })
+              )
+            : [],
+        },
       }
       seen.set(pattern.shape, entry)
       entries.push(entry)
@@ -131,7 +178,11 @@ export function compilePolicies(
       userFile = locator.file
       // No predicates: user sign-in data is computed synchronously
       const userEnv = createBaseEnvironment(null).clone()
-      user = compileMappingAt(locator, userEnv, file.user, 'user')
+      const typed: TypedCheck = userShape && {
+        env: createBaseEnvironment(null, userShape),
+        shape: userShape,
+      }
+      user = compileMappingAt(locator, userEnv, file.user, 'user', typed)
     }
   }
   return { entries, user }

@@ -11,17 +11,19 @@ export interface PolicySource {
 }
 
 const POLICY_FILE = /\.ya?ml$/
+/** Policy tests live beside the policies; they are data for `broadcast:test`, not policies */
+const TEST_FILE = /\.test\.ya?ml$/
 
-/**
- * Reads a policy file, or every `*.yaml` / `*.yml` under a folder (recursively, sorted by
- * path so the load order, which breaks precedence ties, is stable)
- */
-export async function readPolicySources(pathOrPaths: string | string[]): Promise<PolicySource[]> {
+async function readSources(
+  pathOrPaths: string | string[],
+  accept: (name: string) => boolean,
+  what: { missing: string; none: string; hint: string }
+): Promise<PolicySource[]> {
   const sources: PolicySource[] = []
   for (const path of Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths]) {
     const stats = await stat(path).catch(() => null)
     if (!stats) {
-      throw new PolicyError({ file: path, line: 1, column: 1 }, 'policy file or folder not found')
+      throw new PolicyError({ file: path, line: 1, column: 1 }, what.missing)
     }
     if (!stats.isDirectory()) {
       sources.push({ file: path, source: await readFile(path, 'utf8') })
@@ -29,17 +31,36 @@ export async function readPolicySources(pathOrPaths: string | string[]): Promise
     }
     const entries = await readdir(path, { recursive: true, withFileTypes: true })
     const files = entries
-      .filter((entry) => entry.isFile() && POLICY_FILE.test(entry.name))
+      .filter((entry) => entry.isFile() && accept(entry.name))
       .map((entry) => join(entry.parentPath, entry.name))
       .sort()
     if (!files.length) {
-      throw new PolicyError(
-        { file: path, line: 1, column: 1 },
-        'no *.yaml policy files in this folder',
-        'create one, e.g. policies/channels.yaml with a "channels:" map'
-      )
+      throw new PolicyError({ file: path, line: 1, column: 1 }, what.none, what.hint)
     }
     for (const file of files) sources.push({ file, source: await readFile(file, 'utf8') })
   }
   return sources
+}
+
+/**
+ * Reads a policy file, or every `*.yaml` / `*.yml` under a folder but test files (recursively,
+ * sorted by path so the load order, which breaks precedence ties, is stable)
+ */
+export function readPolicySources(pathOrPaths: string | string[]): Promise<PolicySource[]> {
+  return readSources(pathOrPaths, (name) => POLICY_FILE.test(name) && !TEST_FILE.test(name), {
+    missing: 'policy file or folder not found',
+    none: 'no *.yaml policy files in this folder',
+    hint: 'create one, e.g. policies/channels.yaml with a "channels:" map',
+  })
+}
+
+/**
+ * Reads a policy test file, or every `*.test.yaml` / `*.test.yml` under a folder
+ */
+export function readPolicyTestSources(pathOrPaths: string | string[]): Promise<PolicySource[]> {
+  return readSources(pathOrPaths, (name) => TEST_FILE.test(name), {
+    missing: 'policy test file or folder not found',
+    none: 'no *.test.yaml policy test files in this folder',
+    hint: 'create one, e.g. policies/channels.test.yaml with a "tests:" list',
+  })
 }

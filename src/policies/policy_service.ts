@@ -1,8 +1,16 @@
 import type { Logger } from '@adonisjs/core/logger'
 import debug from '../debug.ts'
 import { ChannelPolicies } from './channel_policies.ts'
+import { logDecision } from './decision_log.ts'
 import { watchPolicies } from './watch.ts'
-import type { PolicyContext, PolicyDecision, PolicyPredicate, PolicyUser } from './types.ts'
+import { resolveUserShape, type UserShapeConfig } from './user_shape.ts'
+import type {
+  PolicyContext,
+  PolicyDecision,
+  PolicyLoadOptions,
+  PolicyPredicate,
+  PolicyUser,
+} from './types.ts'
 
 /**
  * Where the app's policy files are and how they load ("policies" in
@@ -12,6 +20,10 @@ export interface PolicyServiceConfig {
   path: string | string[]
   watch: boolean
   predicates: Record<string, PolicyPredicate>
+  /** The shape of "user" rules are type-checked against; null: unchecked */
+  user?: UserShapeConfig | null
+  /** One info log line per decision */
+  logDecisions?: boolean
 }
 
 /**
@@ -22,11 +34,12 @@ export interface PolicyServiceConfig {
 export class PolicyService {
   #loading?: Promise<ChannelPolicies>
   #loaded?: ChannelPolicies
+  #options?: Promise<PolicyLoadOptions>
   #stopWatching?: () => void
 
   constructor(
     readonly config: PolicyServiceConfig,
-    protected logger: Pick<Logger, 'error'>
+    protected logger: Pick<Logger, 'error' | 'info'>
   ) {}
 
   /**
@@ -35,9 +48,9 @@ export class PolicyService {
    */
   load(): Promise<ChannelPolicies> {
     if (!this.#loading) {
-      this.#loading = ChannelPolicies.load(this.config.path, {
-        predicates: this.config.predicates,
-      })
+      this.#loading = this.loadOptions().then((options) =>
+        ChannelPolicies.load(this.config.path, options)
+      )
       this.#loading.then(
         (policies) => (this.#loaded = policies),
         () => (this.#loading = undefined)
@@ -50,8 +63,23 @@ export class PolicyService {
    * Other policy files, compiled with the app's predicates (what
    * "broadcast:check --policies" checks). Not cached.
    */
-  loadFrom(path: string | string[]): Promise<ChannelPolicies> {
-    return ChannelPolicies.load(path, { predicates: this.config.predicates })
+  async loadFrom(path: string | string[]): Promise<ChannelPolicies> {
+    return ChannelPolicies.load(path, await this.loadOptions())
+  }
+
+  /**
+   * The predicates, and the user's shape (its model imported once); a
+   * failure rejects and the next call tries again
+   */
+  loadOptions(): Promise<PolicyLoadOptions> {
+    if (!this.#options) {
+      this.#options = resolveUserShape(this.config.user).then((userShape) => ({
+        predicates: this.config.predicates,
+        userShape,
+      }))
+      this.#options.catch(() => (this.#options = undefined))
+    }
+    return this.#options
   }
 
   /**
@@ -60,15 +88,23 @@ export class PolicyService {
    */
   watch() {
     if (this.#stopWatching) return
-    this.#stopWatching = watchPolicies(
-      this.config.path,
-      (policies) => {
-        debug('policies reloaded')
-        this.#loaded = policies
-        this.#loading = Promise.resolve(policies)
+    let stopped = false
+    this.#stopWatching = () => (stopped = true)
+    this.loadOptions().then(
+      (options) => {
+        if (stopped) return
+        this.#stopWatching = watchPolicies(
+          this.config.path,
+          (policies) => {
+            debug('policies reloaded')
+            this.#loaded = policies
+            this.#loading = Promise.resolve(policies)
+          },
+          (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+          options
+        )
       },
-      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
-      { predicates: this.config.predicates }
+      (error) => this.logger.error(`broadcast policies not watched: ${error.message}`)
     )
   }
 
@@ -78,7 +114,11 @@ export class PolicyService {
    */
   async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
     const policies = await this.load()
-    return policies.decide(channel, context)
+    if (!this.config.logDecisions) return policies.decide(channel, context)
+    const start = performance.now()
+    const decision = await policies.decide(channel, context)
+    logDecision(this.logger, channel, context, decision, performance.now() - start)
+    return decision
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { UserShape } from './user_shape.ts'
+
 /**
  * Plain-data snapshot of the authenticated user handed to the rules. `null` means a guest.
  */
@@ -15,6 +17,12 @@ export type PolicyPredicate = (user: PolicyUser, ...args: unknown[]) => boolean 
 export interface PolicyLoadOptions {
   /** Predicates callable from rules. They must be known before rules are compiled. */
   predicates?: Record<string, PolicyPredicate>
+  /**
+   * The fields of `user` and their types: every expression is type-checked against them at
+   * load (see `resolveUserShape`). Without it, `user` is `dyn` and a misspelt field denies
+   * at run time.
+   */
+  userShape?: UserShape | null
 }
 
 /**

@@ -5,6 +5,7 @@ import app from '@adonisjs/core/services/app'
 import User from '#models/user'
 import BroadcastCheck from '../../commands/broadcast_check.ts'
 import BroadcastPolicies from '../../commands/broadcast_policies.ts'
+import BroadcastTest from '../../commands/broadcast_test.ts'
 import { checkPolicy } from '../../src/policies/check.ts'
 import { ChannelPolicies } from '../../src/policies/main.ts'
 
@@ -97,6 +98,128 @@ test.group('broadcast:policies', () => {
       [...order].sort((a, b) => a - b),
       order
     )
+  })
+
+  test('a rule reading a field the User model lacks exits 2 with position and hint', async ({
+    assert,
+    fs,
+  }) => {
+    await fs.create(
+      'typo/channels.yaml',
+      "channels:\n  private-admins:\n    allow: user.rol == 'admin'\n"
+    )
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    for (const Command of [BroadcastPolicies, BroadcastCheck]) {
+      const argv = [`--policies=${fs.basePath}/typo`]
+      const command = await ace.create(Command, Command === BroadcastCheck ? ['x', ...argv] : argv)
+      await command.exec()
+      const output = command.ui.logger
+        .getLogs()
+        .map((log) => log.message)
+        .join('\n')
+      assert.equal(command.exitCode, 2)
+      assert.match(output, /channels\.yaml:3:17: private-admins: user has no field "rol"/)
+      assert.include(output, 'did you mean user.role?')
+    }
+  })
+})
+
+test.group('broadcast:policies --check', () => {
+  async function check(argv: string[]) {
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(BroadcastPolicies, ['--check', ...argv])
+    await command.exec()
+    const output = command.ui.logger
+      .getLogs()
+      .map((log) => log.message)
+      .join('\n')
+    return { exitCode: command.exitCode, output }
+  }
+
+  test("silent on the demo's policies", async ({ assert }) => {
+    const { exitCode, output } = await check([])
+    assert.equal(exitCode, 0)
+    assert.include(output, 'no warnings')
+    assert.notMatch(output, /never decides|shadowed|always (true|false)|member mapping reads/)
+  })
+
+  test('warns about a shadowed deny at its position, and exits 0', async ({ assert, fs }) => {
+    await fs.create(
+      'shadow/channels.yaml',
+      'channels:\n  private-a<x>:\n    allow: user != null\n  private-<y>b:\n    deny: true\n'
+    )
+    const { exitCode, output } = await check([`--policies=${fs.basePath}/shadow`])
+    assert.equal(exitCode, 0)
+    assert.match(
+      output,
+      /channels\.yaml:4:3: deny on "private-<y>b" is shadowed by the more specific allow "private-a<x>"/
+    )
+    assert.include(output, '1 warning(s)')
+  })
+})
+
+test.group('broadcast:test', () => {
+  async function runTests(argv: string[]) {
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(BroadcastTest, argv)
+    await command.exec()
+    const output = command.ui.logger
+      .getLogs()
+      .map((log) => log.message)
+      .join('\n')
+    return { exitCode: command.exitCode, output }
+  }
+
+  test("the demo's policy tests pass and reach every pattern and branch", async ({ assert }) => {
+    const { exitCode, output } = await runTests([])
+    assert.equal(exitCode, 0)
+    assert.include(output, 'coverage: 3/3 patterns, 6/6 rule branches')
+    assert.include(output, '6 passed, 0 failed (6 cases in 1 files)')
+  })
+
+  test('a failing case exits 1 with the deciding pattern and the reason', async ({
+    assert,
+    fs,
+  }) => {
+    await fs.create(
+      'cases/wrong.test.yaml',
+      [
+        'tests:',
+        '  - name: a guest is wrongly expected in',
+        '    user: null',
+        '    channel: private-admins',
+        '    expect: allow',
+      ].join('\n')
+    )
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/cases`])
+    assert.equal(exitCode, 1)
+    assert.match(output, /a guest is wrongly expected in \(.*wrong\.test\.yaml:2:5\)/)
+    assert.include(output, 'expected allow, got deny')
+    assert.include(output, 'pattern: private-admins')
+    assert.include(output, 'no signed-in user (rule reads user.role)')
+    assert.include(output, 'coverage: 1/3 patterns, 1/6 rule branches')
+    assert.match(output, /pattern never decided: private-<userId> \(policies\/channels\.yaml:7\)/)
+    assert.include(output, '0 passed, 1 failed')
+  })
+
+  test('a test user with a field the User model lacks is a warning', async ({ assert, fs }) => {
+    await fs.create(
+      'typo/a.test.yaml',
+      'tests:\n  - { user: { id: 1, rol: admin }, channel: private-admins, expect: deny }\n'
+    )
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/typo`])
+    assert.equal(exitCode, 0)
+    assert.match(output, /a\.test\.yaml:2:13: test user has "rol", .*did you mean "role"/)
+  })
+
+  test('a bad test file exits 2 with its position', async ({ assert, fs }) => {
+    await fs.create('bad/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: yes }\n')
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/bad`])
+    assert.equal(exitCode, 2)
+    assert.match(output, /a\.test\.yaml:2:40: "expect" is "allow" or "deny"/)
   })
 })
 

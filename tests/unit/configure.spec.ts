@@ -6,6 +6,9 @@ import Configure from '@adonisjs/core/commands/configure'
 import { ESLint } from 'eslint'
 import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
+import { ChannelPolicies } from '../../src/policies/main.ts'
+import { loadPolicyTests } from '../../src/policies/testing/load_tests.ts'
+import { runPolicyTests } from '../../src/policies/testing/run_tests.ts'
 
 const BASE_URL = new URL('../tmp/app/', import.meta.url)
 
@@ -210,6 +213,16 @@ test.group('configure', (group) => {
     await assert.fileContains('config/broadcast.ts', 'drivers.pusher(')
     await assert.fileExists('policies/channels.yaml')
     await assert.fileContains('policies/channels.yaml', 'private-<userId>:')
+    // The starter tests pass against the starter policy and reach all of it
+    const policies = await ChannelPolicies.load(`${fs.basePath}/policies`)
+    const [tests] = await loadPolicyTests(`${fs.basePath}/policies`)
+    assert.isTrue(tests.file.endsWith('policies/channels.test.yaml'))
+    const { results, coverage } = await runPolicyTests(policies, tests.cases)
+    assert.deepEqual(
+      results.flatMap((result) => result.problems),
+      []
+    )
+    assert.deepEqual([coverage.patterns.missed, coverage.branches.missed], [[], []])
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/broadcast_provider`)
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/commands`)
     await assert.fileContains('adonisrc.ts', `policies/**/*.yaml`)
@@ -230,6 +243,7 @@ test.group('configure', (group) => {
     const files = [
       'config/broadcast.ts',
       'policies/channels.yaml',
+      'policies/channels.test.yaml',
       'adonisrc.ts',
       '.env',
       '.env.example',
