@@ -26,6 +26,8 @@ test.group('Policies | rules type-checked against the User model', () => {
       fullName: 'string',
       email: 'string',
       role: 'string',
+      online: 'bool',
+      lastSeenAt: 'string',
       createdAt: 'string',
       updatedAt: 'string',
     })
