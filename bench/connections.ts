@@ -1,16 +1,20 @@
 /**
  * Connections: 10,000 idle subscribed connections (quick: 2,000), spread
- * over 100 channels, held by ours, raw "ws" and socket.io. Each server runs
- * in a fresh process of its own (bench/lib/conn_server.ts, --expose-gc);
- * the load generator is another process. Memory per connection = (memory
- * after connecting - memory before) / N, both taken after a full GC, for
- * the V8 heap and the process RSS.
+ * over 100 channels, held by ours, raw "ws", socket.io and soketi. Each
+ * server runs in a fresh process of its own (bench/lib/conn_server.ts,
+ * --expose-gc; soketi on Node 20, bench/lib/soketi.ts); the load generator
+ * is another process. Memory per connection = (memory after connecting -
+ * memory before) / N, both taken after a full GC, for the V8 heap and the
+ * process RSS. soketi cannot be asked for a GC or its heap: its RSS is
+ * VmRSS from /proc after a pause, its heap is not reported.
  *
  * npm run bench:connections [-- --quick]   (writes bench/results/connections.json)
  */
 import { execFileSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   fmt,
+  freePort,
   nextMessage,
   quick,
   serveClock,
@@ -20,11 +24,17 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './lib/common.ts'
+import { rssBytes } from './lib/proc_stats.ts'
 import { clientKind, type ServerKind } from './lib/servers.ts'
+import { prepareSoketi, startSoketi } from './lib/soketi.ts'
 
 const N = quick ? 2000 : 10_000
 const ROOMS = 100
-const SERVERS: ServerKind[] = ['ws', 'ours', 'socketio']
+/** --servers=ws,soketi narrows a run; ours and raw ws are needed for the ratios */
+const SERVERS = (process.argv
+  .find((arg) => arg.startsWith('--servers='))
+  ?.slice('--servers='.length)
+  .split(',') ?? ['ws', 'ours', 'socketio', 'soketi']) as ServerKind[]
 
 const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
 if (limit < N + 500) {
@@ -34,17 +44,46 @@ if (limit < N + 500) {
   process.exit(1)
 }
 
-async function measure(kind: ServerKind) {
+interface Memory {
+  heapUsed: number
+  rss: number
+  external: number
+}
+
+/**
+ * A server process and how to read its memory: ours, raw ws and socket.io
+ * in conn_server.ts (after a full GC), soketi as a child on Node 20
+ */
+async function serverProcess(kind: ServerKind) {
+  if (kind === 'soketi') {
+    const soketi = await startSoketi(await freePort())
+    const memory = async (): Promise<Memory> => {
+      await sleep(1000)
+      return { heapUsed: Number.NaN, rss: rssBytes(soketi.pid!), external: Number.NaN }
+    }
+    return { port: soketi.port, memory, close: () => soketi.close() }
+  }
   const server = spawnTs('bench/lib/conn_server.ts', [kind], ['--expose-gc'])
+  const { port } = await nextMessage(server, 'listening')
+  const memory = () => {
+    server.send({ type: 'measure' })
+    return nextMessage<Memory>(server, 'memory')
+  }
+  return { port, memory, close: () => stopChild(server) }
+}
+
+async function measure(kind: ServerKind) {
   const client = spawnTs('bench/lib/load_generator.ts')
   serveClock(client)
   const hello = nextMessage(client, 'hello')
-  const listening = nextMessage(server, 'listening')
+  const server = await serverProcess(kind).catch(async (error) => {
+    await stopChild(client)
+    throw error
+  })
   try {
-    const { port } = await listening
+    const { port } = server
     await hello
-    server.send({ type: 'measure' })
-    const before = await nextMessage(server, 'memory')
+    const before = await server.memory()
     client.send({
       type: 'connect',
       kind: clientKind(kind),
@@ -55,8 +94,7 @@ async function measure(kind: ServerKind) {
       warm: 0,
     })
     const ready = await nextMessage(client, 'ready', 300_000)
-    server.send({ type: 'measure' })
-    const after = await nextMessage(server, 'memory')
+    const after = await server.memory()
     const result = {
       server: kind,
       n: N,
@@ -67,55 +105,51 @@ async function measure(kind: ServerKind) {
       before,
       after,
     }
+    const heap = Number.isNaN(result.heapPerConn) ? 'n/a' : `${fmt(result.heapPerConn / 1024)} KiB`
     console.log(
-      `# ${kind}: ${fmt(result.heapPerConn / 1024)} KiB heap, ${fmt(result.rssPerConn / 1024)} KiB RSS per connection (${N} connected in ${ready.ms} ms)`
+      `# ${kind}: ${heap} heap, ${fmt(result.rssPerConn / 1024)} KiB RSS per connection (${N} connected in ${ready.ms} ms)`
     )
     return result
   } finally {
     await stopChild(client)
-    await stopChild(server)
+    await server.close()
   }
 }
 
 await waitForQuietMachine()
+let kinds = SERVERS
+if (kinds.includes('soketi')) {
+  try {
+    await prepareSoketi()
+  } catch (error) {
+    console.log(`# soketi skipped: ${(error as Error).message}`)
+    kinds = kinds.filter((kind) => kind !== 'soketi')
+  }
+}
 const results: Array<Awaited<ReturnType<typeof measure>>> = []
-for (const kind of SERVERS) results.push(await measure(kind))
-const by = (kind: ServerKind) => results.find((r) => r.server === kind)!
+for (const kind of kinds) results.push(await measure(kind))
+const by = (kind: ServerKind) => results.find((r) => r.server === kind)
 const kib = (bytes: number) => bytes / 1024
-const lines = [
-  summary(
-    `connections ${N}`,
-    'heap per connection',
-    kib(by('ours').heapPerConn),
-    'raw ws',
-    kib(by('ws').heapPerConn),
-    'KiB'
-  ),
-  summary(
-    `connections ${N} rss`,
-    'RSS per connection',
-    kib(by('ours').rssPerConn),
-    'raw ws',
-    kib(by('ws').rssPerConn),
-    'KiB'
-  ),
-  summary(
-    `connections ${N} socket.io`,
-    'heap per connection',
-    kib(by('socketio').heapPerConn),
-    'raw ws',
-    kib(by('ws').heapPerConn),
-    'KiB',
-    'socket.io'
-  ),
-  summary(
-    `connections ${N} socket.io rss`,
-    'RSS per connection',
-    kib(by('socketio').rssPerConn),
-    'raw ws',
-    kib(by('ws').rssPerConn),
-    'KiB',
-    'socket.io'
-  ),
+const NAME: Partial<Record<ServerKind, string>> = { ws: 'raw ws', socketio: 'socket.io' }
+/** [subject, baseline, heap too]: the lines of the servers that were measured */
+const PAIRS: Array<[ServerKind, ServerKind, boolean]> = [
+  ['ours', 'ws', true],
+  ['socketio', 'ws', true],
+  ['soketi', 'ws', false],
+  ['ours', 'soketi', false],
 ]
+const lines = []
+for (const [kind, baseKind, withHeap] of PAIRS) {
+  const [run, base] = [by(kind), by(baseKind)]
+  if (!run || !base) continue
+  const [subject, baseline] = [NAME[kind] ?? kind, NAME[baseKind] ?? baseKind]
+  const prefix = `connections ${N}${kind === 'ours' ? '' : ` ${subject}`}`
+  const suffix = baseKind === 'ws' ? '' : ` vs ${baseline}`
+  if (withHeap) {
+    const heap = [kib(run.heapPerConn), baseline, kib(base.heapPerConn), 'KiB', subject] as const
+    lines.push(summary(`${prefix}${suffix}`, 'heap per connection', ...heap))
+  }
+  const rss = [kib(run.rssPerConn), baseline, kib(base.rssPerConn), 'KiB', subject] as const
+  lines.push(summary(`${prefix} rss${suffix}`, 'RSS per connection', ...rss))
+}
 await writeResult('connections', { n: N, rooms: ROOMS, results, summary: lines })

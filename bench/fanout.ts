@@ -1,11 +1,17 @@
 /**
  * Fan-out: N subscribers on one channel (1,000 and 5,000), connected from a
- * load-generator child process over loopback; this process runs one server
- * at a time and emits events, each ~200 bytes, as fast as delivery allows:
- * at most WINDOW events are in flight, and the next one is emitted when the
- * load generator confirms an event reached every subscriber. Reports
- * delivered messages per second and p50/p99 latency from emit to receipt,
- * each as a ratio to the raw "ws" baseline measured in the same run.
+ * load-generator child process over loopback; each server runs alone and
+ * gets events of ~200 bytes, as fast as delivery allows, in two scenarios:
+ *
+ * - paced: at most WINDOW events in flight; the next one is emitted when
+ *   the load generator confirms an event reached every subscriber
+ * - burst: BURST events emitted back to back (a chat room, a live score),
+ *   all stamped with the burst's start; the next burst once all arrived
+ *
+ * Reports delivered messages per second, p50/p99 latency from emit to
+ * receipt and server CPU per delivered message, as ratios to the raw "ws"
+ * baseline and to soketi measured in the same run. soketi and "ours-http"
+ * get their events through the Pusher HTTP API, from the same client.
  *
  * npm run bench:fanout [-- --quick]   (writes bench/results/fanout.json)
  */
@@ -22,26 +28,37 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './lib/common.ts'
+import { cpuMicros } from './lib/proc_stats.ts'
 import { clientKind, startServer, type ServerKind } from './lib/servers.ts'
+import { prepareSoketi } from './lib/soketi.ts'
 
 const WINDOW = 4
+const BURST = 40
+type Scenario = 'paced' | 'burst'
 const flag = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]
-/** --servers=ws,ours and --n=1000 --events=500 narrow a run (e.g. to profile) */
-const SERVERS = (flag('servers')?.split(',') ?? [
+/** --servers=ws,ours, --scenarios=burst and --n=1000 --events=500 narrow a run (e.g. to profile) */
+let SERVERS = (flag('servers')?.split(',') ?? [
   'ws',
   'ours',
+  'ours-http',
+  'soketi',
   'socketio',
   'transmit',
 ]) as ServerKind[]
+const SCENARIOS = (flag('scenarios')?.split(',') ?? ['paced', 'burst']) as Scenario[]
+/** socket.io and Transmit run the paced scenario only, to keep the run short */
+const IN_BURST = new Set<ServerKind>(['ws', 'ours', 'ours-direct', 'ours-http', 'soketi'])
 const LABEL: Record<ServerKind, string> = {
-  'ours': 'ours (local driver)',
+  'ours': 'ours (local driver, in-process emit)',
   'ours-direct': 'ours (EmbeddedServer.publish, no manager)',
+  'ours-http': 'ours (HTTP API, own process)',
+  'soketi': 'soketi 1.6 (HTTP API, own process)',
   'ws': 'raw ws',
   'socketio': 'socket.io',
   'transmit': 'transmit (SSE)',
 }
-/** Measured events per subscriber count; 10% more are sent first as warm-up */
+/** Measured events per subscriber count (burst: rounded up to whole bursts) */
 const PLAN = flag('n')
   ? [{ n: Number(flag('n')), events: Number(flag('events') ?? 200) }]
   : quick
@@ -55,6 +72,7 @@ const PLAN = flag('n')
       ]
 
 interface Run {
+  scenario: Scenario
   server: ServerKind
   n: number
   events: number
@@ -62,15 +80,29 @@ interface Run {
   p50: number
   p99: number
   max: number
-  /** CPU time of this (the server) process per delivered message, in µs */
+  /** CPU time of the server's process per delivered message, in µs */
   serverCpuUsPerMsg: number
   connectMs: number
   delivered: number
   expected: number
 }
 
-async function measure(kind: ServerKind, n: number, events: number): Promise<Run> {
-  const warm = Math.max(5, Math.round(events / 10))
+/** The server's CPU so far in µs: its child process, or this process */
+function cpuOf(pid: number | undefined) {
+  if (pid) return cpuMicros(pid)
+  const { user, system } = process.cpuUsage()
+  return user + system
+}
+
+async function measure(
+  kind: ServerKind,
+  scenario: Scenario,
+  n: number,
+  measured: number
+): Promise<Run> {
+  // Warm-up first, not counted: 10% more events, or one burst
+  const events = scenario === 'burst' ? Math.ceil(measured / BURST) * BURST : measured
+  const warm = scenario === 'burst' ? BURST : Math.max(5, Math.round(events / 10))
   const total = warm + events
   const server = await startServer(kind, await freePort())
   const child = spawnTs('bench/lib/load_generator.ts')
@@ -90,25 +122,26 @@ async function measure(kind: ServerKind, n: number, events: number): Promise<Run
     let next = 0
     let acked = 0
     let started = 0
-    let cpu = process.cpuUsage()
+    let cpu = 0
+    // The measured part starts once the warm-up events are all delivered
+    const startMeasuring = () => {
+      started = now()
+      cpu = cpuOf(server.pid)
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${kind}: stalled at ${acked}/${total}`)),
+        () => reject(new Error(`${kind} ${scenario}: stalled at ${acked}/${total}`)),
         300_000
       )
-      // Emits one at a time, each awaited as an app awaits "broadcast.emit"
+      // Paced: emits one at a time, each awaited as an app awaits "broadcast.emit"
       let pumping = false
       const pump = async () => {
         if (pumping) return
         pumping = true
         try {
           while (next < total && next - acked < WINDOW) {
-            // The measured part starts once the warm-up events are all delivered
             if (next === warm && acked < warm) break
-            if (next === warm) {
-              started = now()
-              cpu = process.cpuUsage()
-            }
+            if (next === warm) startMeasuring()
             await server.publish(next++, now())
           }
         } catch (error) {
@@ -117,21 +150,33 @@ async function measure(kind: ServerKind, n: number, events: number): Promise<Run
           pumping = false
         }
       }
+      // Burst: every event issued before any is awaited, one timestamp for all
+      const burst = () => {
+        if (next === warm) startMeasuring()
+        const t = now()
+        const sends = []
+        for (const end = Math.min(total, next + BURST); next < end;) {
+          sends.push(server.publish(next++, t))
+        }
+        Promise.all(sends).catch(reject)
+      }
+      const emit = scenario === 'burst' ? burst : () => void pump()
       child.on('message', (message: any) => {
         if (message?.type !== 'ack') return
         acked++
         if (acked === total) {
           clearTimeout(timer)
           resolve()
-        } else void pump()
+        } else if (scenario === 'paced' || acked === next) emit()
       })
-      void pump()
+      emit()
     })
     const elapsed = now() - started
-    const used = process.cpuUsage(cpu)
+    const used = cpuOf(server.pid) - cpu
     child.send({ type: 'report' })
     const report = await nextMessage(child, 'report')
     return {
+      scenario,
       server: kind,
       n,
       events,
@@ -139,7 +184,7 @@ async function measure(kind: ServerKind, n: number, events: number): Promise<Run
       p50: report.p50,
       p99: report.p99,
       max: report.max,
-      serverCpuUsPerMsg: (used.user + used.system) / (n * events),
+      serverCpuUsPerMsg: used / (n * events),
       connectMs: ready.ms,
       delivered: report.delivered,
       expected: report.expected,
@@ -150,86 +195,135 @@ async function measure(kind: ServerKind, n: number, events: number): Promise<Run
   }
 }
 
+/** Ratio lines of one scenario and subscriber count */
+function summarize(scenario: Scenario, n: number, runs: Run[]) {
+  const lines = []
+  const by = (kind: ServerKind) => runs.find((r) => r.server === kind)
+  const prefix = scenario === 'paced' ? 'fanout' : 'burst'
+  const base = by('ws')
+  const soketi = by('soketi')
+  const cpu = 'server CPU per delivered message'
+  for (const run of runs.filter((r) => r.server !== 'ws')) {
+    const kind = run.server
+    const name = kind === 'ours' ? `${prefix} ${n}` : `${prefix} ${n} ${kind}`
+    if (base) {
+      lines.push(
+        summary(
+          name,
+          'delivered msgs/s',
+          run.msgsPerSec,
+          'raw ws',
+          base.msgsPerSec,
+          'msgs/s',
+          kind
+        ),
+        summary(`${name} p50`, 'p50 latency', run.p50, 'raw ws', base.p50, 'ms', kind),
+        summary(`${name} p99`, 'p99 latency', run.p99, 'raw ws', base.p99, 'ms', kind)
+      )
+      if (['ours', 'ours-http', 'soketi'].includes(kind)) {
+        const { serverCpuUsPerMsg: mine } = run
+        lines.push(
+          summary(`${name} server CPU`, cpu, mine, 'raw ws', base.serverCpuUsPerMsg, 'µs', kind)
+        )
+      }
+    }
+    if (soketi && (kind === 'ours' || kind === 'ours-http')) {
+      lines.push(
+        summary(
+          `${name} vs soketi`,
+          'delivered msgs/s',
+          run.msgsPerSec,
+          'soketi',
+          soketi.msgsPerSec,
+          'msgs/s',
+          kind
+        ),
+        summary(`${name} p99 vs soketi`, 'p99 latency', run.p99, 'soketi', soketi.p99, 'ms', kind),
+        summary(
+          `${name} server CPU vs soketi`,
+          cpu,
+          run.serverCpuUsPerMsg,
+          'soketi',
+          soketi.serverCpuUsPerMsg,
+          'µs',
+          kind
+        )
+      )
+    }
+  }
+  const ours = by('ours')
+  const sio = by('socketio')
+  if (ours && sio) {
+    lines.push(
+      summary(
+        `${prefix} ${n} server CPU vs socket.io`,
+        cpu,
+        ours.serverCpuUsPerMsg,
+        'socket.io',
+        sio.serverCpuUsPerMsg,
+        'µs'
+      ),
+      summary(
+        `${prefix} ${n} vs socket.io`,
+        'delivered msgs/s',
+        ours.msgsPerSec,
+        'socket.io',
+        sio.msgsPerSec,
+        'msgs/s'
+      ),
+      summary(
+        `${prefix} ${n} p99 vs socket.io`,
+        'p99 latency',
+        ours.p99,
+        'socket.io',
+        sio.p99,
+        'ms'
+      )
+    )
+  }
+  return lines
+}
+
 await waitForQuietMachine()
+if (SERVERS.includes('soketi')) {
+  try {
+    await prepareSoketi()
+  } catch (error) {
+    console.log(`# soketi skipped: ${(error as Error).message}`)
+    SERVERS = SERVERS.filter((kind) => kind !== 'soketi')
+  }
+}
 /** Interleaved rounds; the best one of each server counts (noise only ever slows a run down) */
 const ROUNDS = Number(flag('rounds') ?? (quick ? 1 : 2))
 const all: Run[] = []
 const runs: Run[] = []
 const lines = []
-for (const { n, events } of PLAN) {
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of SERVERS) {
-      const run = await measure(kind, n, events)
-      all.push(run)
-      console.log(
-        `# ${LABEL[kind]} n=${n}: ${fmt(run.msgsPerSec)} msgs/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, server CPU ${run.serverCpuUsPerMsg.toFixed(2)} µs/msg (${run.delivered}/${run.expected} delivered, connect ${run.connectMs} ms)`
-      )
+for (const scenario of SCENARIOS) {
+  // Repeats stay (--servers=ws,ours,ws,ours alternates them); the best run counts
+  const order = SERVERS.filter((k) => scenario === 'paced' || IN_BURST.has(k))
+  const kinds = [...new Set(order)]
+  for (const { n, events } of PLAN) {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of order) {
+        const run = await measure(kind, scenario, n, events)
+        all.push(run)
+        console.log(
+          `# ${scenario} ${LABEL[kind]} n=${n}: ${fmt(run.msgsPerSec)} msgs/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, server CPU ${run.serverCpuUsPerMsg.toFixed(2)} µs/msg (${run.delivered}/${run.expected} delivered, connect ${run.connectMs} ms)`
+        )
+      }
     }
-  }
-  for (const kind of new Set(SERVERS)) {
-    const mine = all.filter((r) => r.n === n && r.server === kind)
-    runs.push(mine.reduce((best, r) => (r.msgsPerSec > best.msgsPerSec ? r : best)))
-  }
-  const by = (kind: ServerKind) => runs.find((r) => r.n === n && r.server === kind)
-  const base = by('ws')
-  if (!base) continue
-  for (const kind of [...new Set(SERVERS)].filter((k) => k !== 'ws')) {
-    const run = by(kind)
-    if (!run) continue
-    const name = kind === 'ours' ? `fanout ${n}` : `fanout ${n} ${kind}`
-    const subject = kind === 'ours' ? 'ours' : kind
-    lines.push(
-      summary(
-        name,
-        'delivered msgs/s',
-        run.msgsPerSec,
-        'raw ws',
-        base.msgsPerSec,
-        'msgs/s',
-        subject
-      )
+    const best = kinds.map((kind) =>
+      all
+        .filter((r) => r.scenario === scenario && r.n === n && r.server === kind)
+        .reduce((a, b) => (b.msgsPerSec > a.msgsPerSec ? b : a))
     )
-    lines.push(summary(`${name} p50`, 'p50 latency', run.p50, 'raw ws', base.p50, 'ms', subject))
-    lines.push(summary(`${name} p99`, 'p99 latency', run.p99, 'raw ws', base.p99, 'ms', subject))
+    runs.push(...best)
+    lines.push(...summarize(scenario, n, best))
   }
-  const ours = by('ours')
-  const sio = by('socketio')
-  if (!ours || !sio) continue
-  lines.push(
-    summary(
-      `fanout ${n} server CPU`,
-      'server CPU per delivered message',
-      ours.serverCpuUsPerMsg,
-      'raw ws',
-      base.serverCpuUsPerMsg,
-      'µs'
-    ),
-    summary(
-      `fanout ${n} server CPU vs socket.io`,
-      'server CPU per delivered message',
-      ours.serverCpuUsPerMsg,
-      'socket.io',
-      sio.serverCpuUsPerMsg,
-      'µs'
-    )
-  )
-  lines.push(
-    summary(
-      `fanout ${n} vs socket.io`,
-      'delivered msgs/s',
-      ours.msgsPerSec,
-      'socket.io',
-      sio.msgsPerSec,
-      'msgs/s'
-    )
-  )
-  lines.push(
-    summary(`fanout ${n} p99 vs socket.io`, 'p99 latency', ours.p99, 'socket.io', sio.p99, 'ms')
-  )
 }
 
 await writeResult('fanout', {
-  method: `window of ${WINDOW} events in flight, paced on the load generator's per-event acks; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload`,
+  method: `paced: window of ${WINDOW} events in flight, paced on the load generator's per-event acks; burst: ${BURST} events issued back to back, all stamped with the burst's start, the next burst once all are delivered; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload; server CPU: this process (in-process servers) or the child's utime+stime from /proc (ours-http, soketi)`,
   rounds: ROUNDS,
   runs,
   all,

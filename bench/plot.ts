@@ -1,6 +1,7 @@
 /**
  * docs/fanout.svg: delivered messages per second against subscriber count
- * for the four servers, from bench/results/fanout.json. Hand-written SVG.
+ * for each server in the paced scenario, from bench/results/fanout.json.
+ * Hand-written SVG.
  *
  * npm run bench:plot
  */
@@ -8,14 +9,18 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { ROOT } from './lib/common.ts'
 
 interface Run {
+  scenario?: string
   server: string
   n: number
   msgsPerSec: number
 }
 const results = JSON.parse(await readFile(new URL('bench/results/fanout.json', ROOT), 'utf8'))
-const runs: Run[] = results.runs
+// The paced scenario (results from before the burst one have no "scenario")
+const runs: Run[] = results.runs.filter((r: Run) => (r.scenario ?? 'paced') === 'paced')
 const SERIES = [
   { server: 'ours', label: 'ours (local driver)', color: '#d62728' },
+  { server: 'ours-http', label: 'ours (HTTP API)', color: '#ff7f0e' },
+  { server: 'soketi', label: 'soketi 1.6 (HTTP API)', color: '#7f7f7f' },
   { server: 'ws', label: 'raw ws (baseline)', color: '#1f77b4' },
   { server: 'socketio', label: 'socket.io 4', color: '#2ca02c' },
   { server: 'transmit', label: 'Transmit 3 (SSE)', color: '#9467bd' },

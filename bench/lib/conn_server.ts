@@ -1,7 +1,9 @@
 /**
  * The server process of connections.ts, one per server kind, run with
  * --expose-gc: it starts the server, then answers "measure" with its
- * memory after a full GC.
+ * memory after a full GC. fanout.ts runs "ours-http" in it too.
+ *
+ * argv: <kind> [port]
  *
  * IPC: -> {type:'listening', port}
  *      <- {type:'measure'} -> {type:'memory', heapUsed, rss, external, arrayBuffers}
@@ -22,7 +24,8 @@ async function settledMemory() {
   return process.memoryUsage()
 }
 
-const server = await startServer(process.argv[2] as ServerKind, await freePort())
+const port = Number(process.argv[3]) || (await freePort())
+const server = await startServer(process.argv[2] as ServerKind, port)
 process.on('message', async (message: any) => {
   if (message?.type === 'measure') {
     process.send!({ type: 'memory', ...(await settledMemory()) })

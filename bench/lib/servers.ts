@@ -1,10 +1,14 @@
 /**
- * The four servers the fan-out and connection benchmarks compare, each
- * started on a port of its own with one way to publish an event to the
- * "bench" channel (or room):
+ * The servers the fan-out and connection benchmarks compare, each started
+ * on a port of its own with one way to publish an event to the "bench"
+ * channel (or room):
  *
  * - ours: a BroadcastManager whose default connection is the "local"
- *   driver; events go through "broadcast.emit", as in an app
+ *   driver, in this process; events go through "broadcast.emit", as in an app
+ * - ours-http: the same server in a process of its own, events sent to its
+ *   Pusher HTTP API (ours_process.ts), as a backend sends them to soketi
+ * - soketi: soketi 1.6 in a child process on Node 20, events sent to its
+ *   Pusher HTTP API the same way (soketi.ts)
  * - ws: a minimal Pusher-protocol server on "ws" that serializes each event
  *   once and sends that one Buffer to every socket (the practical limit)
  * - socketio: socket.io 4, "io.to(room).emit"
@@ -17,7 +21,8 @@ import { defineConfig, drivers } from '../../src/define_config.ts'
 import { createManager } from '../../tests/helpers/broadcast.ts'
 import type { Broadcastable } from '../../src/types.ts'
 
-export type ServerKind = 'ours' | 'ours-direct' | 'ws' | 'socketio' | 'transmit'
+export type ServerKind =
+  'ours' | 'ours-direct' | 'ours-http' | 'soketi' | 'ws' | 'socketio' | 'transmit'
 export const APP = { appId: 'bench', key: 'bench-key', secret: 'bench-secret' }
 export const CHANNEL = 'bench'
 export const EVENT = 'bench'
@@ -32,6 +37,8 @@ export interface BenchServer {
    */
   publish(id: number, t: number): void | Promise<void>
   close(): Promise<void>
+  /** The server's process when it is a child: its CPU and RSS come from /proc */
+  pid?: number
 }
 
 /**
@@ -225,8 +232,13 @@ export async function startTransmit(port: number): Promise<BenchServer> {
   }
 }
 
-export function startServer(kind: ServerKind, port: number) {
+export async function startServer(kind: ServerKind, port: number): Promise<BenchServer> {
   switch (kind) {
+    // Imported when used: both import this module
+    case 'ours-http':
+      return (await import('./ours_process.ts')).startOursHttp(port)
+    case 'soketi':
+      return (await import('./soketi.ts')).startSoketi(port)
     case 'ours':
       return startOurs(port)
     case 'ours-direct':

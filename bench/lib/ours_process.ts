@@ -1,0 +1,30 @@
+/**
+ * Ours as soketi runs: a server process of its own (conn_server.ts, the
+ * "local" driver listening with its HTTP API), events published through
+ * "POST /apps/<id>/events" from the benchmark's process. Its CPU is then
+ * the server's alone, read from /proc like soketi's.
+ */
+import { nextMessage, spawnTs, stopChild } from './common.ts'
+import { httpApiPublisher } from './http_api_publisher.ts'
+import type { BenchServer } from './servers.ts'
+
+export async function startOursHttp(port: number): Promise<BenchServer> {
+  const child = spawnTs('bench/lib/conn_server.ts', ['ours', String(port)], ['--expose-gc'])
+  try {
+    await nextMessage(child, 'listening', 60_000)
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
+  const api = httpApiPublisher(port)
+  return {
+    kind: 'ours-http',
+    port,
+    pid: child.pid,
+    publish: api.publish,
+    async close() {
+      api.close()
+      await stopChild(child)
+    },
+  }
+}
