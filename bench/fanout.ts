@@ -8,6 +8,8 @@
  * each as a ratio to the raw "ws" baseline measured in the same run.
  *
  * npm run bench:fanout [-- --quick]   (writes bench/results/fanout.json)
+ * npm run bench:fanout -- --metrics [--quick]: ours with metrics on against
+ * off, interleaved (writes bench/results/fanout_metrics.json)
  */
 import {
   fmt,
@@ -28,15 +30,13 @@ const WINDOW = 4
 const flag = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]
 /** --servers=ws,ours and --n=1000 --events=500 narrow a run (e.g. to profile) */
-const SERVERS = (flag('servers')?.split(',') ?? [
-  'ws',
-  'ours',
-  'socketio',
-  'transmit',
-]) as ServerKind[]
+const METRICS = process.argv.includes('--metrics')
+const SERVERS = (flag('servers')?.split(',') ??
+  (METRICS ? ['ours', 'ours-metrics'] : ['ws', 'ours', 'socketio', 'transmit'])) as ServerKind[]
 const LABEL: Record<ServerKind, string> = {
   'ours': 'ours (local driver)',
   'ours-direct': 'ours (EmbeddedServer.publish, no manager)',
+  'ours-metrics': 'ours (local driver, metrics on)',
   'ws': 'raw ws',
   'socketio': 'socket.io',
   'transmit': 'transmit (SSE)',
@@ -171,6 +171,14 @@ for (const { n, events } of PLAN) {
     runs.push(mine.reduce((best, r) => (r.msgsPerSec > best.msgsPerSec ? r : best)))
   }
   const by = (kind: ServerKind) => runs.find((r) => r.n === n && r.server === kind)
+  const [off, on] = [by('ours'), by('ours-metrics')]
+  if (off && on) {
+    const name = `fanout ${n} metrics on`
+    lines.push(
+      summary(name, 'delivered msgs/s', on.msgsPerSec, 'metrics off', off.msgsPerSec, 'msgs/s'),
+      summary(`${name} p50`, 'p50 latency', on.p50, 'metrics off', off.p50, 'ms')
+    )
+  }
   const base = by('ws')
   if (!base) continue
   for (const kind of [...new Set(SERVERS)].filter((k) => k !== 'ws')) {
@@ -228,7 +236,7 @@ for (const { n, events } of PLAN) {
   )
 }
 
-await writeResult('fanout', {
+await writeResult(METRICS ? 'fanout_metrics' : 'fanout', {
   method: `window of ${WINDOW} events in flight, paced on the load generator's per-event acks; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload`,
   rounds: ROUNDS,
   runs,

@@ -7,6 +7,7 @@ import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
+import type { BroadcastMetrics } from './metrics/broadcast_metrics.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
@@ -32,6 +33,7 @@ export class BroadcastManager<
   #router?: Router
   #policies?: ClientEventsPolicy
   #emitter?: LifecycleEmitter
+  #metrics?: BroadcastMetrics
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -45,12 +47,21 @@ export class BroadcastManager<
       router?: Router
       policies?: ClientEventsPolicy
       emitter?: LifecycleEmitter
+      metrics?: BroadcastMetrics
     }
   ) {
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
     this.#emitter = dependencies.emitter
+    this.#metrics = dependencies.metrics
+  }
+
+  /**
+   * What the broadcast side of the app counted, when "metrics" is on
+   */
+  get metrics(): BroadcastMetrics | undefined {
+    return this.#metrics
   }
 
   /**
@@ -93,6 +104,29 @@ export class BroadcastManager<
   }
 
   /**
+   * Registers GET "metrics.path" (default "/metrics"): the metrics in
+   * Prometheus text format, for requests "metrics.shouldExpose" admits.
+   * The callback receives the route, to add middleware.
+   *
+   * @example
+   * broadcast.registerMetricsRoute()
+   */
+  registerMetricsRoute(routeHandlerModifier?: (route: Route) => void) {
+    const router = this.#router
+    if (!router) {
+      throw new RuntimeException('Cannot register the metrics route without the router')
+    }
+    if (!this.config.metrics.enabled) {
+      throw new RuntimeException(
+        'Cannot register the metrics route: set "metrics" in "config/broadcast.ts" first'
+      )
+    }
+    const MetricsController = () => import('./metrics/metrics_controller.ts')
+    const route = router.get(this.config.metrics.path, [MetricsController]).as('broadcast.metrics')
+    routeHandlerModifier?.(route)
+  }
+
+  /**
    * The broadcaster of a connection, the default one when no name is given
    *
    * @example
@@ -127,6 +161,7 @@ export class BroadcastManager<
         logger: this.#logger,
         policies: this.#policies,
         emitter: this.#emitter,
+        metrics: this.#metrics,
       })
       this.#drivers.set(connection, driver)
     }

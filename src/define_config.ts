@@ -1,6 +1,7 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
+import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { assertCredentials } from './drivers/credentials.ts'
@@ -96,12 +97,28 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         userAuthPath: authorization.userAuthPath ?? '/broadcasting/user-auth',
         debug: authorization.debug ?? !app.inProduction,
       },
+      metrics: {
+        enabled: config.metrics?.enabled ?? config.metrics !== undefined,
+        prefix: config.metrics?.prefix ?? 'broadcast_',
+        registry: config.metrics?.registry,
+        path: config.metrics?.path ?? '/metrics',
+        shouldExpose: config.metrics?.shouldExpose ?? fromLoopback,
+      },
       incomingWebhooks: webhooks && {
         path: webhooks.path ?? '/broadcasting/webhooks',
         connection: webhooks.connection ?? config.default,
       },
     }
   })
+}
+
+/**
+ * The metrics route's default guard: Prometheus on the same machine (or a
+ * sidecar) only
+ */
+function fromLoopback(ctx: HttpContext) {
+  const ip = ctx.request.ip()
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1'
 }
 
 /**
@@ -164,10 +181,11 @@ export const drivers = {
       return {
         driver: 'local',
         options,
-        create({ connection, logger, policies, emitter }) {
+        create({ connection, logger, policies, emitter, metrics }) {
           assertCredentials(connection, server)
           return new LocalDriver({
             logger,
+            metrics,
             ...server,
             onLifecycleEvent: lifecycleListener(server.onLifecycleEvent, emitter, logger),
             cluster:

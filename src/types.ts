@@ -5,6 +5,8 @@ import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { MetricsRegistry } from './metrics/prometheus.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -147,6 +149,10 @@ export interface DriverContext {
    * ("broadcast:channel_occupied", ...) on it
    */
   emitter?: LifecycleEmitter
+  /**
+   * Where the embedded server counts what it does, when metrics are on
+   */
+  metrics?: ServerMetrics
 }
 
 /**
@@ -186,6 +192,10 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
    * Off unless set
    */
   incomingWebhooks?: IncomingWebhooksConfig<keyof KnownConnections & string>
+  /**
+   * Prometheus metrics (needs "prom-client"). Off unless set
+   */
+  metrics?: MetricsConfig
 }
 
 /**
@@ -202,6 +212,7 @@ export interface ResolvedBroadcastConfig<
    * Absent when the app does not receive Pusher's webhooks
    */
   incomingWebhooks?: ResolvedIncomingWebhooksConfig
+  metrics: ResolvedMetricsConfig
 }
 
 /**
@@ -294,6 +305,41 @@ export interface IncomingWebhooksConfig<Connection extends string = string> {
  * Incoming webhooks config with its defaults applied
  */
 export type ResolvedIncomingWebhooksConfig = Required<IncomingWebhooksConfig>
+
+/**
+ * Prometheus metrics of the broadcast side of the app
+ */
+export interface MetricsConfig {
+  /**
+   * Default: true once "metrics" is set
+   */
+  enabled?: boolean
+  /**
+   * Put before every metric name. Default "broadcast_"
+   */
+  prefix?: string
+  /**
+   * The app's own prom-client Registry, to expose the broadcast metrics
+   * with its own. Default: a private one
+   */
+  registry?: MetricsRegistry
+  /**
+   * Path of the route "broadcast.registerMetricsRoute()" adds. Default
+   * "/metrics"
+   */
+  path?: string
+  /**
+   * Who may read the metrics route. Default: requests from the loopback
+   * address only
+   */
+  shouldExpose?: (ctx: HttpContext) => boolean | Promise<boolean>
+}
+
+/**
+ * Metrics config with its defaults applied
+ */
+export type ResolvedMetricsConfig = Required<Omit<MetricsConfig, 'registry'>> &
+  Pick<MetricsConfig, 'registry'>
 
 /**
  * Policies config with its defaults applied

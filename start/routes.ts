@@ -22,6 +22,11 @@ const AnnouncementsController = () => import('#controllers/announcements_control
  */
 broadcast.registerRoutes()
 
+/**
+ * GET /metrics: Prometheus text, guarded by "metrics.shouldExpose"
+ */
+broadcast.registerMetricsRoute()
+
 router.get('/', [DemoPageController]).as('demo')
 router.get('/assets/pusher.min.js', ({ response }) =>
   response.download(app.makePath('node_modules/pusher-js/dist/web/pusher.min.js'))

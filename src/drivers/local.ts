@@ -57,6 +57,15 @@ export class LocalDriver implements BroadcastDriver {
           }
         : own,
     })
+    // Gauges are read from the server when scraped
+    const server = this.server
+    config.metrics?.observe?.({
+      get nodeId() {
+        return server.nodeId
+      },
+      sockets: server.sockets,
+      webhookStats: () => this.webhookStats(),
+    })
   }
 
   /**

@@ -15,6 +15,11 @@ export interface PolicyServiceConfig {
 }
 
 /**
+ * Told of every decision the auth routes ask for (metrics, the console)
+ */
+export type DecisionObserver = (channel: string, decision: PolicyDecision) => void
+
+/**
  * The app's channel policies, a container singleton: loaded once, hot
  * reloaded when watched, and asked by the auth routes (decisions, sign-in
  * data), the embedded server (client events) and the commands.
@@ -23,6 +28,7 @@ export class PolicyService {
   #loading?: Promise<ChannelPolicies>
   #loaded?: ChannelPolicies
   #stopWatching?: () => void
+  #observers = new Set<DecisionObserver>()
 
   constructor(
     readonly config: PolicyServiceConfig,
@@ -78,7 +84,23 @@ export class PolicyService {
    */
   async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
     const policies = await this.load()
-    return policies.decide(channel, context)
+    const decision = await policies.decide(channel, context)
+    for (const observer of this.#observers) {
+      try {
+        observer(channel, decision)
+      } catch (error) {
+        this.logger.error(`broadcast: a decision observer failed: ${(error as Error)?.message}`)
+      }
+    }
+    return decision
+  }
+
+  /**
+   * Calls "observer" after each decision; returns a function that stops it
+   */
+  observeDecisions(observer: DecisionObserver) {
+    this.#observers.add(observer)
+    return () => void this.#observers.delete(observer)
   }
 
   /**
