@@ -176,7 +176,15 @@ for (const { n, events } of PLAN) {
     const name = `fanout ${n} metrics on`
     lines.push(
       summary(name, 'delivered msgs/s', on.msgsPerSec, 'metrics off', off.msgsPerSec, 'msgs/s'),
-      summary(`${name} p50`, 'p50 latency', on.p50, 'metrics off', off.p50, 'ms')
+      summary(`${name} p50`, 'p50 latency', on.p50, 'metrics off', off.p50, 'ms'),
+      summary(
+        `${name} server CPU`,
+        'server CPU per delivered message',
+        on.serverCpuUsPerMsg,
+        'metrics off',
+        off.serverCpuUsPerMsg,
+        'µs'
+      )
     )
   }
   const base = by('ws')

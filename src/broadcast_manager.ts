@@ -58,6 +58,13 @@ export class BroadcastManager<
   }
 
   /**
+   * The channel policies the embedded server asks (the policy service)
+   */
+  get policies(): ClientEventsPolicy | undefined {
+    return this.#policies
+  }
+
+  /**
    * What the broadcast side of the app counted, when "metrics" is on
    */
   get metrics(): BroadcastMetrics | undefined {

@@ -4,6 +4,7 @@ import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
+import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { ServerMetrics } from './metrics/server_metrics.ts'
 import type { MetricsRegistry } from './metrics/prometheus.ts'
@@ -132,6 +133,14 @@ export type ResolvedConnectionOptions = Required<
  */
 export interface ClientEventsPolicy {
   clientEventsAllowed(channel: string): boolean
+  /**
+   * Loaded or not, and the last failure (health checks)
+   */
+  health?(): PolicyHealth
+  /**
+   * Loads the policies when they are not yet
+   */
+  load?(): Promise<unknown>
 }
 
 /**

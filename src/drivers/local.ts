@@ -76,6 +76,13 @@ export class LocalDriver implements BroadcastDriver {
   }
 
   /**
+   * Webhook targets whose queue is full (health checks)
+   */
+  fullWebhookTargets(): string[] {
+    return this.#webhooks?.fullTargets() ?? []
+  }
+
+  /**
    * What the embedded server reads from a client ("limits.maxMessageBytes")
    */
   get maxClientMessageBytes() {

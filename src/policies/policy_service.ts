@@ -20,6 +20,15 @@ export interface PolicyServiceConfig {
 export type DecisionObserver = (channel: string, decision: PolicyDecision) => void
 
 /**
+ * Whether policies are loaded, and the last load or reload that failed
+ * (cleared by the next one that succeeds)
+ */
+export interface PolicyHealth {
+  loaded: boolean
+  lastError?: { file?: string; message: string }
+}
+
+/**
  * The app's channel policies, a container singleton: loaded once, hot
  * reloaded when watched, and asked by the auth routes (decisions, sign-in
  * data), the embedded server (client events) and the commands.
@@ -29,6 +38,7 @@ export class PolicyService {
   #loaded?: ChannelPolicies
   #stopWatching?: () => void
   #observers = new Set<DecisionObserver>()
+  #lastError?: unknown
 
   constructor(
     readonly config: PolicyServiceConfig,
@@ -45,8 +55,14 @@ export class PolicyService {
         predicates: this.config.predicates,
       })
       this.#loading.then(
-        (policies) => (this.#loaded = policies),
-        () => (this.#loading = undefined)
+        (policies) => {
+          this.#loaded = policies
+          this.#lastError = undefined
+        },
+        (error) => {
+          this.#loading = undefined
+          this.#lastError = error
+        }
       )
     }
     return this.#loading
@@ -72,8 +88,12 @@ export class PolicyService {
         debug('policies reloaded')
         this.#loaded = policies
         this.#loading = Promise.resolve(policies)
+        this.#lastError = undefined
       },
-      (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+      (error) => {
+        this.#lastError = error
+        this.logger.error(`broadcast policies not reloaded: ${error.message}`)
+      },
       { predicates: this.config.predicates }
     )
   }
@@ -117,6 +137,21 @@ export class PolicyService {
    */
   clientEventsAllowed(channel: string): boolean {
     return this.#loaded?.clientEventsAllowed(channel) ?? false
+  }
+
+  /**
+   * What a health check reports
+   */
+  health(): PolicyHealth {
+    const error = this.#lastError as { file?: unknown; message?: unknown } | undefined
+    if (!error) return { loaded: this.#loaded !== undefined }
+    return {
+      loaded: this.#loaded !== undefined,
+      lastError: {
+        file: typeof error.file === 'string' ? error.file : undefined,
+        message: String(error.message ?? error),
+      },
+    }
   }
 
   /**

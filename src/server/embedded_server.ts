@@ -214,6 +214,21 @@ export class EmbeddedServer {
   }
 
   /**
+   * Whether this node has joined its cluster (bus and state ready)
+   */
+  get joined() {
+    return this.#cluster !== undefined
+  }
+
+  /**
+   * Whether the cluster's bus is connected (Redis); true for a bus that
+   * cannot disconnect, false before the node joined
+   */
+  get busConnected() {
+    return this.#cluster ? (this.#cluster.bus.connected ?? true) : false
+  }
+
+  /**
    * The cluster's channel state, once the node has joined it (every socket
    * and API request waits for that)
    */

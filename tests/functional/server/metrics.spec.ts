@@ -15,6 +15,12 @@ import { sample } from '../../helpers/metrics_text.ts'
 import { EmbeddedServer } from '../../../src/server/embedded_server.ts'
 import { BroadcastMetrics } from '../../../src/metrics/broadcast_metrics.ts'
 import { RawClient } from '../../helpers/server_clients.ts'
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { LocalDriver } from '../../../src/drivers/local.ts'
+import { createRedisAdapter } from '../../../src/server/redis_adapter.ts'
+import { loadPromClient, registerPrometheus } from '../../../src/metrics/prometheus.ts'
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
 async function scrape(client: ApiClient) {
   const response = await client.get('/metrics')
@@ -212,5 +218,51 @@ test.group('Metrics | hooks of the embedded server', () => {
     }
     assert.equal(metrics.slowConsumerDrops, 1)
     assert.isAbove(metrics.messagesSent, 0)
+  })
+})
+
+test.group('Metrics | the Redis bus', (group) => {
+  let redis: RedisTestServer
+  group.setup(async () => {
+    redis = await startRedisServer()
+    return () => redis.stop()
+  })
+
+  test('publish latency is a histogram; reconnects after a Redis restart are counted', async ({
+    assert,
+    cleanup,
+  }) => {
+    const metrics = new BroadcastMetrics()
+    const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
+    const connection = new Redis(redis.url, { lazyConnect: true })
+    const prefix = `metrics-${randomUUID()}:`
+    const driver = new LocalDriver({
+      appId: 'm',
+      key: 'm-key',
+      secret: 'm-secret',
+      metrics,
+      cluster: Object.assign(
+        (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
+        { shared: true }
+      ),
+    })
+    cleanup(async () => {
+      await driver.close()
+      connection.disconnect()
+    })
+    await driver.listen(0, '127.0.0.1')
+
+    await driver.server.publish(['metrics-bus'], 'Tick', '{}')
+    await driver.server.publish(['metrics-bus'], 'Tick', '{}')
+    let text = await registry.metrics()
+    const node = driver.server.nodeId!
+    assert.equal(sample(text, 'broadcast_bus_publish_seconds_count', { node }), 2)
+    assert.isAbove(sample(text, 'broadcast_bus_publish_seconds_sum', { node })!, 0)
+    assert.equal(sample(text, 'broadcast_bus_reconnects_total', { node }), 0)
+
+    await redis.restart()
+    for (let i = 0; i < 80 && metrics.busReconnects === 0; i++) await sleep(50)
+    text = await registry.metrics()
+    assert.isAtLeast(sample(text, 'broadcast_bus_reconnects_total', { node })!, 1)
   })
 })
