@@ -8,6 +8,7 @@ import { AuthorizationService } from '../src/authorization/authorization_service
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import { BroadcastMetrics } from '../src/metrics/broadcast_metrics.ts'
+import { ConsoleFeed } from '../src/console/console_feed.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -53,6 +54,19 @@ export default class BroadcastProvider {
       return createMetrics(config.metrics, await resolver.make(PolicyService))
     })
 
+    /**
+     * The debug console's feed: what it shows, sent to its channel
+     */
+    this.app.container.singleton(ConsoleFeed, async (resolver) => {
+      const config = await this.#resolveConfig()
+      const feed = new ConsoleFeed(config.console.channel)
+      const policies = await resolver.make(PolicyService)
+      policies.observeDecisions((channel, decision, context) =>
+        feed.decision(channel, decision, context.user?.id)
+      )
+      return feed
+    })
+
     this.app.container.singleton(BroadcastManager, async (resolver) => {
       const config = await this.#resolveConfig()
       return new BroadcastManager(config, {
@@ -61,6 +75,7 @@ export default class BroadcastProvider {
         policies: await resolver.make(PolicyService),
         emitter: await resolver.make('emitter'),
         metrics: config.metrics.enabled ? await resolver.make(BroadcastMetrics) : undefined,
+        console: config.console.enabled ? await resolver.make(ConsoleFeed) : undefined,
       })
     })
     this.app.container.alias('broadcast', BroadcastManager)

@@ -8,6 +8,7 @@ import { NullDriver } from './drivers/null.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { BroadcastMetrics } from './metrics/broadcast_metrics.ts'
+import type { ConsoleFeed } from './console/console_feed.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
@@ -34,6 +35,7 @@ export class BroadcastManager<
   #policies?: ClientEventsPolicy
   #emitter?: LifecycleEmitter
   #metrics?: BroadcastMetrics
+  #console?: ConsoleFeed
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -48,6 +50,7 @@ export class BroadcastManager<
       policies?: ClientEventsPolicy
       emitter?: LifecycleEmitter
       metrics?: BroadcastMetrics
+      console?: ConsoleFeed
     }
   ) {
     this.#logger = dependencies.logger
@@ -55,6 +58,7 @@ export class BroadcastManager<
     this.#policies = dependencies.policies
     this.#emitter = dependencies.emitter
     this.#metrics = dependencies.metrics
+    this.#console = dependencies.console
   }
 
   /**
@@ -102,6 +106,18 @@ export class BroadcastManager<
       .post(settings.userAuthPath, [UserAuthController])
       .as('broadcast.user_auth')
     routeHandlerModifier?.(userAuth)
+
+    /**
+     * The debug console: its page, and the test events it sends
+     */
+    const consoleSettings = this.config.console
+    if (consoleSettings.enabled) {
+      const ConsoleController = () => import('./console/console_controller.ts')
+      const page = router.get(consoleSettings.path, [ConsoleController, 'show'])
+      const send = router.post(`${consoleSettings.path}/events`, [ConsoleController, 'send'])
+      routeHandlerModifier?.(page.as('broadcast.console'))
+      routeHandlerModifier?.(send.as('broadcast.console.events'))
+    }
 
     const webhooks = this.config.incomingWebhooks
     if (webhooks) {
@@ -169,6 +185,7 @@ export class BroadcastManager<
         policies: this.#policies,
         emitter: this.#emitter,
         metrics: this.#metrics,
+        console: this.#console,
       })
       this.#drivers.set(connection, driver)
     }
@@ -215,6 +232,7 @@ export class BroadcastManager<
    */
   async close() {
     const drivers = [...this.#drivers.values()]
+    this.#console?.close()
     this.#drivers.clear()
     this.#broadcasters.clear()
     await Promise.allSettled(drivers.map(async (driver) => driver.close?.()))

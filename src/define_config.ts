@@ -4,6 +4,7 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
+import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
@@ -97,6 +98,11 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         userAuthPath: authorization.userAuthPath ?? '/broadcasting/user-auth',
         debug: authorization.debug ?? !app.inProduction,
       },
+      console: {
+        enabled: config.console?.enabled ?? !app.inProduction,
+        path: config.console?.path ?? '/broadcasting/console',
+        channel: config.console?.channel ?? CONSOLE_CHANNEL,
+      },
       metrics: {
         enabled: config.metrics?.enabled ?? config.metrics !== undefined,
         prefix: config.metrics?.prefix ?? 'broadcast_',
@@ -181,13 +187,20 @@ export const drivers = {
       return {
         driver: 'local',
         options,
-        create({ connection, logger, policies, emitter, metrics }) {
+        create({ connection, logger, policies, emitter, metrics, console: feed }) {
           assertCredentials(connection, server)
-          return new LocalDriver({
+          const lifecycle = lifecycleListener(server.onLifecycleEvent, emitter, logger)
+          const driver = new LocalDriver({
             logger,
             metrics,
+            onPublish: feed && ((...args) => feed.published(...args)),
             ...server,
-            onLifecycleEvent: lifecycleListener(server.onLifecycleEvent, emitter, logger),
+            onLifecycleEvent: feed
+              ? (event) => {
+                  feed.lifecycle(event)
+                  lifecycle?.(event)
+                }
+              : lifecycle,
             cluster:
               adapter &&
               Object.assign(
@@ -201,6 +214,8 @@ export const drivers = {
               server.clientEventsAllowed ??
               ((channel) => policies?.clientEventsAllowed(channel) ?? false),
           })
+          feed?.attach(driver.server)
+          return driver
         },
       }
     })

@@ -8,6 +8,7 @@ import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { ServerMetrics } from './metrics/server_metrics.ts'
 import type { MetricsRegistry } from './metrics/prometheus.ts'
+import type { ConsoleFeed } from './console/console_feed.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -162,6 +163,10 @@ export interface DriverContext {
    * Where the embedded server counts what it does, when metrics are on
    */
   metrics?: ServerMetrics
+  /**
+   * The debug console's feed, when the console is on
+   */
+  console?: ConsoleFeed
 }
 
 /**
@@ -205,6 +210,10 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
    * Prometheus metrics (needs "prom-client"). Off unless set
    */
   metrics?: MetricsConfig
+  /**
+   * The debug console page. On outside production unless set
+   */
+  console?: ConsoleConfig
 }
 
 /**
@@ -222,6 +231,7 @@ export interface ResolvedBroadcastConfig<
    */
   incomingWebhooks?: ResolvedIncomingWebhooksConfig
   metrics: ResolvedMetricsConfig
+  console: Required<ConsoleConfig>
 }
 
 /**
@@ -342,6 +352,26 @@ export interface MetricsConfig {
    * address only
    */
   shouldExpose?: (ctx: HttpContext) => boolean | Promise<boolean>
+}
+
+/**
+ * The debug console: a page showing the embedded server live, fed through
+ * a reserved private channel the policy files must admit
+ */
+export interface ConsoleConfig {
+  /**
+   * Default: on outside production
+   */
+  enabled?: boolean
+  /**
+   * Where the page is served. Default "/broadcasting/console"
+   */
+  path?: string
+  /**
+   * The private channel the page listens on, admitted by a policy rule.
+   * Default "private-broadcasting-console"
+   */
+  channel?: string
 }
 
 /**

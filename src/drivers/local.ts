@@ -76,6 +76,13 @@ export class LocalDriver implements BroadcastDriver {
   }
 
   /**
+   * The path before "/app/<key>" clients connect to (pusher-js "wsPath")
+   */
+  get wsPath() {
+    return (this.#config.path ?? '').replace(/\/+$/, '')
+  }
+
+  /**
    * Webhook targets whose queue is full (health checks)
    */
   fullWebhookTargets(): string[] {

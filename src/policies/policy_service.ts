@@ -17,7 +17,11 @@ export interface PolicyServiceConfig {
 /**
  * Told of every decision the auth routes ask for (metrics, the console)
  */
-export type DecisionObserver = (channel: string, decision: PolicyDecision) => void
+export type DecisionObserver = (
+  channel: string,
+  decision: PolicyDecision,
+  context: PolicyContext
+) => void
 
 /**
  * Whether policies are loaded, and the last load or reload that failed
@@ -107,7 +111,7 @@ export class PolicyService {
     const decision = await policies.decide(channel, context)
     for (const observer of this.#observers) {
       try {
-        observer(channel, decision)
+        observer(channel, decision, context)
       } catch (error) {
         this.logger.error(`broadcast: a decision observer failed: ${(error as Error)?.message}`)
       }

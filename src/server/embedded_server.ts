@@ -108,6 +108,11 @@ export interface EmbeddedServerOptions {
    * and allocation-free. Default: none
    */
   metrics?: ServerMetrics
+  /**
+   * Told of every event published from this node (the debug console).
+   * Must not throw. Default: none
+   */
+  onPublish?: (channels: string[], event: string, data: string) => void
 }
 
 /**
@@ -156,6 +161,7 @@ export class EmbeddedServer {
   #userLimits: UserChannelLimits
   #logger?: ServerLogger
   #metrics?: ServerMetrics
+  #onPublish?: EmbeddedServerOptions['onPublish']
   /**
    * Open sockets per client address, for "maxConnectionsPerIp"
    */
@@ -173,6 +179,7 @@ export class EmbeddedServer {
     this.#originAllowed = originCheck(options.allowedOrigins)
     this.#logger = options.logger
     this.#metrics = options.metrics
+    this.#onPublish = options.onPublish
     this.#userLimits = new UserChannelLimits(this.limits)
     const report = (error: unknown, where: string) => this.#report(error, where)
     this.lifecycle = new LifecycleReporter({
@@ -486,6 +493,7 @@ export class EmbeddedServer {
    * rejects when the bus could not take it (also reported).
    */
   publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
+    this.#onPublish?.(channels, event, data)
     const sent: Promise<void>[] = []
     for (const channel of channels) {
       const frame = encodeFrame(event, data, channel)
