@@ -113,10 +113,14 @@ export class BroadcastManager<
     const consoleSettings = this.config.console
     if (consoleSettings.enabled) {
       const ConsoleController = () => import('./console/console_controller.ts')
-      const page = router.get(consoleSettings.path, [ConsoleController, 'show'])
-      const send = router.post(`${consoleSettings.path}/events`, [ConsoleController, 'send'])
-      routeHandlerModifier?.(page.as('broadcast.console'))
-      routeHandlerModifier?.(send.as('broadcast.console.events'))
+      const page = router
+        .get(consoleSettings.path, [ConsoleController, 'show'])
+        .as('broadcast.console')
+      const send = router
+        .post(`${consoleSettings.path}/events`, [ConsoleController, 'send'])
+        .as('broadcast.console.events')
+      routeHandlerModifier?.(page)
+      routeHandlerModifier?.(send)
     }
 
     const webhooks = this.config.incomingWebhooks
