@@ -43,3 +43,7 @@ export type {
   CacheMiss,
   SubscriptionCount,
 } from './src/lifecycle_events.ts'
+export { BroadcastCheck } from './src/health/broadcast_check.ts'
+export { BroadcastMetrics } from './src/metrics/broadcast_metrics.ts'
+export type { ServerMetrics, ClientEventOutcome } from './src/metrics/server_metrics.ts'
+export type { MetricsConfig } from './src/types.ts'

@@ -14,6 +14,8 @@
  * get their events through the Pusher HTTP API, from the same client.
  *
  * npm run bench:fanout [-- --quick]   (writes bench/results/fanout.json)
+ * npm run bench:fanout -- --metrics [--quick]: ours with metrics on against
+ * off, interleaved (writes bench/results/fanout_metrics.json)
  */
 import {
   fmt,
@@ -38,21 +40,26 @@ type Scenario = 'paced' | 'burst'
 const flag = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]
 /** --servers=ws,ours, --scenarios=burst and --n=1000 --events=500 narrow a run (e.g. to profile) */
-let SERVERS = (flag('servers')?.split(',') ?? [
-  'ws',
-  'ours',
-  'ours-http',
-  'soketi',
-  'socketio',
-  'transmit',
-]) as ServerKind[]
+const METRICS = process.argv.includes('--metrics')
+let SERVERS = (flag('servers')?.split(',') ??
+  (METRICS
+    ? ['ours', 'ours-metrics']
+    : ['ws', 'ours', 'ours-http', 'soketi', 'socketio', 'transmit'])) as ServerKind[]
 const SCENARIOS = (flag('scenarios')?.split(',') ?? ['paced', 'burst']) as Scenario[]
 /** socket.io and Transmit run the paced scenario only, to keep the run short */
-const IN_BURST = new Set<ServerKind>(['ws', 'ours', 'ours-direct', 'ours-http', 'soketi'])
+const IN_BURST = new Set<ServerKind>([
+  'ws',
+  'ours',
+  'ours-direct',
+  'ours-http',
+  'ours-metrics',
+  'soketi',
+])
 const LABEL: Record<ServerKind, string> = {
   'ours': 'ours (local driver, in-process emit)',
   'ours-direct': 'ours (EmbeddedServer.publish, no manager)',
   'ours-http': 'ours (HTTP API, own process)',
+  'ours-metrics': 'ours (local driver, in-process emit, metrics on)',
   'soketi': 'soketi 1.6 (HTTP API, own process)',
   'ws': 'raw ws',
   'socketio': 'socket.io',
@@ -203,6 +210,22 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
   const base = by('ws')
   const soketi = by('soketi')
   const cpu = 'server CPU per delivered message'
+  const [off, on] = [by('ours'), by('ours-metrics')]
+  if (off && on) {
+    const name = `${prefix} ${n} metrics on`
+    lines.push(
+      summary(name, 'delivered msgs/s', on.msgsPerSec, 'metrics off', off.msgsPerSec, 'msgs/s'),
+      summary(`${name} p50`, 'p50 latency', on.p50, 'metrics off', off.p50, 'ms'),
+      summary(
+        `${name} server CPU`,
+        cpu,
+        on.serverCpuUsPerMsg,
+        'metrics off',
+        off.serverCpuUsPerMsg,
+        'µs'
+      )
+    )
+  }
   for (const run of runs.filter((r) => r.server !== 'ws')) {
     const kind = run.server
     const name = kind === 'ours' ? `${prefix} ${n}` : `${prefix} ${n} ${kind}`
@@ -322,7 +345,7 @@ for (const scenario of SCENARIOS) {
   }
 }
 
-await writeResult('fanout', {
+await writeResult(METRICS ? 'fanout_metrics' : 'fanout', {
   method: `paced: window of ${WINDOW} events in flight, paced on the load generator's per-event acks; burst: ${BURST} events issued back to back, all stamped with the burst's start, the next burst once all are delivered; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload; server CPU: this process (in-process servers) or the child's utime+stime from /proc (ours-http, soketi)`,
   rounds: ROUNDS,
   runs,

@@ -101,6 +101,18 @@ const broadcastConfig = defineConfig({
    * the Pusher app whose key and secret the "pusher" connection holds.
    * Pusher sends no CSRF token: the route is exempt in "config/shield.ts".
    */
+  /**
+   * Prometheus metrics at GET /metrics (start/routes.ts), for Prometheus on
+   * this machine, or anywhere with "Authorization: Bearer <METRICS_TOKEN>"
+   */
+  metrics: {
+    shouldExpose: (ctx) => {
+      const token = env.get('METRICS_TOKEN')
+      if (token && ctx.request.header('authorization') === `Bearer ${token.release()}`) return true
+      return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ctx.request.ip())
+    },
+  },
+
   incomingWebhooks: {
     path: '/broadcasting/webhooks',
     connection: 'pusher',

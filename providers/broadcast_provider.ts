@@ -7,6 +7,8 @@ import { PolicyService } from '../src/policies/policy_service.ts'
 import { AuthorizationService } from '../src/authorization/authorization_service.ts'
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
+import { BroadcastMetrics } from '../src/metrics/broadcast_metrics.ts'
+import { ConsoleFeed } from '../src/console/console_feed.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -43,6 +45,28 @@ export default class BroadcastProvider {
     })
     this.app.container.alias('broadcast.policies', PolicyService)
 
+    /**
+     * prom-client is loaded only when metrics are on
+     */
+    this.app.container.singleton(BroadcastMetrics, async (resolver) => {
+      const config = await this.#resolveConfig()
+      const { createMetrics } = await import('../src/metrics/create_metrics.ts')
+      return createMetrics(config.metrics, await resolver.make(PolicyService))
+    })
+
+    /**
+     * The debug console's feed: what it shows, sent to its channel
+     */
+    this.app.container.singleton(ConsoleFeed, async (resolver) => {
+      const config = await this.#resolveConfig()
+      const feed = new ConsoleFeed(config.console.channel)
+      const policies = await resolver.make(PolicyService)
+      policies.observeDecisions((channel, decision, context) =>
+        feed.decision(channel, decision, context.user?.id)
+      )
+      return feed
+    })
+
     this.app.container.singleton(BroadcastManager, async (resolver) => {
       const config = await this.#resolveConfig()
       return new BroadcastManager(config, {
@@ -50,6 +74,8 @@ export default class BroadcastProvider {
         router: await resolver.make('router'),
         policies: await resolver.make(PolicyService),
         emitter: await resolver.make('emitter'),
+        metrics: config.metrics.enabled ? await resolver.make(BroadcastMetrics) : undefined,
+        console: config.console.enabled ? await resolver.make(ConsoleFeed) : undefined,
       })
     })
     this.app.container.alias('broadcast', BroadcastManager)
@@ -86,6 +112,9 @@ export default class BroadcastProvider {
     }
     const policies = await this.app.container.make(PolicyService)
     await policies.load()
+    // A missing prom-client stops boot, naming the package
+    const config = await this.#resolveConfig()
+    if (config.metrics.enabled) await this.app.container.make(BroadcastMetrics)
   }
 
   /**

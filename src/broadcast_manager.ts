@@ -7,6 +7,8 @@ import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
+import type { BroadcastMetrics } from './metrics/broadcast_metrics.ts'
+import type { ConsoleFeed } from './console/console_feed.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
@@ -32,6 +34,8 @@ export class BroadcastManager<
   #router?: Router
   #policies?: ClientEventsPolicy
   #emitter?: LifecycleEmitter
+  #metrics?: BroadcastMetrics
+  #console?: ConsoleFeed
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -45,12 +49,30 @@ export class BroadcastManager<
       router?: Router
       policies?: ClientEventsPolicy
       emitter?: LifecycleEmitter
+      metrics?: BroadcastMetrics
+      console?: ConsoleFeed
     }
   ) {
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
     this.#emitter = dependencies.emitter
+    this.#metrics = dependencies.metrics
+    this.#console = dependencies.console
+  }
+
+  /**
+   * The channel policies the embedded server asks (the policy service)
+   */
+  get policies(): ClientEventsPolicy | undefined {
+    return this.#policies
+  }
+
+  /**
+   * What the broadcast side of the app counted, when "metrics" is on
+   */
+  get metrics(): BroadcastMetrics | undefined {
+    return this.#metrics
   }
 
   /**
@@ -85,11 +107,50 @@ export class BroadcastManager<
       .as('broadcast.user_auth')
     routeHandlerModifier?.(userAuth)
 
+    /**
+     * The debug console: its page, and the test events it sends
+     */
+    const consoleSettings = this.config.console
+    if (consoleSettings.enabled) {
+      const ConsoleController = () => import('./console/console_controller.ts')
+      const page = router
+        .get(consoleSettings.path, [ConsoleController, 'show'])
+        .as('broadcast.console')
+      const send = router
+        .post(`${consoleSettings.path}/events`, [ConsoleController, 'send'])
+        .as('broadcast.console.events')
+      routeHandlerModifier?.(page)
+      routeHandlerModifier?.(send)
+    }
+
     const webhooks = this.config.incomingWebhooks
     if (webhooks) {
       const WebhookController = () => import('./webhooks/webhook_controller.ts')
       router.post(webhooks.path, [WebhookController]).as('broadcast.webhooks')
     }
+  }
+
+  /**
+   * Registers GET "metrics.path" (default "/metrics"): the metrics in
+   * Prometheus text format, for requests "metrics.shouldExpose" admits.
+   * The callback receives the route, to add middleware.
+   *
+   * @example
+   * broadcast.registerMetricsRoute()
+   */
+  registerMetricsRoute(routeHandlerModifier?: (route: Route) => void) {
+    const router = this.#router
+    if (!router) {
+      throw new RuntimeException('Cannot register the metrics route without the router')
+    }
+    if (!this.config.metrics.enabled) {
+      throw new RuntimeException(
+        'Cannot register the metrics route: set "metrics" in "config/broadcast.ts" first'
+      )
+    }
+    const MetricsController = () => import('./metrics/metrics_controller.ts')
+    const route = router.get(this.config.metrics.path, [MetricsController]).as('broadcast.metrics')
+    routeHandlerModifier?.(route)
   }
 
   /**
@@ -127,6 +188,8 @@ export class BroadcastManager<
         logger: this.#logger,
         policies: this.#policies,
         emitter: this.#emitter,
+        metrics: this.#metrics,
+        console: this.#console,
       })
       this.#drivers.set(connection, driver)
     }
@@ -173,6 +236,7 @@ export class BroadcastManager<
    */
   async close() {
     const drivers = [...this.#drivers.values()]
+    this.#console?.close()
     this.#drivers.clear()
     this.#broadcasters.clear()
     await Promise.allSettled(drivers.map(async (driver) => driver.close?.()))

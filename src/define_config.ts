@@ -1,8 +1,10 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
+import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
+import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
@@ -98,12 +100,33 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         userAuthPath: authorization.userAuthPath ?? '/broadcasting/user-auth',
         debug: authorization.debug ?? !app.inProduction,
       },
+      console: {
+        enabled: config.console?.enabled ?? !app.inProduction,
+        path: config.console?.path ?? '/broadcasting/console',
+        channel: config.console?.channel ?? CONSOLE_CHANNEL,
+      },
+      metrics: {
+        enabled: config.metrics?.enabled ?? config.metrics !== undefined,
+        prefix: config.metrics?.prefix ?? 'broadcast_',
+        registry: config.metrics?.registry,
+        path: config.metrics?.path ?? '/metrics',
+        shouldExpose: config.metrics?.shouldExpose ?? fromLoopback,
+      },
       incomingWebhooks: webhooks && {
         path: webhooks.path ?? '/broadcasting/webhooks',
         connection: webhooks.connection ?? config.default,
       },
     }
   })
+}
+
+/**
+ * The metrics route's default guard: Prometheus on the same machine (or a
+ * sidecar) only
+ */
+function fromLoopback(ctx: HttpContext) {
+  const ip = ctx.request.ip()
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1'
 }
 
 /**
@@ -166,12 +189,20 @@ export const drivers = {
       return {
         driver: 'local',
         options,
-        create({ connection, logger, policies, emitter }) {
+        create({ connection, logger, policies, emitter, metrics, console: feed }) {
           assertCredentials(connection, server)
-          return new LocalDriver({
+          const lifecycle = lifecycleListener(server.onLifecycleEvent, emitter, logger)
+          const driver = new LocalDriver({
             logger,
+            metrics,
+            onPublish: feed && ((...args) => feed.published(...args)),
             ...server,
-            onLifecycleEvent: lifecycleListener(server.onLifecycleEvent, emitter, logger),
+            onLifecycleEvent: feed
+              ? (event) => {
+                  feed.lifecycle(event)
+                  lifecycle?.(event)
+                }
+              : lifecycle,
             cluster:
               adapter &&
               Object.assign(
@@ -185,6 +216,8 @@ export const drivers = {
               server.clientEventsAllowed ??
               ((channel) => policies?.clientEventsAllowed(channel) ?? false),
           })
+          feed?.attach(driver.server)
+          return driver
         },
       }
     })

@@ -4,8 +4,12 @@ import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
+import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { UserShapeConfig } from './policies/user_shape.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { MetricsRegistry } from './metrics/prometheus.ts'
+import type { ConsoleFeed } from './console/console_feed.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -131,6 +135,14 @@ export type ResolvedConnectionOptions = Required<
  */
 export interface ClientEventsPolicy {
   clientEventsAllowed(channel: string): boolean
+  /**
+   * Loaded or not, and the last failure (health checks)
+   */
+  health?(): PolicyHealth
+  /**
+   * Loads the policies when they are not yet
+   */
+  load?(): Promise<unknown>
 }
 
 /**
@@ -148,6 +160,14 @@ export interface DriverContext {
    * ("broadcast:channel_occupied", ...) on it
    */
   emitter?: LifecycleEmitter
+  /**
+   * Where the embedded server counts what it does, when metrics are on
+   */
+  metrics?: ServerMetrics
+  /**
+   * The debug console's feed, when the console is on
+   */
+  console?: ConsoleFeed
 }
 
 /**
@@ -187,6 +207,14 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
    * Off unless set
    */
   incomingWebhooks?: IncomingWebhooksConfig<keyof KnownConnections & string>
+  /**
+   * Prometheus metrics (needs "prom-client"). Off unless set
+   */
+  metrics?: MetricsConfig
+  /**
+   * The debug console page. On outside production unless set
+   */
+  console?: ConsoleConfig
 }
 
 /**
@@ -203,6 +231,8 @@ export interface ResolvedBroadcastConfig<
    * Absent when the app does not receive Pusher's webhooks
    */
   incomingWebhooks?: ResolvedIncomingWebhooksConfig
+  metrics: ResolvedMetricsConfig
+  console: Required<ConsoleConfig>
 }
 
 /**
@@ -309,6 +339,61 @@ export interface IncomingWebhooksConfig<Connection extends string = string> {
  * Incoming webhooks config with its defaults applied
  */
 export type ResolvedIncomingWebhooksConfig = Required<IncomingWebhooksConfig>
+
+/**
+ * Prometheus metrics of the broadcast side of the app
+ */
+export interface MetricsConfig {
+  /**
+   * Default: true once "metrics" is set
+   */
+  enabled?: boolean
+  /**
+   * Put before every metric name. Default "broadcast_"
+   */
+  prefix?: string
+  /**
+   * The app's own prom-client Registry, to expose the broadcast metrics
+   * with its own. Default: a private one
+   */
+  registry?: MetricsRegistry
+  /**
+   * Path of the route "broadcast.registerMetricsRoute()" adds. Default
+   * "/metrics"
+   */
+  path?: string
+  /**
+   * Who may read the metrics route. Default: requests from the loopback
+   * address only
+   */
+  shouldExpose?: (ctx: HttpContext) => boolean | Promise<boolean>
+}
+
+/**
+ * The debug console: a page showing the embedded server live, fed through
+ * a reserved private channel the policy files must admit
+ */
+export interface ConsoleConfig {
+  /**
+   * Default: on outside production
+   */
+  enabled?: boolean
+  /**
+   * Where the page is served. Default "/broadcasting/console"
+   */
+  path?: string
+  /**
+   * The private channel the page listens on, admitted by a policy rule.
+   * Default "private-broadcasting-console"
+   */
+  channel?: string
+}
+
+/**
+ * Metrics config with its defaults applied
+ */
+export type ResolvedMetricsConfig = Required<Omit<MetricsConfig, 'registry'>> &
+  Pick<MetricsConfig, 'registry'>
 
 /**
  * Policies config with its defaults applied

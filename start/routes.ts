@@ -11,6 +11,7 @@ import { middleware } from '#start/kernel'
 const DemoPageController = () => import('#controllers/demo_page_controller')
 const SessionController = () => import('#controllers/session_controller')
 const AnnouncementsController = () => import('#controllers/announcements_controller')
+const HealthChecksController = () => import('#controllers/health_checks_controller')
 
 /**
  * POST /broadcasting/authorize (+ /broadcasting/auth) and
@@ -21,6 +22,13 @@ const AnnouncementsController = () => import('#controllers/announcements_control
  * that one.
  */
 broadcast.registerRoutes()
+
+/**
+ * GET /metrics: Prometheus text, guarded by "metrics.shouldExpose"
+ */
+broadcast.registerMetricsRoute()
+
+router.get('/health', [HealthChecksController]).as('health')
 
 router.get('/', [DemoPageController]).as('demo')
 router.get('/assets/pusher.min.js', ({ response }) =>

@@ -19,10 +19,11 @@ import { createServer, type Server as HttpServer } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { defineConfig, drivers } from '../../src/define_config.ts'
 import { createManager } from '../../tests/helpers/broadcast.ts'
+import { createMetrics } from '../../src/metrics/create_metrics.ts'
 import type { Broadcastable } from '../../src/types.ts'
 
 export type ServerKind =
-  'ours' | 'ours-direct' | 'ours-http' | 'soketi' | 'ws' | 'socketio' | 'transmit'
+  'ours' | 'ours-direct' | 'ours-http' | 'ours-metrics' | 'soketi' | 'ws' | 'socketio' | 'transmit'
 export const APP = { appId: 'bench', key: 'bench-key', secret: 'bench-secret' }
 export const CHANNEL = 'bench'
 export const EVENT = 'bench'
@@ -88,7 +89,20 @@ async function closeHttp(server: HttpServer) {
  * The package as an app uses it, built without an app's container: no
  * policies are loaded (a public channel needs none).
  */
-export async function startOurs(port: number, direct = false): Promise<BenchServer> {
+export async function startOurs(
+  port: number,
+  direct = false,
+  withMetrics = false
+): Promise<BenchServer> {
+  // Metrics on as an app has them: prom-client loaded, a registry to scrape
+  const metrics = withMetrics
+    ? await createMetrics({
+        enabled: true,
+        prefix: 'broadcast_',
+        path: '/metrics',
+        shouldExpose: () => true,
+      })
+    : undefined
   const manager = await createManager(
     defineConfig({
       default: 'local',
@@ -96,12 +110,14 @@ export async function startOurs(port: number, direct = false): Promise<BenchServ
         local: drivers.local({ ...APP, limits: { maxConnections: 50_000 } }),
       },
     }),
-    silentLogger
+    silentLogger,
+    undefined,
+    { metrics }
   )
   const driver = manager.driver()
   await driver.listen(port, '127.0.0.1')
   return {
-    kind: direct ? 'ours-direct' : 'ours',
+    kind: direct ? 'ours-direct' : withMetrics ? 'ours-metrics' : 'ours',
     port,
     publish: direct
       ? (id, t) => driver.server.publish([CHANNEL], EVENT, JSON.stringify(payloadFor(id, t)))
@@ -243,6 +259,8 @@ export async function startServer(kind: ServerKind, port: number): Promise<Bench
       return startOurs(port)
     case 'ours-direct':
       return startOurs(port, true)
+    case 'ours-metrics':
+      return startOurs(port, false, true)
     case 'ws':
       return startRawWs(port)
     case 'socketio':

@@ -57,6 +57,15 @@ export class LocalDriver implements BroadcastDriver {
           }
         : own,
     })
+    // Gauges are read from the server when scraped
+    const server = this.server
+    config.metrics?.observe?.({
+      get nodeId() {
+        return server.nodeId
+      },
+      sockets: server.sockets,
+      webhookStats: () => this.webhookStats(),
+    })
   }
 
   /**
@@ -64,6 +73,20 @@ export class LocalDriver implements BroadcastDriver {
    */
   webhookStats() {
     return this.#webhooks?.stats()
+  }
+
+  /**
+   * The path before "/app/<key>" clients connect to (pusher-js "wsPath")
+   */
+  get wsPath() {
+    return (this.#config.path ?? '').replace(/\/+$/, '')
+  }
+
+  /**
+   * Webhook targets whose queue is full (health checks)
+   */
+  fullWebhookTargets(): string[] {
+    return this.#webhooks?.fullTargets() ?? []
   }
 
   /**

@@ -27,6 +27,24 @@ export interface PolicyServiceConfig {
 }
 
 /**
+ * Told of every decision the auth routes ask for (metrics, the console)
+ */
+export type DecisionObserver = (
+  channel: string,
+  decision: PolicyDecision,
+  context: PolicyContext
+) => void
+
+/**
+ * Whether policies are loaded, and the last load or reload that failed
+ * (cleared by the next one that succeeds)
+ */
+export interface PolicyHealth {
+  loaded: boolean
+  lastError?: { file?: string; message: string }
+}
+
+/**
  * The app's channel policies, a container singleton: loaded once, hot
  * reloaded when watched, and asked by the auth routes (decisions, sign-in
  * data), the embedded server (client events) and the commands.
@@ -36,6 +54,8 @@ export class PolicyService {
   #loaded?: ChannelPolicies
   #options?: Promise<PolicyLoadOptions>
   #stopWatching?: () => void
+  #observers = new Set<DecisionObserver>()
+  #lastError?: unknown
 
   constructor(
     readonly config: PolicyServiceConfig,
@@ -52,8 +72,14 @@ export class PolicyService {
         ChannelPolicies.load(this.config.path, options)
       )
       this.#loading.then(
-        (policies) => (this.#loaded = policies),
-        () => (this.#loading = undefined)
+        (policies) => {
+          this.#loaded = policies
+          this.#lastError = undefined
+        },
+        (error) => {
+          this.#loading = undefined
+          this.#lastError = error
+        }
       )
     }
     return this.#loading
@@ -99,12 +125,19 @@ export class PolicyService {
             debug('policies reloaded')
             this.#loaded = policies
             this.#loading = Promise.resolve(policies)
+            this.#lastError = undefined
           },
-          (error) => this.logger.error(`broadcast policies not reloaded: ${error.message}`),
+          (error) => {
+            this.#lastError = error
+            this.logger.error(`broadcast policies not reloaded: ${error.message}`)
+          },
           options
         )
       },
-      (error) => this.logger.error(`broadcast policies not watched: ${error.message}`)
+      (error) => {
+        this.#lastError = error
+        this.logger.error(`broadcast policies not watched: ${error.message}`)
+      }
     )
   }
 
@@ -114,11 +147,27 @@ export class PolicyService {
    */
   async decide(channel: string, context: PolicyContext): Promise<PolicyDecision> {
     const policies = await this.load()
-    if (!this.config.logDecisions) return policies.decide(channel, context)
-    const start = performance.now()
+    const start = this.config.logDecisions ? performance.now() : 0
     const decision = await policies.decide(channel, context)
-    logDecision(this.logger, channel, context, decision, performance.now() - start)
+    if (this.config.logDecisions) {
+      logDecision(this.logger, channel, context, decision, performance.now() - start)
+    }
+    for (const observer of this.#observers) {
+      try {
+        observer(channel, decision, context)
+      } catch (error) {
+        this.logger.error(`broadcast: a decision observer failed: ${(error as Error)?.message}`)
+      }
+    }
     return decision
+  }
+
+  /**
+   * Calls "observer" after each decision; returns a function that stops it
+   */
+  observeDecisions(observer: DecisionObserver) {
+    this.#observers.add(observer)
+    return () => void this.#observers.delete(observer)
   }
 
   /**
@@ -135,6 +184,21 @@ export class PolicyService {
    */
   clientEventsAllowed(channel: string): boolean {
     return this.#loaded?.clientEventsAllowed(channel) ?? false
+  }
+
+  /**
+   * What a health check reports
+   */
+  health(): PolicyHealth {
+    const error = this.#lastError as { file?: unknown; message?: unknown } | undefined
+    if (!error) return { loaded: this.#loaded !== undefined }
+    return {
+      loaded: this.#loaded !== undefined,
+      lastError: {
+        file: typeof error.file === 'string' ? error.file : undefined,
+        message: String(error.message ?? error),
+      },
+    }
   }
 
   /**

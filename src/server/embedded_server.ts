@@ -19,6 +19,8 @@ import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
 import { LifecycleReporter } from './lifecycle_reporter.ts'
 import { SubscriptionCounts, type SubscriptionCountOption } from './subscription_counts.ts'
 import type { LifecycleListener } from '../lifecycle_events.ts'
+import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import { countDelivery } from '../metrics/delivery.ts'
 import debug from '../debug.ts'
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
@@ -101,6 +103,16 @@ export interface EmbeddedServerOptions {
    * Default: none
    */
   subscriptionCount?: SubscriptionCountOption
+  /**
+   * Counts what the server does (Prometheus metrics). Every hook is O(1)
+   * and allocation-free. Default: none
+   */
+  metrics?: ServerMetrics
+  /**
+   * Told of every event published from this node (the debug console).
+   * Must not throw. Default: none
+   */
+  onPublish?: (channels: string[], event: string, data: string) => void
 }
 
 /**
@@ -148,6 +160,8 @@ export class EmbeddedServer {
   #originAllowed: OriginCheck
   #userLimits: UserChannelLimits
   #logger?: ServerLogger
+  #metrics?: ServerMetrics
+  #onPublish?: EmbeddedServerOptions['onPublish']
   /**
    * Open sockets per client address, for "maxConnectionsPerIp"
    */
@@ -164,6 +178,8 @@ export class EmbeddedServer {
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
     this.#originAllowed = originCheck(options.allowedOrigins)
     this.#logger = options.logger
+    this.#metrics = options.metrics
+    this.#onPublish = options.onPublish
     this.#userLimits = new UserChannelLimits(this.limits)
     const report = (error: unknown, where: string) => this.#report(error, where)
     this.lifecycle = new LifecycleReporter({
@@ -183,9 +199,10 @@ export class EmbeddedServer {
       this.limits,
       this.#registry,
       options.clientEventsAllowed ?? (() => false),
-      this.#userLimits
+      this.#userLimits,
+      options.metrics
     )
-    this.#http = new HttpApi(this)
+    this.#http = new HttpApi(this, options.metrics)
   }
 
   /**
@@ -201,6 +218,21 @@ export class EmbeddedServer {
    */
   get nodeId() {
     return this.#nodeId
+  }
+
+  /**
+   * Whether this node has joined its cluster (bus and state ready)
+   */
+  get joined() {
+    return this.#cluster !== undefined
+  }
+
+  /**
+   * Whether the cluster's bus is connected (Redis); true for a bus that
+   * cannot disconnect, false before the node joined
+   */
+  get busConnected() {
+    return this.#cluster ? (this.#cluster.bus.connected ?? true) : false
   }
 
   /**
@@ -257,6 +289,7 @@ export class EmbeddedServer {
     this.#nodeId = nodeId
     const ready = (async () => {
       const cluster = await this.#clusterFactory(nodeId, this.limits)
+      if (this.#metrics) cluster.bus.instrument?.(this.#metrics)
       await cluster.bus.start((message) =>
         this.#safely('bus message', () => this.#receive(message))
       )
@@ -274,6 +307,13 @@ export class EmbeddedServer {
    */
   #receive(message: BusMessage) {
     if (message.type === 'publish') {
+      if (this.#metrics)
+        countDelivery(
+          this.#metrics,
+          this.local.count(message.channel),
+          message.exceptSocketId !== undefined,
+          message.frame
+        )
       this.local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
     } else if (message.type === 'terminate_user') {
       this.#terminateLocal(message.userId)
@@ -453,6 +493,7 @@ export class EmbeddedServer {
    * rejects when the bus could not take it (also reported).
    */
   publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
+    this.#onPublish?.(channels, event, data)
     const sent: Promise<void>[] = []
     for (const channel of channels) {
       const frame = encodeFrame(event, data, channel)
@@ -471,6 +512,8 @@ export class EmbeddedServer {
   }
 
   #publishFrame(channel: string, frame: string, exceptSocketId?: string) {
+    if (this.#metrics)
+      countDelivery(this.#metrics, this.local.count(channel), exceptSocketId !== undefined, frame)
     this.local.publish(channel, Buffer.from(frame), exceptSocketId)
     return this.#send({ type: 'publish', channel, frame, exceptSocketId })
   }
@@ -614,6 +657,7 @@ export class EmbeddedServer {
     }
 
     const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address, transport)
+    socket.metrics = this.#metrics
     this.sockets.add(socket)
     this.#perAddress.set(address, fromAddress + 1)
     ;(ws as ServedWebSocket)[CONNECTION] = socket

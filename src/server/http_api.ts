@@ -5,6 +5,7 @@ import { channelNameProblem, isCacheChannel } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
 import { SOCKET_ID_PATTERN } from '../socket_id.ts'
 import { Refusal } from './refusal.ts'
+import type { ServerMetrics } from '../metrics/server_metrics.ts'
 
 const ROUTE =
   /^\/apps\/([^/]+)\/(events|batch_events|channels|channels\/([^/]+)|channels\/([^/]+)\/users|users\/([^/]+)\/terminate_connections)$/
@@ -53,7 +54,10 @@ export class HttpApi {
   #inFlight = new Map<ServerResponse, IncomingMessage>()
   #bodiesReading = 0
 
-  constructor(protected host: HttpApiHost) {}
+  constructor(
+    protected host: HttpApiHost,
+    protected metrics?: ServerMetrics
+  ) {}
 
   /**
    * Whether a request is for the API, mounted under "/apps/<appId>/" only:
@@ -76,16 +80,20 @@ export class HttpApi {
   async handle(req: IncomingMessage, res: ServerResponse) {
     this.#inFlight.set(res, req)
     res.once('close', () => this.#inFlight.delete(res))
+    let status = 200
     try {
       const body = await this.#dispatch(req)
       respond(req, res, 200, body)
     } catch (error) {
       if (error instanceof Refusal) {
+        status = error.status
         respond(req, res, error.status, { error: error.message }, error.headers)
       } else {
+        status = 500
         respond(req, res, 500, { error: 'Internal error' })
       }
     }
+    this.metrics?.apiRequest?.(endpointOf(req.url), status)
   }
 
   /**
@@ -478,6 +486,19 @@ function readBody(req: IncomingMessage, limit: number, timeoutSeconds: number) {
  * Sends a JSON answer once. A request whose body was not read to its end
  * gets "connection: close", so its socket is released, not drained.
  */
+/**
+ * The endpoint of an API path, one of a fixed set (a metric label)
+ */
+function endpointOf(url: string | undefined): string {
+  const queryStart = url?.indexOf('?') ?? -1
+  const route = ROUTE.exec(queryStart === -1 ? (url ?? '') : url!.slice(0, queryStart))
+  if (!route) return 'unknown'
+  if (route[3] !== undefined) return 'channel'
+  if (route[4] !== undefined) return 'channel_users'
+  if (route[5] !== undefined) return 'terminate_connections'
+  return route[2]
+}
+
 function respond(
   req: IncomingMessage,
   res: ServerResponse,

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { PresenceMember } from './state/channel_state.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
+import type { ServerMetrics } from '../metrics/server_metrics.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped
@@ -121,6 +122,11 @@ export class SocketConnection {
   userId?: string
   userInfo?: unknown
 
+  /**
+   * Told of a slow-consumer drop (set by the server when metrics are on)
+   */
+  metrics?: ServerMetrics
+
   lastActivity = Date.now()
   pingedAt?: number
   closed = false
@@ -181,6 +187,7 @@ export class SocketConnection {
     }
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
+      this.metrics?.slowConsumerDropped?.()
       /**
        * The close frame waits behind everything the client has not read:
        * drop the socket if it does not drain soon, so its buffer is freed

@@ -102,6 +102,13 @@ export class TargetQueue {
     this.#schedule()
   }
 
+  /**
+   * Whether the next event pushes out the oldest
+   */
+  get full() {
+    return this.#pending.length >= this.#options.maxQueued
+  }
+
   stats(): WebhookStats {
     return {
       queued: this.#pending.length + this.#inFlight,

@@ -164,6 +164,13 @@ export class WebhookSender {
   }
 
   /**
+   * Targets whose queue is full (new events drop the oldest), by label
+   */
+  fullTargets(): string[] {
+    return this.#routes.filter(({ queue }) => queue.full).map(({ queue }) => queue.label)
+  }
+
+  /**
    * Per target, in the order given; "url" has no credentials or query
    */
   targetStats(): Array<WebhookStats & { url: string }> {

@@ -1,3 +1,4 @@
+import type { BroadcastMetrics } from '../../src/metrics/broadcast_metrics.ts'
 import { configProvider } from '@adonisjs/core'
 import type { Logger } from '@adonisjs/core/logger'
 import { AppFactory } from '@adonisjs/core/factories/app'
@@ -41,9 +42,10 @@ export async function resolveConfig<KnownConnections extends ConnectionsList<Kno
 export async function createManager<KnownConnections extends ConnectionsList<KnownConnections>>(
   config: ConfigProvider<ResolvedBroadcastConfig<KnownConnections>>,
   logger: Logger = recordingLogger().logger,
-  app?: ApplicationService
+  app?: ApplicationService,
+  dependencies: { metrics?: BroadcastMetrics } = {}
 ) {
-  return new BroadcastManager(await resolveConfig(config, app), { logger })
+  return new BroadcastManager(await resolveConfig(config, app), { logger, ...dependencies })
 }
 
 /**

@@ -313,7 +313,13 @@ test.group('Incoming webhooks | the route', () => {
 
     assert.isNull(router.match('/broadcasting/webhooks', 'POST', false))
     const names = router.toJSON().root.map((route) => route.name)
-    assert.sameMembers(names, ['broadcast.authorize', 'broadcast.user_auth'])
+    // The debug console's routes too: it is on outside production
+    assert.sameMembers(names, [
+      'broadcast.authorize',
+      'broadcast.user_auth',
+      'broadcast.console',
+      'broadcast.console.events',
+    ])
   })
 
   test('with incomingWebhooks, POST <path> is "broadcast.webhooks", untouched by the callback', async ({
@@ -334,7 +340,12 @@ test.group('Incoming webhooks | the route', () => {
     assert.equal(matched?.route.name, 'broadcast.webhooks')
     assert.deepEqual(matched?.route.methods, ['POST'])
     assert.deepEqual([...matched!.route.middleware.all()], [])
-    assert.sameMembers(modified, ['/broadcasting/authorize', '/broadcasting/user-auth'])
+    assert.sameMembers(modified, [
+      '/broadcasting/authorize',
+      '/broadcasting/user-auth',
+      '/broadcasting/console',
+      '/broadcasting/console/events',
+    ])
     assert.isNull(router.match('/broadcasting/webhooks', 'POST', false))
   })
 })

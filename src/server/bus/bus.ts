@@ -1,3 +1,5 @@
+import type { ServerMetrics } from '../../metrics/server_metrics.ts'
+
 /**
  * What crosses from one node of the embedded server to the others. Every
  * message is plain JSON: it may travel through Redis.
@@ -43,4 +45,14 @@ export interface Bus {
    * Stops receiving and releases the transport (idempotent)
    */
   close(): Promise<void>
+
+  /**
+   * Whether the transport is connected now (health checks). Absent: always
+   */
+  readonly connected?: boolean
+
+  /**
+   * Reports publish latencies and reconnects to the server's metrics
+   */
+  instrument?(metrics: ServerMetrics): void
 }

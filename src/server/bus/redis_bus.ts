@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import debug from '../../debug.ts'
 import type { Bus, BusMessage } from './bus.ts'
+import type { ServerMetrics } from '../../metrics/server_metrics.ts'
 
 export interface RedisBusOptions {
   nodeId: string
@@ -69,6 +70,7 @@ export class RedisBus implements Bus {
   #logger?: RedisBusOptions['logger']
   #closed = false
   #connecting?: Promise<void>
+  #metrics?: ServerMetrics
 
   constructor(connection: Redis, options: RedisBusOptions) {
     this.nodeId = options.nodeId
@@ -80,6 +82,20 @@ export class RedisBus implements Bus {
     // Reconnect attempts fail while Redis is away: sends report it to the caller
     for (const client of [this.#publisher, this.#subscriber]) {
       client.on('error', (error: Error) => debug('broadcast bus (Redis): %s', error.message))
+    }
+  }
+
+  /**
+   * Both connections ready: the publisher sends and the subscriber hears
+   */
+  get connected() {
+    return this.#publisher.status === 'ready' && this.#subscriber.status === 'ready'
+  }
+
+  instrument(metrics: ServerMetrics) {
+    this.#metrics = metrics
+    for (const client of [this.#publisher, this.#subscriber]) {
+      client.on('reconnecting', () => this.#metrics?.busReconnected?.())
     }
   }
 
@@ -108,7 +124,9 @@ export class RedisBus implements Bus {
     const envelope: Envelope = { origin: this.nodeId, message }
     try {
       await this.#connectPublisher()
+      const started = this.#metrics && performance.now()
       await this.#publisher.publish(this.channel, JSON.stringify(envelope))
+      if (started) this.#metrics!.busPublished?.((performance.now() - started) / 1000)
     } catch (error) {
       throw redisError('send', error)
     }

@@ -1,0 +1,188 @@
+import type { LifecycleEvent } from '../lifecycle_events.ts'
+import type { PolicyDecision } from '../policies/types.ts'
+import type { EmbeddedServer } from '../server/embedded_server.ts'
+import { channelKind } from '../server/channel_rules.ts'
+import { Ring } from './ring.ts'
+
+/**
+ * The reserved private channel the console listens on. Only a policy rule
+ * for it admits anyone (unmatched private channels are denied).
+ */
+export const CONSOLE_CHANNEL = 'private-broadcasting-console'
+
+/**
+ * The event carrying each update to the console page
+ */
+export const CONSOLE_EVENT = 'console.update'
+
+/**
+ * Bounds of one update, so a busy app never sends the console more than a
+ * few tens of kilobytes a second
+ */
+const PREVIEW_CHARS = 300
+const MAX_ITEMS = 50
+const MAX_CHANNELS = 100
+const MAX_SOCKETS = 100
+const MAX_MEMBERS = 20
+const TICK_MS = 1000
+
+const preview = (text: string) =>
+  text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
+
+/**
+ * Collects what the console shows (events published, lifecycle events,
+ * client events, authorization decisions) and sends it, once a second,
+ * to the console channel of the embedded server it is attached to. It
+ * sends nothing while no console is open. What it is told never throws
+ * back at the caller.
+ */
+export class ConsoleFeed {
+  readonly channel: string
+  #server?: EmbeddedServer
+  #timer?: NodeJS.Timeout
+  #events = new Ring<Record<string, unknown>>(MAX_ITEMS)
+  #lifecycle = new Ring<Record<string, unknown>>(MAX_ITEMS)
+  #clientEvents = new Ring<Record<string, unknown>>(MAX_ITEMS)
+  #decisions = new Ring<Record<string, unknown>>(MAX_ITEMS)
+  #published = 0
+
+  constructor(channel = CONSOLE_CHANNEL) {
+    this.channel = channel
+  }
+
+  /**
+   * Starts sending updates through "server"
+   */
+  attach(server: EmbeddedServer) {
+    // The first local connection made (the default one, in practice)
+    if (this.#server) return
+    this.#server = server
+    clearInterval(this.#timer)
+    this.#timer = setInterval(() => this.tick(), TICK_MS).unref()
+  }
+
+  /**
+   * Whether a console listens on this node: otherwise nothing is kept
+   */
+  get #watched() {
+    return this.#server !== undefined && this.#server.local.count(this.channel) > 0
+  }
+
+  published(channels: string[], event: string, data: string) {
+    if (!this.#watched) return
+    if (channels.length === 1 && channels[0] === this.channel) return
+    this.#published++
+    this.#events.push({
+      at: Date.now(),
+      channels: channels.slice(0, 10),
+      event,
+      data: preview(data),
+    })
+  }
+
+  lifecycle(event: LifecycleEvent) {
+    if (!this.#watched || event.channel === this.channel) return
+    if (event.name === 'client_event') {
+      this.#clientEvents.push({
+        at: Date.now(),
+        channel: event.channel,
+        event: event.event,
+        data: preview(event.data),
+        user: event.user_id ?? null,
+      })
+    } else {
+      this.#lifecycle.push({ at: Date.now(), ...event })
+    }
+  }
+
+  decision(channel: string, decision: PolicyDecision, userId?: unknown) {
+    this.#decisions.push({
+      at: Date.now(),
+      channel: preview(channel),
+      allowed: decision.allowed,
+      pattern: decision.pattern,
+      reason: preview(decision.reason),
+      user: userId === undefined || userId === null ? null : preview(String(userId)),
+    })
+  }
+
+  /**
+   * Sends an update when a console listens on this node
+   */
+  tick() {
+    const server = this.#server
+    try {
+      const published = this.#published
+      this.#published = 0
+      if (!server?.serving || server.local.count(this.channel) === 0) {
+        this.#drainAll()
+        return
+      }
+      const update = {
+        at: Date.now(),
+        node: server.nodeId ?? null,
+        perSecond: (published * 1000) / TICK_MS,
+        ...this.#snapshot(server),
+        events: this.#events.drain(),
+        lifecycle: this.#lifecycle.drain(),
+        clientEvents: this.#clientEvents.drain(),
+        decisions: this.#decisions.drain(),
+      }
+      server.publish([this.channel], CONSOLE_EVENT, JSON.stringify(update)).catch(() => {})
+    } catch {
+      // The console is a window on the server, never a reason for it to fail
+    }
+  }
+
+  close() {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#server = undefined
+  }
+
+  #drainAll() {
+    this.#events.drain()
+    this.#lifecycle.drain()
+    this.#clientEvents.drain()
+    this.#decisions.drain()
+  }
+
+  /**
+   * This node's connections and channels, bounded
+   */
+  #snapshot(server: EmbeddedServer) {
+    const channels = new Map<string, { count: number; members: string[] }>()
+    const sockets = []
+    for (const socket of server.sockets) {
+      if (sockets.length < MAX_SOCKETS) {
+        sockets.push({
+          id: socket.id,
+          user: socket.userId ?? null,
+          channels: [...socket.channels.keys()].slice(0, 10),
+        })
+      }
+      for (const [name, member] of socket.channels) {
+        let entry = channels.get(name)
+        if (!entry) {
+          if (channels.size >= MAX_CHANNELS) continue
+          entry = { count: 0, members: [] }
+          channels.set(name, entry)
+        }
+        entry.count++
+        if (member && entry.members.length < MAX_MEMBERS && !entry.members.includes(member.id)) {
+          entry.members.push(member.id)
+        }
+      }
+    }
+    return {
+      connections: server.sockets.size,
+      sockets,
+      channels: [...channels].map(([name, { count, members }]) => ({
+        name,
+        type: channelKind(name),
+        count,
+        members,
+      })),
+    }
+  }
+}
