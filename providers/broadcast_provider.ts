@@ -7,6 +7,7 @@ import { PolicyService } from '../src/policies/policy_service.ts'
 import { AuthorizationService } from '../src/authorization/authorization_service.ts'
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
+import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -73,6 +74,17 @@ export default class BroadcastProvider {
       IncomingWebhooks,
       async (resolver) => new IncomingWebhooks(await resolver.make(BroadcastManager))
     )
+  }
+
+  /**
+   * Broadcastable class events go out when dispatched, in every
+   * environment (a job or a command dispatches too). The manager is
+   * resolved on the first such event, not at boot.
+   */
+  async boot() {
+    if (this.app.getMode() === 'warmup') return
+    const emitter = await this.app.container.make('emitter')
+    broadcastOnDispatch(emitter, () => this.app.container.make(BroadcastManager))
   }
 
   /**

@@ -5,6 +5,7 @@ import { Broadcaster } from './broadcaster.ts'
 import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
+import { SentOnce } from './dispatch/sent_once.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type {
@@ -32,6 +33,7 @@ export class BroadcastManager<
   #router?: Router
   #policies?: ClientEventsPolicy
   #emitter?: LifecycleEmitter
+  #sentOnce = new SentOnce()
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -106,10 +108,22 @@ export class BroadcastManager<
     const { options } = this.#connection(connection)
     const fake = this.#fake
     const broadcaster = fake
-      ? new Broadcaster(connection, new NullDriver(), options, this.#logger, (...a) =>
-          fake.record(...a)
+      ? new Broadcaster(
+          connection,
+          new NullDriver(),
+          options,
+          this.#logger,
+          (...a) => fake.record(...a),
+          this.#sentOnce
         )
-      : new Broadcaster(connection, this.driver(connection), options, this.#logger)
+      : new Broadcaster(
+          connection,
+          this.driver(connection),
+          options,
+          this.#logger,
+          undefined,
+          this.#sentOnce
+        )
     this.#broadcasters.set(connection, broadcaster)
     return broadcaster
   }
@@ -138,6 +152,14 @@ export class BroadcastManager<
    */
   async emit(events: Broadcastable | Broadcastable[]) {
     return this.use().emit(events)
+  }
+
+  /**
+   * Broadcast a class event the emitter dispatched (the provider's "onAny"
+   * listener), on the default connection
+   */
+  async dispatched(event: Broadcastable) {
+    return this.use().dispatched(event)
   }
 
   /**

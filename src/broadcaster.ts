@@ -6,6 +6,7 @@ import { BroadcastFailedException } from './errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
+import type { EmitOrigin, SentOnce } from './dispatch/sent_once.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
 import type {
   Broadcastable,
@@ -36,7 +37,8 @@ export class Broadcaster {
     public readonly driver: BroadcastDriver,
     protected options: ResolvedConnectionOptions,
     protected logger: Logger,
-    protected listener?: EmitListener
+    protected listener?: EmitListener,
+    protected sentOnce?: SentOnce
   ) {}
 
   /**
@@ -52,7 +54,8 @@ export class Broadcaster {
       this.driver,
       this.options,
       this.logger,
-      this.listener
+      this.listener,
+      this.sentOnce
     )
     copy.#socketId = socketId === undefined ? currentSocketId() : assertSocketId(socketId)
     return copy
@@ -65,7 +68,19 @@ export class Broadcaster {
    * await broadcast.emit(new UserAdded(user))
    */
   async emit(events: Broadcastable | Broadcastable[]): Promise<void> {
-    const list = (Array.isArray(events) ? events : [events]).filter(shouldBroadcast)
+    return this.#emit(Array.isArray(events) ? events : [events], 'hand')
+  }
+
+  /**
+   * Broadcast a class event the emitter dispatched. Skipped when the app's
+   * own listener already sent this object on this connection.
+   */
+  async dispatched(event: Broadcastable): Promise<void> {
+    return this.#emit([event], 'dispatch')
+  }
+
+  async #emit(events: Broadcastable[], origin: EmitOrigin): Promise<void> {
+    const list = events.filter((event) => shouldBroadcast(event) && this.#claim(event, origin))
     const entries: Array<{ message: BroadcastMessage; source?: Broadcastable }> = []
 
     for (const event of list) {
@@ -99,6 +114,12 @@ export class Broadcaster {
     if (names.length === 0) return
     const message = createMessage(names, event, data, this.options.maxPayloadBytes, this.#socketId)
     await this.#send([{ message }])
+  }
+
+  #claim(event: Broadcastable, origin: EmitOrigin): boolean {
+    if (!this.sentOnce || this.sentOnce.claim(event, this.connection, origin)) return true
+    debug('%s: "%s" already broadcast, skipped', this.connection, eventName(event))
+    return false
   }
 
   /**

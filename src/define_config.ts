@@ -102,6 +102,7 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         path: webhooks.path ?? '/broadcasting/webhooks',
         connection: webhooks.connection ?? config.default,
       },
+      broadcastOnDispatch: config.broadcastOnDispatch ?? true,
     }
   })
 }

@@ -187,6 +187,11 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
    * Off unless set
    */
   incomingWebhooks?: IncomingWebhooksConfig<keyof KnownConnections & string>
+  /**
+   * Broadcast a Broadcastable class event when it is dispatched, with no
+   * listener to write. Default: true
+   */
+  broadcastOnDispatch?: boolean
 }
 
 /**
@@ -203,6 +208,7 @@ export interface ResolvedBroadcastConfig<
    * Absent when the app does not receive Pusher's webhooks
    */
   incomingWebhooks?: ResolvedIncomingWebhooksConfig
+  broadcastOnDispatch: boolean
 }
 
 /**
