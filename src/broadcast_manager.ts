@@ -6,6 +6,7 @@ import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
 import { SentOnce } from './dispatch/sent_once.ts'
+import type { TransactionLike } from './dispatch/after_commit.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type {
@@ -174,6 +175,13 @@ export class BroadcastManager<
    */
   toOthers(socketId?: string) {
     return this.use().toOthers(socketId)
+  }
+
+  /**
+   * The default connection, sending once the transaction commits
+   */
+  afterCommit(transaction: TransactionLike) {
+    return this.use().afterCommit(transaction)
   }
 
   /**

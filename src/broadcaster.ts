@@ -7,6 +7,12 @@ import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
 import type { EmitOrigin, SentOnce } from './dispatch/sent_once.ts'
+import {
+  afterCommit,
+  transactionOf,
+  wantsAfterCommit,
+  type TransactionLike,
+} from './dispatch/after_commit.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
 import type {
   Broadcastable,
@@ -29,8 +35,11 @@ export type EmitListener = (
  * Emits events on one connection. Obtained from "broadcast.use(name)";
  * "toOthers()" returns a copy that excludes the sender's socket.
  */
+type Entry = { message: BroadcastMessage; source?: Broadcastable }
+
 export class Broadcaster {
   #socketId?: string
+  #transaction?: TransactionLike
 
   constructor(
     public readonly connection: string,
@@ -49,6 +58,26 @@ export class Broadcaster {
    * await broadcast.toOthers().emit(new MessagePosted(message))
    */
   toOthers(socketId?: string): Broadcaster {
+    const copy = this.#copy()
+    copy.#socketId = socketId === undefined ? currentSocketId() : assertSocketId(socketId)
+    return copy
+  }
+
+  /**
+   * A broadcaster that sends once the Lucid transaction commits, and
+   * nothing if it rolls back (Laravel's "afterCommit()"). A transaction
+   * already completed sends at once.
+   *
+   * @example
+   * await broadcast.afterCommit(trx).emit(new OrderShipped(order))
+   */
+  afterCommit(transaction: TransactionLike): Broadcaster {
+    const copy = this.#copy()
+    copy.#transaction = transaction
+    return copy
+  }
+
+  #copy(): Broadcaster {
     const copy = new Broadcaster(
       this.connection,
       this.driver,
@@ -57,7 +86,8 @@ export class Broadcaster {
       this.listener,
       this.sentOnce
     )
-    copy.#socketId = socketId === undefined ? currentSocketId() : assertSocketId(socketId)
+    copy.#socketId = this.#socketId
+    copy.#transaction = this.#transaction
     return copy
   }
 
@@ -81,7 +111,7 @@ export class Broadcaster {
 
   async #emit(events: Broadcastable[], origin: EmitOrigin): Promise<void> {
     const list = events.filter((event) => shouldBroadcast(event) && this.#claim(event, origin))
-    const entries: Array<{ message: BroadcastMessage; source?: Broadcastable }> = []
+    const entries: Entry[] = []
 
     for (const event of list) {
       const channels = await this.#allowedChannels(channelNames(event.broadcastOn()))
@@ -96,7 +126,7 @@ export class Broadcaster {
       entries.push({ message, source: event })
     }
 
-    await this.#send(entries)
+    await this.#deliver(entries)
   }
 
   /**
@@ -113,7 +143,7 @@ export class Broadcaster {
     const names = await this.#allowedChannels(channelNames(channels))
     if (names.length === 0) return
     const message = createMessage(names, event, data, this.options.maxPayloadBytes, this.#socketId)
-    await this.#send([{ message }])
+    await this.#deliver([{ message }])
   }
 
   #claim(event: Broadcastable, origin: EmitOrigin): boolean {
@@ -141,7 +171,44 @@ export class Broadcaster {
     return channels.filter((name) => channelType(name) === 'public')
   }
 
-  async #send(entries: Array<{ message: BroadcastMessage; source?: Broadcastable }>) {
+  /**
+   * Sends now, or once the entry's transaction commits. Messages are built
+   * (validated, payload taken) at emit time either way.
+   */
+  async #deliver(entries: Entry[]) {
+    const now: Entry[] = []
+    const later = new Map<TransactionLike, Entry[]>()
+    for (const entry of entries) {
+      const transaction = this.#transactionFor(entry.source)
+      if (transaction) later.set(transaction, [...(later.get(transaction) ?? []), entry])
+      else now.push(entry)
+    }
+    for (const [transaction, deferred] of later) {
+      afterCommit(
+        transaction,
+        () => this.#send(deferred),
+        (error) =>
+          this.logger.error(
+            {
+              err: error,
+              connection: this.connection,
+              events: deferred.map((e) => e.message.event),
+            },
+            'broadcast failed after commit'
+          )
+      )
+    }
+    await this.#send(now)
+  }
+
+  #transactionFor(source?: Broadcastable): TransactionLike | undefined {
+    if (this.#transaction) {
+      return this.#transaction.isCompleted ? undefined : this.#transaction
+    }
+    return source && wantsAfterCommit(source) ? transactionOf(source) : undefined
+  }
+
+  async #send(entries: Entry[]) {
     if (entries.length === 0) return
     for (const { message, source } of entries) {
       debug('%s: "%s" on %o', this.connection, message.event, message.channels)

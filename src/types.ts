@@ -32,6 +32,13 @@ export interface Broadcastable {
    * Return false to skip broadcasting this event
    */
   broadcastWhen?(): boolean
+
+  /**
+   * Return true to send only once the Lucid transaction the event was
+   * emitted in commits (a transaction, or a model saved through one, in
+   * one of its fields), and never if it rolls back
+   */
+  broadcastAfterCommit?(): boolean
 }
 
 /**
