@@ -8,6 +8,7 @@ import { AuthorizationService } from '../src/authorization/authorization_service
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
+import { appBroadcastQueue, assertQueue } from '../src/queue/broadcast_queue.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -17,8 +18,17 @@ import type { ResolvedBroadcastConfig } from '../src/types.ts'
  */
 export default class BroadcastProvider {
   #config?: Promise<ResolvedBroadcastConfig<any>>
+  /**
+   * The worker sends with the connection's driver, inline
+   */
+  #queue: ReturnType<typeof appBroadcastQueue>
 
-  constructor(protected app: ApplicationService) {}
+  constructor(protected app: ApplicationService) {
+    this.#queue = appBroadcastQueue(app, async (connection, messages) => {
+      const broadcast = await app.container.make(BroadcastManager)
+      await broadcast.driver(connection).send(messages)
+    })
+  }
 
   /**
    * "config/broadcast.ts", resolved once for every service
@@ -51,6 +61,7 @@ export default class BroadcastProvider {
         router: await resolver.make('router'),
         policies: await resolver.make(PolicyService),
         emitter: await resolver.make('emitter'),
+        queue: this.#queue,
       })
     })
     this.app.container.alias('broadcast', BroadcastManager)
@@ -85,6 +96,7 @@ export default class BroadcastProvider {
     if (this.app.getMode() === 'warmup') return
     const emitter = await this.app.container.make('emitter')
     broadcastOnDispatch(emitter, () => this.app.container.make(BroadcastManager))
+    await assertQueue(this.app, () => this.#resolveConfig(), this.#queue)
   }
 
   /**

@@ -7,6 +7,7 @@ import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
 import { SentOnce } from './dispatch/sent_once.ts'
 import type { TransactionLike } from './dispatch/after_commit.ts'
+import type { BroadcastQueue } from './queue/broadcast_queue.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type {
@@ -35,6 +36,7 @@ export class BroadcastManager<
   #policies?: ClientEventsPolicy
   #emitter?: LifecycleEmitter
   #sentOnce = new SentOnce()
+  #queue?: (what?: string) => Promise<BroadcastQueue>
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -48,8 +50,14 @@ export class BroadcastManager<
       router?: Router
       policies?: ClientEventsPolicy
       emitter?: LifecycleEmitter
+      /**
+       * Where queued events go ("@adonisjs/queue"); rejects with a message
+       * saying what to install when it is missing
+       */
+      queue?: (what?: string) => Promise<BroadcastQueue>
     }
   ) {
+    this.#queue = dependencies.queue
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
@@ -109,22 +117,14 @@ export class BroadcastManager<
     const { options } = this.#connection(connection)
     const fake = this.#fake
     const broadcaster = fake
-      ? new Broadcaster(
-          connection,
-          new NullDriver(),
-          options,
-          this.#logger,
-          (...a) => fake.record(...a),
-          this.#sentOnce
-        )
-      : new Broadcaster(
-          connection,
-          this.driver(connection),
-          options,
-          this.#logger,
-          undefined,
-          this.#sentOnce
-        )
+      ? new Broadcaster(connection, new NullDriver(), options, this.#logger, {
+          listener: (...a) => fake.record(...a),
+          sentOnce: this.#sentOnce,
+        })
+      : new Broadcaster(connection, this.driver(connection), options, this.#logger, {
+          sentOnce: this.#sentOnce,
+          queue: this.#queue,
+        })
     this.#broadcasters.set(connection, broadcaster)
     return broadcaster
   }
@@ -153,6 +153,13 @@ export class BroadcastManager<
    */
   async emit(events: Broadcastable | Broadcastable[]) {
     return this.use().emit(events)
+  }
+
+  /**
+   * Broadcast inline on the default connection, even when queued
+   */
+  async emitNow(events: Broadcastable | Broadcastable[]) {
+    return this.use().emitNow(events)
   }
 
   /**

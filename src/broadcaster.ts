@@ -7,6 +7,7 @@ import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
 import type { EmitOrigin, SentOnce } from './dispatch/sent_once.ts'
+import { queueOf, type BroadcastQueue } from './queue/broadcast_queue.ts'
 import {
   afterCommit,
   transactionOf,
@@ -31,23 +32,38 @@ export type EmitListener = (
   source?: Broadcastable
 ) => void
 
+type Entry = { message: BroadcastMessage; source?: Broadcastable }
+
+/**
+ * What a broadcaster shares with the others of its manager
+ */
+export interface BroadcasterLinks {
+  /**
+   * Told about every message (the fake records them)
+   */
+  listener?: EmitListener
+  sentOnce?: SentOnce
+  /**
+   * The queue for queued events; absent when faking, which records them
+   */
+  queue?: (what?: string) => Promise<BroadcastQueue>
+}
+
 /**
  * Emits events on one connection. Obtained from "broadcast.use(name)";
  * "toOthers()" returns a copy that excludes the sender's socket.
  */
-type Entry = { message: BroadcastMessage; source?: Broadcastable }
-
 export class Broadcaster {
   #socketId?: string
   #transaction?: TransactionLike
+  #now = false
 
   constructor(
     public readonly connection: string,
     public readonly driver: BroadcastDriver,
     protected options: ResolvedConnectionOptions,
     protected logger: Logger,
-    protected listener?: EmitListener,
-    protected sentOnce?: SentOnce
+    protected links: BroadcasterLinks = {}
   ) {}
 
   /**
@@ -83,12 +99,26 @@ export class Broadcaster {
       this.driver,
       this.options,
       this.logger,
-      this.listener,
-      this.sentOnce
+      this.links
     )
     copy.#socketId = this.#socketId
     copy.#transaction = this.#transaction
+    copy.#now = this.#now
     return copy
+  }
+
+  /**
+   * Broadcast inline even when the event or the connection asks for the
+   * queue (Laravel's "broadcastNow"). After-commit events still wait for
+   * their transaction.
+   *
+   * @example
+   * await broadcast.emitNow(new OrderShipped(order))
+   */
+  async emitNow(events: Broadcastable | Broadcastable[]): Promise<void> {
+    const copy = this.#copy()
+    copy.#now = true
+    return copy.emit(events)
   }
 
   /**
@@ -147,7 +177,9 @@ export class Broadcaster {
   }
 
   #claim(event: Broadcastable, origin: EmitOrigin): boolean {
-    if (!this.sentOnce || this.sentOnce.claim(event, this.connection, origin)) return true
+    if (!this.links.sentOnce || this.links.sentOnce.claim(event, this.connection, origin)) {
+      return true
+    }
     debug('%s: "%s" already broadcast, skipped', this.connection, eventName(event))
     return false
   }
@@ -212,11 +244,11 @@ export class Broadcaster {
     if (entries.length === 0) return
     for (const { message, source } of entries) {
       debug('%s: "%s" on %o', this.connection, message.event, message.channels)
-      this.listener?.(this.connection, message, source)
+      this.links.listener?.(this.connection, message, source)
     }
 
     try {
-      await this.driver.send(entries.map(({ message }) => message))
+      await this.#handOver(entries)
     } catch (error) {
       if (this.options.onFailure !== 'report') {
         throw error
@@ -232,5 +264,26 @@ export class Broadcaster {
         'broadcast failed'
       )
     }
+  }
+
+  /**
+   * To the driver, or to the queue for queued events (a snapshot of the
+   * messages, sent by a worker)
+   */
+  async #handOver(entries: Entry[]) {
+    const direct: BroadcastMessage[] = []
+    const queued = new Map<string | true, BroadcastMessage[]>()
+    for (const { message, source } of entries) {
+      const queue = this.links.queue && !this.#now ? queueOf(source, this.options.queue) : undefined
+      if (queue === undefined) direct.push(message)
+      else queued.set(queue, [...(queued.get(queue) ?? []), message])
+    }
+    await Promise.all([
+      direct.length > 0 ? this.driver.send(direct) : undefined,
+      ...[...queued].map(async ([name, messages]) => {
+        const queue = await this.links.queue!(`"${messages[0].event}" on "${this.connection}"`)
+        await queue.push(this.connection, messages, name === true ? undefined : name)
+      }),
+    ])
   }
 }

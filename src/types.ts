@@ -39,6 +39,13 @@ export interface Broadcastable {
    * one of its fields), and never if it rolls back
    */
   broadcastAfterCommit?(): boolean
+
+  /**
+   * Send through "@adonisjs/queue": true for the queue's default queue, a
+   * name for another one, false to send inline whatever the connection's
+   * "queue" option says
+   */
+  broadcastQueue?(): boolean | string
 }
 
 /**
@@ -122,6 +129,15 @@ export interface ConnectionOptions {
    * or commands have no request at all.
    */
   requireAuthenticatedSender?: boolean
+
+  /**
+   * Send every event of this connection through "@adonisjs/queue" (true:
+   * its default queue; a string: that queue), so a slow or failing server
+   * never delays a request and failures get the queue's retries.
+   * "broadcast.emitNow()" and an event's "broadcastQueue()" override it.
+   * Default: inline
+   */
+  queue?: boolean | string
 }
 
 /**
