@@ -9,6 +9,7 @@ import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
 import { appBroadcastQueue, assertQueue } from '../src/queue/broadcast_queue.ts'
+import { useModelBroadcaster } from '../src/mixins/lucid.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -96,6 +97,10 @@ export default class BroadcastProvider {
     if (this.app.getMode() === 'warmup') return
     const emitter = await this.app.container.make('emitter')
     broadcastOnDispatch(emitter, () => this.app.container.make(BroadcastManager))
+    useModelBroadcaster(async () => ({
+      broadcast: await this.app.container.make(BroadcastManager),
+      logger: await this.app.container.make('logger'),
+    }))
     await assertQueue(this.app, () => this.#resolveConfig(), this.#queue)
   }
 
