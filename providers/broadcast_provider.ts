@@ -9,6 +9,9 @@ import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import { BroadcastMetrics } from '../src/metrics/broadcast_metrics.ts'
 import { ConsoleFeed } from '../src/console/console_feed.ts'
+import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
+import { appBroadcastQueue, assertQueue } from '../src/queue/broadcast_queue.ts'
+import { useModelBroadcaster } from '../src/mixins/lucid.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -18,8 +21,17 @@ import type { ResolvedBroadcastConfig } from '../src/types.ts'
  */
 export default class BroadcastProvider {
   #config?: Promise<ResolvedBroadcastConfig<any>>
+  /**
+   * The worker sends with the connection's driver, inline
+   */
+  #queue: ReturnType<typeof appBroadcastQueue>
 
-  constructor(protected app: ApplicationService) {}
+  constructor(protected app: ApplicationService) {
+    this.#queue = appBroadcastQueue(app, async (connection, messages) => {
+      const broadcast = await app.container.make(BroadcastManager)
+      await broadcast.driver(connection).send(messages)
+    })
+  }
 
   /**
    * "config/broadcast.ts", resolved once for every service
@@ -76,6 +88,7 @@ export default class BroadcastProvider {
         emitter: await resolver.make('emitter'),
         metrics: config.metrics.enabled ? await resolver.make(BroadcastMetrics) : undefined,
         console: config.console.enabled ? await resolver.make(ConsoleFeed) : undefined,
+        queue: this.#queue,
       })
     })
     this.app.container.alias('broadcast', BroadcastManager)
@@ -99,6 +112,22 @@ export default class BroadcastProvider {
       IncomingWebhooks,
       async (resolver) => new IncomingWebhooks(await resolver.make(BroadcastManager))
     )
+  }
+
+  /**
+   * Broadcastable class events go out when dispatched, in every
+   * environment (a job or a command dispatches too). The manager is
+   * resolved on the first such event, not at boot.
+   */
+  async boot() {
+    if (this.app.getMode() === 'warmup') return
+    const emitter = await this.app.container.make('emitter')
+    broadcastOnDispatch(emitter, () => this.app.container.make(BroadcastManager))
+    useModelBroadcaster(async () => ({
+      broadcast: await this.app.container.make(BroadcastManager),
+      logger: await this.app.container.make('logger'),
+    }))
+    await assertQueue(this.app, () => this.#resolveConfig(), this.#queue)
   }
 
   /**

@@ -5,6 +5,9 @@ import { Broadcaster } from './broadcaster.ts'
 import { BroadcastFake } from './broadcast_fake.ts'
 import { E_UNKNOWN_CONNECTION } from './errors.ts'
 import { NullDriver } from './drivers/null.ts'
+import { SentOnce } from './dispatch/sent_once.ts'
+import type { TransactionLike } from './dispatch/after_commit.ts'
+import type { BroadcastQueue } from './queue/broadcast_queue.ts'
 import type { ChannelLike } from './channels.ts'
 import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { BroadcastMetrics } from './metrics/broadcast_metrics.ts'
@@ -36,6 +39,8 @@ export class BroadcastManager<
   #emitter?: LifecycleEmitter
   #metrics?: BroadcastMetrics
   #console?: ConsoleFeed
+  #sentOnce = new SentOnce()
+  #queue?: (what?: string) => Promise<BroadcastQueue>
 
   /**
    * "policies" decides client events on the embedded server (the policy
@@ -51,8 +56,14 @@ export class BroadcastManager<
       emitter?: LifecycleEmitter
       metrics?: BroadcastMetrics
       console?: ConsoleFeed
+      /**
+       * Where queued events go ("@adonisjs/queue"); rejects with a message
+       * saying what to install when it is missing
+       */
+      queue?: (what?: string) => Promise<BroadcastQueue>
     }
   ) {
+    this.#queue = dependencies.queue
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
@@ -167,10 +178,14 @@ export class BroadcastManager<
     const { options } = this.#connection(connection)
     const fake = this.#fake
     const broadcaster = fake
-      ? new Broadcaster(connection, new NullDriver(), options, this.#logger, (...a) =>
-          fake.record(...a)
-        )
-      : new Broadcaster(connection, this.driver(connection), options, this.#logger)
+      ? new Broadcaster(connection, new NullDriver(), options, this.#logger, {
+          listener: (...a) => fake.record(...a),
+          sentOnce: this.#sentOnce,
+        })
+      : new Broadcaster(connection, this.driver(connection), options, this.#logger, {
+          sentOnce: this.#sentOnce,
+          queue: this.#queue,
+        })
     this.#broadcasters.set(connection, broadcaster)
     return broadcaster
   }
@@ -204,6 +219,21 @@ export class BroadcastManager<
   }
 
   /**
+   * Broadcast inline on the default connection, even when queued
+   */
+  async emitNow(events: Broadcastable | Broadcastable[]) {
+    return this.use().emitNow(events)
+  }
+
+  /**
+   * Broadcast a class event the emitter dispatched (the provider's "onAny"
+   * listener), on the default connection
+   */
+  async dispatched(event: Broadcastable) {
+    return this.use().dispatched(event)
+  }
+
+  /**
    * Broadcast without an event class on the default connection
    */
   async channel(channels: ChannelLike | ChannelLike[], event: string, data?: unknown) {
@@ -215,6 +245,13 @@ export class BroadcastManager<
    */
   toOthers(socketId?: string) {
     return this.use().toOthers(socketId)
+  }
+
+  /**
+   * The default connection, sending once the transaction commits
+   */
+  afterCommit(transaction: TransactionLike) {
+    return this.use().afterCommit(transaction)
   }
 
   /**

@@ -116,6 +116,7 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         path: webhooks.path ?? '/broadcasting/webhooks',
         connection: webhooks.connection ?? config.default,
       },
+      broadcastOnDispatch: config.broadcastOnDispatch ?? true,
     }
   })
 }
@@ -166,12 +167,17 @@ function connectionOptions(options: ConnectionOptions): ResolvedConnectionOption
  */
 export const drivers = {
   pusher(config: PusherConnectionConfig): ConfigProvider<ConnectionFactory<PusherDriver>> {
-    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, ...pusher } = config
+    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, queue, ...pusher } = config
     return configProvider.create(async () => {
       const { PusherDriver } = await import('./drivers/pusher.ts')
       return {
         driver: 'pusher',
-        options: connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender }),
+        options: connectionOptions({
+          maxPayloadBytes,
+          onFailure,
+          requireAuthenticatedSender,
+          queue,
+        }),
         create({ connection }) {
           assertCredentials(connection, pusher)
           return new PusherDriver(pusher)
@@ -181,9 +187,21 @@ export const drivers = {
   },
 
   local(config: LocalConnectionConfig): ConfigProvider<ConnectionFactory<LocalDriver>> {
-    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, limits, adapter, ...server } =
-      config
-    const options = connectionOptions({ maxPayloadBytes, onFailure, requireAuthenticatedSender })
+    const {
+      maxPayloadBytes,
+      onFailure,
+      requireAuthenticatedSender,
+      queue,
+      limits,
+      adapter,
+      ...server
+    } = config
+    const options = connectionOptions({
+      maxPayloadBytes,
+      onFailure,
+      requireAuthenticatedSender,
+      queue,
+    })
     return configProvider.create(async (app) => {
       const { LocalDriver } = await import('./drivers/local.ts')
       return {

@@ -53,6 +53,16 @@ export const E_BROADCAST_SERVER_NOT_RUNNING = createError(
 )
 
 /**
+ * An event or a connection asks for the queue, and "@adonisjs/queue" is
+ * not installed (or its provider is not registered)
+ */
+export const E_QUEUE_NOT_INSTALLED = createError<[what: string]>(
+  'Queued broadcasting (%s) needs @adonisjs/queue: run "node ace add @adonisjs/queue", or remove the queue option',
+  'E_QUEUE_NOT_INSTALLED',
+  500
+)
+
+/**
  * An unknown connection name passed to "broadcast.use"
  */
 export const E_UNKNOWN_CONNECTION = createError<[name: string, known: string]>(

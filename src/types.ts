@@ -36,6 +36,20 @@ export interface Broadcastable {
    * Return false to skip broadcasting this event
    */
   broadcastWhen?(): boolean
+
+  /**
+   * Return true to send only once the Lucid transaction the event was
+   * emitted in commits (a transaction, or a model saved through one, in
+   * one of its fields), and never if it rolls back
+   */
+  broadcastAfterCommit?(): boolean
+
+  /**
+   * Send through "@adonisjs/queue": true for the queue's default queue, a
+   * name for another one, false to send inline whatever the connection's
+   * "queue" option says
+   */
+  broadcastQueue?(): boolean | string
 }
 
 /**
@@ -119,6 +133,15 @@ export interface ConnectionOptions {
    * or commands have no request at all.
    */
   requireAuthenticatedSender?: boolean
+
+  /**
+   * Send every event of this connection through "@adonisjs/queue" (true:
+   * its default queue; a string: that queue), so a slow or failing server
+   * never delays a request and failures get the queue's retries.
+   * "broadcast.emitNow()" and an event's "broadcastQueue()" override it.
+   * Default: inline
+   */
+  queue?: boolean | string
 }
 
 /**
@@ -215,6 +238,11 @@ export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownC
    * The debug console page. On outside production unless set
    */
   console?: ConsoleConfig
+  /**
+   * Broadcast a Broadcastable class event when it is dispatched, with no
+   * listener to write. Default: true
+   */
+  broadcastOnDispatch?: boolean
 }
 
 /**
@@ -233,6 +261,7 @@ export interface ResolvedBroadcastConfig<
   incomingWebhooks?: ResolvedIncomingWebhooksConfig
   metrics: ResolvedMetricsConfig
   console: Required<ConsoleConfig>
+  broadcastOnDispatch: boolean
 }
 
 /**

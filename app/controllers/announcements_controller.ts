@@ -1,5 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import db from '@adonisjs/lucid/services/db'
 import broadcast from 'adonisjs-broadcasting/services/main'
+import Release from '#models/release'
 import NewRelease from '#events/new_release'
 import AdminUserAlert from '#events/admin_user_alert'
 
@@ -12,7 +14,8 @@ function text(value: unknown, max = 500): string | null {
  */
 export default class AnnouncementsController {
   /**
-   * POST /releases with JSON {version, message}: public "releases" channel
+   * POST /releases with JSON {version, message}: saved, then broadcast on
+   * the public "releases" channel
    */
   async release({ request, response, auth }: HttpContext) {
     if (auth.user!.role !== 'admin') return response.forbidden({ error: 'Admins only' })
@@ -21,7 +24,14 @@ export default class AnnouncementsController {
     if (!version || !message) {
       return response.badRequest({ error: 'version and message are required' })
     }
-    await broadcast.emit(new NewRelease(version, message))
+    /**
+     * Both broadcasts wait for the commit: "ReleaseCreated" from the
+     * model, "NewRelease" from the dispatched class event
+     */
+    await db.transaction(async (trx) => {
+      const release = await Release.create({ version, message }, { client: trx })
+      await NewRelease.dispatch(release)
+    })
     return { sent: true }
   }
 

@@ -45,6 +45,9 @@ test.group('Demo routes', (group) => {
     response.assertStatus(200)
     fake.assertEmittedOn('releases', NewRelease)
     fake.assertEmitted(NewRelease, ({ data }) => (data as any).message === 'Dark mode')
+    // The model broadcasts its creation too, after the same commit
+    fake.assertEmittedOn('releases', 'ReleaseCreated')
+    fake.assertEmitted('ReleaseCreated', ({ data }) => (data as any).version === '2.0')
   })
 
   test('an admin alert goes to private-admins only', async ({ client }) => {

@@ -1,0 +1,130 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import { BaseEvent } from '@adonisjs/core/events'
+import broadcast from 'adonisjs-broadcasting/services/main'
+import User from '#models/user'
+import { PrivateChannel } from '../../../src/channels.ts'
+import { pusherSetup } from '../../helpers/broadcast.ts'
+
+/**
+ * Waits for the transaction the user was created in
+ */
+class UserInvited extends BaseEvent {
+  constructor(public user: User) {
+    super()
+  }
+
+  broadcastOn() {
+    return new PrivateChannel(`${this.user.id}`)
+  }
+
+  broadcastWith() {
+    return { id: this.user.id }
+  }
+
+  broadcastAfterCommit() {
+    return true
+  }
+}
+
+let counter = 0
+function newUser(trx: any) {
+  counter++
+  return User.create(
+    {
+      fullName: `Invited ${counter}`,
+      email: `invited-${counter}@example.com`,
+      password: 'secret',
+      role: 'basic',
+    },
+    { client: trx }
+  )
+}
+
+test.group('After commit', (group) => {
+  group.each.teardown(() => broadcast.restore())
+
+  test('broadcast.afterCommit(trx): nothing before the commit, once after it', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    const trx = await db.transaction()
+    try {
+      const user = await newUser(trx)
+      await broadcast.afterCommit(trx).emit(new UserInvited(user))
+      await broadcast.afterCommit(trx).channel('releases', 'Invited', { id: user.id })
+      assert.lengthOf(fake.messages, 0)
+    } finally {
+      // A failed assertion must not leave SQLite locked for the next tests
+      await trx.commit()
+    }
+    assert.deepEqual(
+      fake.messages.map((m) => m.event),
+      ['UserInvited', 'Invited']
+    )
+  })
+
+  test('broadcast.afterCommit(trx): a rollback sends nothing', async ({ assert }) => {
+    const fake = broadcast.fake()
+    const trx = await db.transaction()
+    const user = await newUser(trx)
+    await broadcast.afterCommit(trx).emit(new UserInvited(user))
+    await trx.rollback()
+
+    assert.lengthOf(fake.messages, 0)
+    assert.isNull(await User.findBy('email', user.email))
+  })
+
+  test('an after-commit event dispatched in a managed transaction goes out on commit', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.transaction(async (trx) => {
+      const user = await newUser(trx)
+      await UserInvited.dispatch(user)
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.lengthOf(fake.messages, 1)
+  })
+
+  test('an after-commit event dispatched in a transaction that fails sends nothing', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await assert.rejects(() =>
+      db.transaction(async (trx) => {
+        const user = await newUser(trx)
+        await UserInvited.dispatch(user)
+        throw new Error('payment declined')
+      })
+    )
+    assert.lengthOf(fake.messages, 0)
+  })
+
+  test('outside a transaction an after-commit event is sent at once', async ({ assert }) => {
+    const fake = broadcast.fake()
+    const user = await User.findByOrFail('email', 'basic@example.com')
+    await UserInvited.dispatch(user)
+    assert.lengthOf(fake.messages, 1)
+  })
+
+  test('a failed send after the commit is logged, and the commit still succeeds', async ({
+    assert,
+  }) => {
+    const setup = await pusherSetup({ onFailure: 'throw', retry: { retries: 0 } })
+    try {
+      setup.server.respondWith(500)
+      const trx = await db.transaction()
+      const user = await newUser(trx)
+      await setup.manager.afterCommit(trx).emit(new UserInvited(user))
+      await trx.commit()
+
+      assert.lengthOf(setup.server.requests, 1)
+      assert.isNotNull(await User.findBy('email', user.email))
+      const logged = setup.logs.find((entry) => entry.level === 'error')
+      assert.equal(logged?.args[1], 'broadcast failed after commit')
+    } finally {
+      await setup.server.close()
+    }
+  })
+})

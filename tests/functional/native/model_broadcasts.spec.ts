@@ -1,0 +1,128 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import broadcast from 'adonisjs-broadcasting/services/main'
+import AppUser from '#models/user'
+import { Channel } from '../../../src/channels.ts'
+import { useModelBroadcaster, withBroadcasts, type ModelAction } from '../../../src/mixins/lucid.ts'
+import { pusherSetup } from '../../helpers/broadcast.ts'
+
+/**
+ * The app's User model (its password column is "serializeAs: null"), with
+ * the mixin
+ */
+class User extends withBroadcasts()(AppUser) {}
+
+/**
+ * Overrides: created only, on a public channel, under its own name
+ */
+class Invitee extends withBroadcasts({ actions: ['created'] })(AppUser) {
+  static table = 'users'
+
+  broadcastOn(action: ModelAction) {
+    return new Channel(`invitations.${action}`)
+  }
+  broadcastAs(action: ModelAction) {
+    return `invitee.${action}`
+  }
+}
+
+let counter = 0
+function fields() {
+  counter++
+  return {
+    fullName: `Model ${counter}`,
+    email: `model-${counter}@example.com`,
+    password: 'secret',
+    role: 'basic' as const,
+  }
+}
+
+test.group('Lucid models | withBroadcasts', (group) => {
+  group.each.teardown(() => broadcast.restore())
+
+  test('created, updated and deleted go out as UserCreated, UserUpdated, UserDeleted', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    const user = await User.create(fields())
+    user.fullName = 'Renamed'
+    await user.save()
+    await user.delete()
+
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [
+        ['UserCreated', [`private-user.${user.id}`]],
+        ['UserUpdated', [`private-user.${user.id}`]],
+        ['UserDeleted', [`private-user.${user.id}`]],
+      ]
+    )
+    assert.equal((fake.messages[1].data as any).fullName, 'Renamed')
+  })
+
+  test('the payload is serialize(): the password hash never leaves', async ({ assert }) => {
+    const fake = broadcast.fake()
+    const user = await User.create(fields())
+
+    const data = fake.messages[0].data as Record<string, unknown>
+    assert.deepEqual(data, JSON.parse(JSON.stringify(user.serialize())))
+    assert.equal(data.email, user.email)
+    assert.notProperty(data, 'password')
+    assert.notInclude(JSON.stringify(fake.messages), user.password)
+  })
+
+  test('inside a transaction: sent on commit, never on rollback', async ({ assert }) => {
+    const fake = broadcast.fake()
+    const trx = await db.transaction()
+    try {
+      await User.create(fields(), { client: trx })
+      assert.lengthOf(fake.messages, 0)
+    } finally {
+      await trx.commit()
+    }
+    assert.lengthOf(fake.messages, 1)
+
+    const rolledBack = await db.transaction()
+    const ghost = await User.create(fields(), { client: rolledBack })
+    ghost.fullName = 'Ghost'
+    await ghost.save()
+    await rolledBack.rollback()
+    assert.lengthOf(fake.messages, 1)
+  })
+
+  test('channel, name and actions can be overridden', async ({ assert }) => {
+    const fake = broadcast.fake()
+    const invitee = await Invitee.create(fields())
+    invitee.fullName = 'Changed'
+    await invitee.save()
+    await invitee.delete()
+
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [['invitee.created', ['invitations.created']]]
+    )
+  })
+
+  test('a failed broadcast is logged and never fails the save', async ({ assert }) => {
+    const setup = await pusherSetup({ onFailure: 'throw', retry: { retries: 0 } })
+    setup.server.respondWith(500)
+    const logged: unknown[] = []
+    useModelBroadcaster(async () => ({
+      broadcast: setup.manager,
+      logger: { error: (...args: unknown[]) => logged.push(args) } as any,
+    }))
+    try {
+      const user = await User.create(fields())
+      assert.isNotNull(await AppUser.find(user.id))
+      assert.lengthOf(setup.server.requests, 1)
+      assert.lengthOf(logged, 1)
+    } finally {
+      useModelBroadcaster(async () => ({
+        broadcast: await app.container.make('broadcast'),
+        logger: await app.container.make('logger'),
+      }))
+      await setup.server.close()
+    }
+  })
+})
