@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import { IgnitorFactory } from '@adonisjs/core/factories'
+import { keepTestApp } from '../helpers/keep_test_app.ts'
 import { defineConfig as defineHttpConfig } from '@adonisjs/core/http'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../../src/define_config.ts'
@@ -98,7 +99,9 @@ test.group('BroadcastManager | built from defineConfig', () => {
   })
 })
 
-test.group('BroadcastProvider | container bindings', () => {
+test.group('BroadcastProvider | container bindings', (group) => {
+  keepTestApp(group)
+
   async function boot(config: unknown) {
     const ignitor = new IgnitorFactory()
       .withCoreProviders()

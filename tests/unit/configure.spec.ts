@@ -1,7 +1,7 @@
 import { getActiveTest, test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
-import app, { setApp } from '@adonisjs/core/services/app'
+import { keepTestApp } from '../helpers/keep_test_app.ts'
 import Configure from '@adonisjs/core/commands/configure'
 import { ESLint } from 'eslint'
 import * as prettier from 'prettier'
@@ -184,17 +184,11 @@ async function snapshot(root: URL, files: string[]) {
   return contents
 }
 
-/**
- * Booting a second app replaces the global "app" service: the test app
- * must get it back, or later suites resolve bindings from the wrong app
- */
-const testApp = app
-
 test.group('configure', (group) => {
+  keepTestApp(group)
   group.each.setup(({ context }) => {
     context.fs.baseUrl = BASE_URL
     context.fs.basePath = BASE_URL.pathname
-    return () => setApp(testApp)
   })
 
   test('writes config, policy, env and rc entries, and a second run changes nothing', async ({
