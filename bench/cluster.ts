@@ -37,7 +37,7 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './lib/common.ts'
-import { APP, CHANNEL, EVENT, payloadFor } from './lib/servers.ts'
+import { APP, CHANNEL, EVENT, payloadFor } from './lib/bench_app.ts'
 
 const N = 1000
 /** Measured events per phase; 10% more are sent first as warm-up */

@@ -25,7 +25,7 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { rssBytes } from './lib/proc_stats.ts'
-import { clientKind, type ServerKind } from './lib/servers.ts'
+import { clientKind, type ServerKind } from './lib/bench_app.ts'
 import { prepareSoketi, startSoketi } from './lib/soketi.ts'
 
 const N = quick ? 2000 : 10_000

@@ -31,7 +31,8 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { cpuMicros } from './lib/proc_stats.ts'
-import { clientKind, startServer, type ServerKind } from './lib/servers.ts'
+import { clientKind, type ServerKind } from './lib/bench_app.ts'
+import { startServer } from './lib/servers.ts'
 import { prepareSoketi } from './lib/soketi.ts'
 
 const WINDOW = 4

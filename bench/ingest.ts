@@ -22,7 +22,7 @@ import {
   waitForQuietMachine,
   writeResult,
 } from './lib/common.ts'
-import { APP } from './lib/servers.ts'
+import { APP } from './lib/bench_app.ts'
 import type { BroadcastManager } from '../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../src/define_config.ts'
 import { createManager } from '../tests/helpers/broadcast.ts'

@@ -6,6 +6,8 @@ import { BroadcastManager } from '../src/broadcast_manager.ts'
 import { PolicyService } from '../src/policies/policy_service.ts'
 import { AuthorizationService } from '../src/authorization/authorization_service.ts'
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
+import { ConsoleConnection } from '../src/console/console_connection.ts'
+import { MetricsEndpoint } from '../src/metrics/metrics_endpoint.ts'
 import { attachBroadcastServer } from '../src/server/attach.ts'
 import { BroadcastMetrics } from '../src/metrics/broadcast_metrics.ts'
 import { ConsoleFeed } from '../src/console/console_feed.ts'
@@ -111,6 +113,19 @@ export default class BroadcastProvider {
     this.app.container.singleton(
       IncomingWebhooks,
       async (resolver) => new IncomingWebhooks(await resolver.make(BroadcastManager))
+    )
+
+    /**
+     * The console and metrics routes get what they need of the manager
+     * through these, not the manager itself: it registers their routes
+     */
+    this.app.container.singleton(
+      ConsoleConnection,
+      async (resolver) => new ConsoleConnection(await resolver.make(BroadcastManager))
+    )
+    this.app.container.singleton(
+      MetricsEndpoint,
+      async (resolver) => new MetricsEndpoint(await resolver.make(BroadcastManager))
     )
   }
 

@@ -7,7 +7,8 @@ import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
 import type { EmitOrigin, SentOnce } from './dispatch/sent_once.ts'
-import { queueOf, type BroadcastQueue } from './queue/broadcast_queue.ts'
+import { queueOf } from './queue/broadcast_queue.ts'
+import type { BroadcastQueue } from './queue/types.ts'
 import {
   afterCommit,
   transactionOf,

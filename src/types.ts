@@ -2,14 +2,12 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
-import type { LifecycleEmitter } from './lifecycle_events.ts'
+import type { LifecycleEmitter, LifecycleEvent } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { UserShapeConfig } from './policies/user_shape.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
-import type { MetricsRegistry } from './metrics/prometheus.ts'
-import type { ConsoleFeed } from './console/console_feed.ts'
+import type { MetricsRegistry, ServerMetrics } from './metrics/server_metrics.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -190,7 +188,21 @@ export interface DriverContext {
   /**
    * The debug console's feed, when the console is on
    */
-  console?: ConsoleFeed
+  console?: ConsoleFeedLike
+}
+
+/**
+ * What a driver tells the debug console's feed (ConsoleFeed), typed by
+ * shape: the feed reads the embedded server, whose modules import this one
+ */
+export interface ConsoleFeedLike {
+  published(channels: string[], event: string, data: string): void
+  lifecycle(event: LifecycleEvent): void
+  /**
+   * Starts sending updates through the "local" driver's embedded server
+   * (an EmbeddedServer: the feed's own signature says so)
+   */
+  attach(server: object): void
 }
 
 /**

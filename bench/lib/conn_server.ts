@@ -11,7 +11,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from './common.ts'
-import { startServer, type ServerKind } from './servers.ts'
+import type { ServerKind } from './bench_app.ts'
+import { startServer } from './servers.ts'
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (!gc) throw new Error('run with --expose-gc')

@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac } from 'node:crypto'
 import { Agent, request } from 'node:http'
-import { APP, CHANNEL, EVENT, payloadFor } from './servers.ts'
+import { APP, CHANNEL, EVENT, payloadFor } from './bench_app.ts'
 
 /** Resolves once the server has answered 200, as the SDK's "trigger" does */
 export function httpApiPublisher(port: number, maxSockets = 64) {

@@ -7,7 +7,7 @@
  */
 import { Agent } from 'node:http'
 import Pusher from 'pusher'
-import { APP } from './servers.ts'
+import { APP } from './bench_app.ts'
 
 const CONCURRENCY = 16
 const [port, mode, seconds] = [process.argv[2], process.argv[3], Number(process.argv[4])]

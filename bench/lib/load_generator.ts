@@ -16,7 +16,7 @@
  */
 import { request } from 'node:http'
 import { WebSocket } from 'ws'
-import { APP, CHANNEL } from './servers.ts'
+import { APP, CHANNEL } from './bench_app.ts'
 
 type Kind = 'pusher' | 'socketio' | 'sse'
 interface ConnectMessage {

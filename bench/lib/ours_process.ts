@@ -6,7 +6,7 @@
  */
 import { nextMessage, spawnTs, stopChild } from './common.ts'
 import { httpApiPublisher } from './http_api_publisher.ts'
-import type { BenchServer } from './servers.ts'
+import type { BenchServer } from './bench_app.ts'
 
 export async function startOursHttp(port: number): Promise<BenchServer> {
   const child = spawnTs('bench/lib/conn_server.ts', ['ours', String(port)], ['--expose-gc'])

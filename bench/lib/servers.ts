@@ -21,42 +21,9 @@ import { defineConfig, drivers } from '../../src/define_config.ts'
 import { createManager } from '../../tests/helpers/broadcast.ts'
 import { createMetrics } from '../../src/metrics/create_metrics.ts'
 import type { Broadcastable } from '../../src/types.ts'
-
-export type ServerKind =
-  'ours' | 'ours-direct' | 'ours-http' | 'ours-metrics' | 'soketi' | 'ws' | 'socketio' | 'transmit'
-export const APP = { appId: 'bench', key: 'bench-key', secret: 'bench-secret' }
-export const CHANNEL = 'bench'
-export const EVENT = 'bench'
-
-export interface BenchServer {
-  kind: ServerKind
-  port: number
-  /**
-   * Emits event "id", stamped with the emit time "t" (ms, see common.now).
-   * Ours returns the promise of "broadcast.emit", which the caller awaits
-   * as an app would.
-   */
-  publish(id: number, t: number): void | Promise<void>
-  close(): Promise<void>
-  /** The server's process when it is a child: its CPU and RSS come from /proc */
-  pid?: number
-}
-
-/**
- * The event payload, about 200 bytes of JSON. The marker "~id:t~" is what
- * the load generator looks for: it survives every wire format unescaped.
- */
-const PAD = 'x'.repeat(
-  200 - JSON.stringify({ id: 100, m: '~100:1764270000000.123~', body: '' }).length
-)
-export function payloadFor(id: number, t: number) {
-  return { id, m: `~${id}:${t.toFixed(3)}~`, body: PAD }
-}
-
-/** The client side of each server: which wire protocol to speak */
-export function clientKind(kind: ServerKind) {
-  return kind === 'socketio' ? 'socketio' : kind === 'transmit' ? 'sse' : 'pusher'
-}
+import { APP, CHANNEL, EVENT, payloadFor, type BenchServer, type ServerKind } from './bench_app.ts'
+import { startOursHttp } from './ours_process.ts'
+import { startSoketi } from './soketi.ts'
 
 class BenchEvent implements Broadcastable {
   constructor(
@@ -250,11 +217,10 @@ export async function startTransmit(port: number): Promise<BenchServer> {
 
 export async function startServer(kind: ServerKind, port: number): Promise<BenchServer> {
   switch (kind) {
-    // Imported when used: both import this module
     case 'ours-http':
-      return (await import('./ours_process.ts')).startOursHttp(port)
+      return startOursHttp(port)
     case 'soketi':
-      return (await import('./soketi.ts')).startSoketi(port)
+      return startSoketi(port)
     case 'ours':
       return startOurs(port)
     case 'ours-direct':

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ROOT, freePort } from './common.ts'
 import { httpApiPublisher } from './http_api_publisher.ts'
-import { APP, type BenchServer } from './servers.ts'
+import { APP, type BenchServer } from './bench_app.ts'
 import { envFor, npmCliOf, systemNode20 } from './system_node.ts'
 
 const DIR = fileURLToPath(new URL('bench/peers/soketi/', ROOT))

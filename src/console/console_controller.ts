@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
-import { BroadcastManager } from '../broadcast_manager.ts'
 import { PolicyService } from '../policies/policy_service.ts'
 import { AuthorizationService } from '../authorization/authorization_service.ts'
 import type { LocalDriver } from '../drivers/local.ts'
 import { consolePage, refusedPage } from './console_page.ts'
+import { ConsoleConnection } from './console_connection.ts'
 
 /**
  * Largest test event the console sends, in characters of JSON
@@ -30,7 +30,7 @@ const INPUT_ERRORS = new Set([
 @inject()
 export default class ConsoleController {
   constructor(
-    protected broadcast: BroadcastManager,
+    protected broadcast: ConsoleConnection,
     protected authorization: AuthorizationService,
     protected policies: PolicyService
   ) {}

@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '../lifecycle_events.ts'
 import type { PolicyDecision } from '../policies/types.ts'
 import type { EmbeddedServer } from '../server/embedded_server.ts'
+import type { ConsoleFeedLike } from '../types.ts'
 import { channelKind } from '../server/channel_rules.ts'
 import { Ring } from './ring.ts'
 
@@ -36,7 +37,7 @@ const preview = (text: string) =>
  * sends nothing while no console is open. What it is told never throws
  * back at the caller.
  */
-export class ConsoleFeed {
+export class ConsoleFeed implements ConsoleFeedLike {
   readonly channel: string
   #server?: EmbeddedServer
   #timer?: NodeJS.Timeout

@@ -1,14 +1,10 @@
-import type { ClientEventOutcome, MetricsSource, ServerMetrics } from './server_metrics.ts'
-import type { MetricsRegistry } from './prometheus.ts'
-
-/**
- * One labelled count (an HTTP API endpoint and status, a decision's outcome
- * and pattern)
- */
-export interface LabelledCount {
-  labels: Record<string, string>
-  count: number
-}
+import type {
+  ClientEventOutcome,
+  LabelledCount,
+  MetricsRegistry,
+  MetricsSource,
+  ServerMetrics,
+} from './server_metrics.ts'
 
 /**
  * Counts what the broadcast side of the app does, in plain numbers: the

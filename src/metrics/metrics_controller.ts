@@ -1,6 +1,6 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
-import { BroadcastManager } from '../broadcast_manager.ts'
+import { MetricsEndpoint } from './metrics_endpoint.ts'
 
 /**
  * GET /metrics: the broadcast metrics in Prometheus text format, for whom
@@ -9,7 +9,7 @@ import { BroadcastManager } from '../broadcast_manager.ts'
  */
 @inject()
 export default class MetricsController {
-  constructor(protected broadcast: BroadcastManager) {}
+  constructor(protected broadcast: MetricsEndpoint) {}
 
   async handle(ctx: HttpContext) {
     const { metrics, config } = this.broadcast

@@ -1,18 +1,10 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { Registry } from 'prom-client'
 import { channelKind } from '../server/channel_rules.ts'
-import type { BroadcastMetrics, LabelledCount } from './broadcast_metrics.ts'
+import type { BroadcastMetrics } from './broadcast_metrics.ts'
+import type { LabelledCount, MetricsRegistry } from './server_metrics.ts'
 
 type PromClient = typeof import('prom-client')
-
-/**
- * What the registry option accepts: a prom-client Registry (typed loosely
- * so apps without prom-client still compile)
- */
-export interface MetricsRegistry {
-  metrics(): Promise<string>
-  readonly contentType: string
-}
 
 export interface PrometheusOptions {
   /**

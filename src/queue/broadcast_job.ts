@@ -1,7 +1,7 @@
 import { Job, Locator } from '@adonisjs/queue'
 import type { Logger } from '@adonisjs/core/logger'
 import type { BroadcastMessage } from '../types.ts'
-import type { BroadcastQueue } from './broadcast_queue.ts'
+import type { BroadcastQueue } from './types.ts'
 
 /**
  * Imported only when the queue is used: "@adonisjs/queue" is an optional

@@ -1,13 +1,7 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import { E_QUEUE_NOT_INSTALLED } from '../errors.ts'
 import type { Broadcastable, BroadcastMessage, ConnectionOptions } from '../types.ts'
-
-/**
- * Where queued messages go: a job of "@adonisjs/queue" that a worker runs
- */
-export interface BroadcastQueue {
-  push(connection: string, messages: BroadcastMessage[], queue?: string): Promise<void>
-}
+import type { BroadcastQueue } from './types.ts'
 
 /**
  * The queue an event goes through, or undefined to send now: the event's
