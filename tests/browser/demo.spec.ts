@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import PusherSdk from 'pusher'
 import { startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
@@ -23,6 +24,21 @@ async function login(page: Page, url: string, email: string) {
   await page.waitForSelector('#who:has-text("logged in as")')
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
+}
+
+function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
 }
 
 test.group('Demo | npm run demo', (group) => {
@@ -60,18 +76,7 @@ test.group('Demo | npm run demo', (group) => {
   }).timeout(30_000)
 
   test('releases, admin alerts and the presence chat in two browsers', async ({ assert }) => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser ??= await launch()
     const adminContext = await browser.newContext()
     const basicContext = await browser.newContext()
     const admin = await adminContext.newPage()
@@ -148,4 +153,46 @@ test.group('Demo | npm run demo', (group) => {
       throw error
     }
   }).timeout(90_000)
+
+  test("laravel-echo's Vue hooks (@laravel/echo-vue) receive an event from the embedded server", async ({
+    assert,
+  }) => {
+    const sdk = new PusherSdk({
+      appId: 'demo',
+      key: 'demo-key',
+      secret: 'demo-secret',
+      host: '127.0.0.1',
+      port: String(demo.port),
+      useTLS: false,
+    })
+    const subscribers = async () => {
+      const response = await sdk.get({
+        path: '/channels/releases',
+        params: { info: 'subscription_count' },
+      })
+      return ((await response.json()) as { subscription_count?: number }).subscription_count ?? 0
+    }
+    const before = await subscribers()
+
+    browser ??= await launch()
+    const page = await browser.newPage()
+    try {
+      await page.goto(`${demo.url}/echo-vue`)
+      await page.waitForSelector('#status[data-state=connected]')
+      // The hook subscribes once the component is mounted: wait for the server to count it
+      const deadline = Date.now() + 10_000
+      while ((await subscribers()) <= before && Date.now() < deadline) await page.waitForTimeout(50)
+      assert.isAbove(await subscribers(), before)
+
+      await sdk.trigger('releases', 'NewRelease', { version: '3.0.0', message: 'From Vue' })
+      await page.waitForSelector('#releases li:has-text("Release 3.0.0: From Vue")')
+      assert.include(await page.textContent('#releases'), 'From Vue')
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      await page.screenshot({ path: new URL('echo-vue.png', ARTIFACTS).pathname })
+      throw error
+    } finally {
+      await page.close()
+    }
+  }).timeout(60_000)
 })
