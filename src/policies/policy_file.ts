@@ -1,14 +1,6 @@
-import {
-  isMap,
-  isScalar,
-  LineCounter,
-  parseDocument,
-  type Node,
-  type Pair,
-  type Scalar,
-} from 'yaml'
-import { PolicyError } from '../errors.ts'
-import { FileLocator } from './source_position.ts'
+import { isMap, isScalar, type Node, type Pair, type Scalar } from 'yaml'
+import type { FileLocator } from './source_position.ts'
+import { parseYamlSource } from './yaml_source.ts'
 
 /**
  * A CEL expression as written in YAML, with its node for error positions
@@ -60,17 +52,7 @@ function keyOf(pair: Pair): Scalar {
  * position of the offending node.
  */
 export function parsePolicyFile(source: string, file: string): PolicyFileSpec {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false })
-  const locator = new FileLocator(file, source, lineCounter)
-  const fail = (node: Node | null | undefined, message: string, hint?: string): never => {
-    throw new PolicyError(node ? locator.node(node) : locator.at(0), message, hint)
-  }
-
-  if (doc.errors.length) {
-    const error = doc.errors[0]
-    throw new PolicyError(locator.at(error.pos[0]), `invalid YAML: ${error.message.split('\n')[0]}`)
-  }
+  const { doc, locator, fail } = parseYamlSource(source, file)
 
   const spec: PolicyFileSpec = { locator, channels: [], user: null, userNode: null }
   if (doc.contents === null) return spec

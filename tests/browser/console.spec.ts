@@ -1,13 +1,13 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/chromium.ts'
 import { startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
 
 async function login(page: Page, url: string, email: string) {
@@ -30,10 +30,7 @@ test.group('Console | /broadcasting/console in Chromium', (group) => {
   test('the admin sees a connection appear and an event arrive live; the basic user is refused', async ({
     assert,
   }) => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    })
+    browser = await launchChromium()
     const admin = await (await browser.newContext()).newPage()
     const basic = await (await browser.newContext()).newPage()
     admin.setDefaultTimeout(15_000)

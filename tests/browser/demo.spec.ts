@@ -1,14 +1,14 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/chromium.ts'
 import PusherSdk from 'pusher'
 import { startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
 
 async function login(page: Page, url: string, email: string) {
@@ -24,21 +24,6 @@ async function login(page: Page, url: string, email: string) {
   await page.waitForSelector('#who:has-text("logged in as")')
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
-}
-
-function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
 }
 
 test.group('Demo | npm run demo', (group) => {
@@ -76,7 +61,7 @@ test.group('Demo | npm run demo', (group) => {
   }).timeout(30_000)
 
   test('releases, admin alerts and the presence chat in two browsers', async ({ assert }) => {
-    browser ??= await launch()
+    browser ??= await launchChromium()
     const adminContext = await browser.newContext()
     const basicContext = await browser.newContext()
     const admin = await adminContext.newPage()
@@ -174,7 +159,7 @@ test.group('Demo | npm run demo', (group) => {
     }
     const before = await subscribers()
 
-    browser ??= await launch()
+    browser ??= await launchChromium()
     const page = await browser.newPage()
     try {
       await page.goto(`${demo.url}/echo-vue`)

@@ -1,6 +1,6 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
-import { PolicyError, type SourcePosition } from '../../errors.ts'
-import { FileLocator } from '../source_position.ts'
+import { isMap, isScalar, isSeq, type Node } from 'yaml'
+import type { SourcePosition } from '../../errors.ts'
+import { parseYamlSource } from '../yaml_source.ts'
 import type { PolicyMember, PolicyUser } from '../types.ts'
 
 /**
@@ -38,16 +38,7 @@ const CASE_KEYS = ['name', 'user', 'channel', 'expect', 'pattern', 'reason', 'me
  *   - { user: null, channel: private-admins, expect: deny }
  */
 export function parsePolicyTestFile(source: string, file: string): PolicyTestCase[] {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false })
-  const locator = new FileLocator(file, source, lineCounter)
-  const fail = (node: Node | null | undefined, message: string, hint?: string): never => {
-    throw new PolicyError(node ? locator.node(node) : locator.at(0), message, hint)
-  }
-  if (doc.errors.length) {
-    const error = doc.errors[0]
-    throw new PolicyError(locator.at(error.pos[0]), `invalid YAML: ${error.message.split('\n')[0]}`)
-  }
+  const { doc, locator, fail } = parseYamlSource(source, file)
   if (!isMap(doc.contents)) {
     return fail(doc.contents, 'a policy test file is a map with a "tests:" list')
   }
