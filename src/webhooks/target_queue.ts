@@ -25,6 +25,7 @@ export interface TargetQueueOptions {
   key: string
   secret: string
   maxQueued: number
+  maxQueuedBytes: number
   batchMs: number
   maxBatch: number
   retryFor: number
@@ -67,6 +68,7 @@ export class TargetQueue {
 
   #options: TargetQueueOptions
   #pending: LifecycleEvent[] = []
+  #pendingBytes = 0
   #inFlight = 0
   #sent = 0
   #failed = 0
@@ -93,12 +95,16 @@ export class TargetQueue {
 
   push(event: LifecycleEvent) {
     if (this.#closing) return
-    if (this.#pending.length >= this.#options.maxQueued) {
-      this.#pending.shift()
+    this.#pending.push(event)
+    this.#pendingBytes += sizeOf(event)
+    while (
+      this.#pending.length > this.#options.maxQueued ||
+      (this.#pendingBytes > this.#options.maxQueuedBytes && this.#pending.length > 1)
+    ) {
+      this.#pendingBytes -= sizeOf(this.#pending.shift()!)
       this.#dropped++
       this.#drops.note()
     }
-    this.#pending.push(event)
     this.#schedule()
   }
 
@@ -106,7 +112,10 @@ export class TargetQueue {
    * Whether the next event pushes out the oldest
    */
   get full() {
-    return this.#pending.length >= this.#options.maxQueued
+    return (
+      this.#pending.length >= this.#options.maxQueued ||
+      this.#pendingBytes >= this.#options.maxQueuedBytes
+    )
   }
 
   stats(): WebhookStats {
@@ -134,6 +143,7 @@ export class TargetQueue {
     const left = this.#pending.length
     if (left > 0) {
       this.#pending = []
+      this.#pendingBytes = 0
       this.#failed += left
       this.#options.reporter.error(
         { url: this.label, events: left },
@@ -170,6 +180,7 @@ export class TargetQueue {
     try {
       while (this.#pending.length > 0 && !this.#shutdown.signal.aborted) {
         const batch = this.#pending.splice(0, this.#options.maxBatch)
+        for (const event of batch) this.#pendingBytes -= sizeOf(event)
         this.#inFlight = batch.length
         try {
           await this.#deliver(batch)
@@ -284,4 +295,12 @@ function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
   return `${error.message}${cause}`
+}
+
+/**
+ * About what an event weighs in the queue: its strings, which a client
+ * event's data dominates
+ */
+function sizeOf(event: LifecycleEvent) {
+  return 64 + event.channel.length + ('data' in event ? event.data.length : 0)
 }

@@ -49,6 +49,11 @@ export interface WebhookSenderOptions {
    */
   maxQueued?: number
   /**
+   * Bytes of the events waiting per target (client events carry what
+   * clients send); past it the oldest are dropped. Default: 8 MiB
+   */
+  maxQueuedBytes?: number
+  /**
    * How long events gather before a request leaves, in ms. Default: 50
    */
   batchMs?: number
@@ -110,6 +115,7 @@ export class WebhookSender {
       secret: options.secret,
       reporter: this.#reporter,
       maxQueued: positive(options, 'maxQueued', 10_000),
+      maxQueuedBytes: positive(options, 'maxQueuedBytes', 8 * 1024 * 1024),
       batchMs: positive(options, 'batchMs', 50),
       maxBatch: positive(options, 'maxBatch', 100),
       retryFor: positive(options, 'retryFor', 300_000),
@@ -219,7 +225,14 @@ function safeReporter(logger: WebhookReporter | undefined): WebhookReporter {
 }
 
 type NumericOption =
-  'maxQueued' | 'batchMs' | 'maxBatch' | 'retryFor' | 'retryBase' | 'timeout' | 'closeTimeout'
+  | 'maxQueued'
+  | 'maxQueuedBytes'
+  | 'batchMs'
+  | 'maxBatch'
+  | 'retryFor'
+  | 'retryBase'
+  | 'timeout'
+  | 'closeTimeout'
 
 function positive(options: WebhookSenderOptions, name: NumericOption, fallback: number) {
   const value = options[name] ?? fallback

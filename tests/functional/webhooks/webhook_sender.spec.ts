@@ -225,6 +225,43 @@ test.group('Webhooks | sender', () => {
     assert.equal(lines[0].details.dropped + lines[1].details.dropped, 15)
   })
 
+  test('a flood of large client events is bounded in bytes too: the oldest go', async ({
+    assert,
+    cleanup,
+  }) => {
+    const target = await receiver(cleanup)
+    const webhooks = sender(cleanup, {
+      targets: [{ url: target.url }],
+      logger: recordingLogger(),
+      maxQueuedBytes: 64 * 1024,
+    })
+    target.hold()
+    webhooks.push(occupied(0))
+    await eventually(() => target.received.length === 1, 'the first request')
+
+    // 100 client events of 10 KB each: about 1 MB, far under maxQueued
+    const typed = (index: number) =>
+      ({
+        name: 'client_event' as const,
+        channel: 'private-chat',
+        event: 'client-typed',
+        data: `${index}:${'x'.repeat(10_000)}`,
+        socket_id: '1.1',
+      }) satisfies LifecycleEvent
+    for (let index = 0; index < 100; index++) webhooks.push(typed(index))
+    const { queued, dropped } = webhooks.stats()
+    assert.isAtMost(queued, 1 + 7)
+    assert.equal(queued - 1 + dropped, 100)
+
+    target.release()
+    await eventually(() => webhooks.stats().queued === 0, 'the queue to drain')
+    const delivered = target.delivered().slice(1)
+    assert.deepEqual(
+      delivered.map((event: any) => event.data),
+      Array.from({ length: delivered.length }, (_, i) => typed(100 - delivered.length + i).data)
+    )
+  })
+
   test('a batch is given up after retryFor, and later events still go', async ({
     assert,
     cleanup,
