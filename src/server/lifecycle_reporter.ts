@@ -37,6 +37,12 @@ export interface LifecycleReporterOptions {
    */
   leaveDelayMs: number
   /**
+   * Leaves held at once, at most: past it a leave is confirmed at once,
+   * so a client churning through channels cannot pile up timers.
+   * Default: 50 000
+   */
+  maxHeldLeaves?: number
+  /**
    * Where a failing listener or state call is reported
    */
   report(error: unknown, where: string): void
@@ -53,6 +59,7 @@ export class LifecycleReporter {
   #delayMs: number
   #report: LifecycleReporterOptions['report']
   #held = new Set<HeldLeave>()
+  #maxHeld: number
   #recentMisses = new Set<string>()
   #missesTimer?: NodeJS.Timeout
 
@@ -60,6 +67,7 @@ export class LifecycleReporter {
     this.#listener = options.listener
     this.#delayMs = Math.max(0, options.leaveDelayMs)
     this.#report = options.report
+    this.#maxHeld = options.maxHeldLeaves ?? 50_000
   }
 
   get enabled() {
@@ -124,6 +132,7 @@ export class LifecycleReporter {
       },
     }
     this.#held.add(held)
+    if (this.#held.size > this.#maxHeld) void held.confirm()
   }
 
   clientEvent(event: Omit<ClientEvent, 'name'>) {
