@@ -1,22 +1,12 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
-import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/chromium.ts'
+import type { Browser } from 'playwright-core'
+import { ARTIFACTS, launchChromium, logIn as login } from '../helpers/chromium.ts'
 import { startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
-
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
-
-async function login(page: Page, url: string, email: string) {
-  await page.goto(url)
-  await page.fill('#login-form input[name=email]', email)
-  await page.fill('#login-form input[name=password]', 'password')
-  await page.click('#login-form button')
-  await page.waitForSelector('#who:has-text("logged in as")')
-}
 
 test.group('Console | /broadcasting/console in Chromium', (group) => {
   let demo: Awaited<ReturnType<typeof startDemo>>

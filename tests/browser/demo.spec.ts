@@ -2,26 +2,20 @@ import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/chromium.ts'
+import { ARTIFACTS, launchChromium, logIn } from '../helpers/chromium.ts'
 import PusherSdk from 'pusher'
 import { startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
 
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
-
 async function login(page: Page, url: string, email: string) {
-  await page.goto(url)
-  await page.fill('#login-form input[name=email]', email)
-  await page.fill('#login-form input[name=password]', 'password')
-  await page.click('#login-form button')
+  await logIn(page, url, email)
   /**
    * The guest page is already at this URL and has its own subscriptions:
    * wait for the reloaded page, or an event may be published before that
    * page subscribes (and Pusher delivers nothing to a later subscriber)
    */
-  await page.waitForSelector('#who:has-text("logged in as")')
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
 }

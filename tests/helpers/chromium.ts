@@ -1,4 +1,4 @@
-import { chromium } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
 
 /**
  * Debian's Chromium (apt package "chromium"), or CHROMIUM_PATH
@@ -22,4 +22,20 @@ export function launchChromium() {
       '--disable-sync',
     ],
   })
+}
+
+/**
+ * Where failing browser tests leave their screenshots
+ */
+export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url)
+
+/**
+ * Logs a demo user in from the demo page's form (password "password")
+ */
+export async function logIn(page: Page, url: string, email: string) {
+  await page.goto(url)
+  await page.fill('#login-form input[name=email]', email)
+  await page.fill('#login-form input[name=password]', 'password')
+  await page.click('#login-form button')
+  await page.waitForSelector('#who:has-text("logged in as")')
 }
