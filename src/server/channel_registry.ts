@@ -43,6 +43,13 @@ export interface RegistryHost {
  * tells the channel about members joining and leaving
  */
 export class ChannelRegistry {
+  /**
+   * The last state call (join or leave) of each subscription, by
+   * "socketId\nchannel": the next one waits for it, so a leave never
+   * overtakes the join it undoes, whatever the state's round trips
+   */
+  #inFlight = new Map<string, Promise<unknown>>()
+
   constructor(
     protected host: RegistryHost,
     protected limits: ServerLimits,
@@ -113,11 +120,8 @@ export class ChannelRegistry {
 
     socket.channels.set(name, member ?? null)
     const state = this.host.state
-    const result = await state.join(
-      name,
-      socket.id,
-      member,
-      member ? this.limits.maxPresenceMembers : undefined
+    const result = await this.#inOrder(socket, name, () =>
+      state.join(name, socket.id, member, member ? this.limits.maxPresenceMembers : undefined)
     )
     if (!result.full) {
       // Reported even if the socket left meanwhile: its leave is reported too
@@ -179,7 +183,9 @@ export class ChannelRegistry {
     }
     this.host.local.remove(channel, socket)
     const { state, lifecycle } = this.host
-    const result = await state.leave(channel, socket.id, userId, lifecycle.leaveDelayFor(channel))
+    const result = await this.#inOrder(socket, channel, () =>
+      state.leave(channel, socket.id, userId, lifecycle.leaveDelayFor(channel))
+    )
     lifecycle.left(state, channel, result)
     this.host.subscriptionCounts.changed(channel)
     // The node whose leave removed the member tells every node
@@ -193,6 +199,22 @@ export class ChannelRegistry {
         )
       )
     }
+  }
+
+  /**
+   * Runs a state call of one subscription after the previous one settled;
+   * the first at once, so it is sent to the state in the caller's turn
+   */
+  #inOrder<T>(socket: SocketConnection, channel: string, call: () => Promise<T>): Promise<T> {
+    const key = `${socket.id}\n${channel}`
+    const previous = this.#inFlight.get(key)
+    const next = previous ? previous.then(call, call) : call()
+    this.#inFlight.set(key, next)
+    const forget = () => {
+      if (this.#inFlight.get(key) === next) this.#inFlight.delete(key)
+    }
+    next.then(forget, forget)
+    return next
   }
 
   /**

@@ -11,18 +11,26 @@
  *   users    hash userId -> how many sockets hold the user
  *   left     hash of leaves within their leave-event delay: "~" (the
  *            vacancy) or "u<userId>" (a removal) -> the leave's token
+ * and two indexes a join and a leave keep in the same step, so no
+ * subscription ever exists without its index entry (a leave overtaking a
+ * join between two round trips used to leave one that nothing removed):
+ *   memberships  set of "channel\nsocketId" of the socket's node
+ *   channels     set of occupied channel names
+ * (The indexes are on other slots: Redis Cluster needs them sharded.)
  */
 
 /**
- * KEYS: sockets, members, users, left
+ * KEYS: sockets, members, users, left, memberships, channels
  * ARGV: socket key, "1" for a presence join, user id, user_info JSON,
- *       member limit (0: none)
+ *       member limit (0: none), membership entry, channel name
  * Returns { occupied, memberAdded, full, vacancyCancelled,
  * removalCancelled } as 0/1
  */
 export const JOIN_SCRIPT = `
 -- The same socket again (a node re-applying its memberships): no change
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('SADD', KEYS[5], ARGV[6])
+  redis.call('SADD', KEYS[6], ARGV[7])
   return {0, 0, 0, 0, 0}
 end
 local occupied = 0
@@ -36,6 +44,8 @@ end
 -- A vacancy still within its delay is taken back
 local reoccupied = 0
 if occupied == 1 then reoccupied = redis.call('HDEL', KEYS[4], '~') end
+redis.call('SADD', KEYS[5], ARGV[6])
+redis.call('SADD', KEYS[6], ARGV[7])
 if ARGV[2] ~= '1' then
   redis.call('HSET', KEYS[1], ARGV[1], '-')
   return {occupied, 0, 0, reoccupied, 0}
@@ -54,13 +64,15 @@ return {occupied, added, 0, reoccupied, returned}
 `
 
 /**
- * KEYS: sockets, members, users, left
- * ARGV: socket key, leave token, leave-event delay in ms (0: none)
+ * KEYS: sockets, members, users, left, memberships, channels
+ * ARGV: socket key, leave token, leave-event delay in ms (0: none),
+ *       membership entry, channel name
  * Returns { removed, vacated, memberRemoved, userId, pending }: the user
  * id is the one stored at join, so a reaper needs to know nothing but the
  * socket
  */
 export const LEAVE_SCRIPT = `
+redis.call('SREM', KEYS[5], ARGV[4])
 local holder = redis.call('HGET', KEYS[1], ARGV[1])
 if not holder then
   return {0, 0, 0, ''}
@@ -78,7 +90,10 @@ if string.sub(holder, 1, 1) == 'p' then
   end
 end
 local vacated = 0
-if redis.call('EXISTS', KEYS[1]) == 0 then vacated = 1 end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  vacated = 1
+  redis.call('SREM', KEYS[6], ARGV[5])
+end
 local delay = tonumber(ARGV[3])
 local pending = 0
 if delay > 0 and (vacated == 1 or removed == 1) then
@@ -113,8 +128,8 @@ return {vacated, removed}
 `
 
 /**
- * Drops a channel from the occupied-channels index only if it is still
- * empty, so a join that raced the leave keeps it listed.
+ * Drops a channel from the occupied-channels index only if it is empty
+ * (an entry left by a store that lost the channel's keys).
  * KEYS: channels index, sockets of the channel
  * ARGV: channel name
  * (Two slots: on Redis Cluster this needs the index on the channel's slot.)

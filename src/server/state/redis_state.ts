@@ -35,20 +35,28 @@ type LeaveReply = [number, number, number, string, number]
 type ChannelKeys = [string, string, string, string]
 
 /**
+ * A channel's keys with the two indexes a join or a leave keeps:
+ * memberships of the socket's node, and occupied channels
+ */
+type MembershipKeys = [...ChannelKeys, string, string]
+
+/**
  * The scripts, loaded once per connection (ioredis runs EVALSHA and falls
  * back to EVAL when Redis lost its script cache, as after a restart)
  */
 interface ScriptedRedis extends Redis {
-  broadcastJoin(...args: [...ChannelKeys, ...(string | number)[]]): Promise<JoinReply>
-  broadcastLeave(...args: [...ChannelKeys, string, string, number]): Promise<LeaveReply>
+  broadcastJoin(...args: [...MembershipKeys, ...(string | number)[]]): Promise<JoinReply>
+  broadcastLeave(
+    ...args: [...MembershipKeys, string, string, number, string, string]
+  ): Promise<LeaveReply>
   broadcastConfirmLeave(...args: [string, string, string]): Promise<[number, number]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
 }
 
 function withScripts(redis: Redis): ScriptedRedis {
   if (!('broadcastJoin' in redis)) {
-    redis.defineCommand('broadcastJoin', { numberOfKeys: 4, lua: JOIN_SCRIPT })
-    redis.defineCommand('broadcastLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT })
+    redis.defineCommand('broadcastJoin', { numberOfKeys: 6, lua: JOIN_SCRIPT })
+    redis.defineCommand('broadcastLeave', { numberOfKeys: 6, lua: LEAVE_SCRIPT })
     redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 1, lua: CONFIRM_LEAVE_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
   }
@@ -94,6 +102,9 @@ export class RedisState implements ChannelState {
     const base = `${this.prefix}{${channel}}`
     return [`${base}:sockets`, `${base}:members`, `${base}:users`, `${base}:left`]
   }
+  #membershipKeys(channel: string, nodeId: string): MembershipKeys {
+    return [...this.#channelKeys(channel), this.#membershipsKey(nodeId), this.#channelsKey]
+  }
   #cacheKey(channel: string) {
     return `${this.prefix}{${channel}}:cache`
   }
@@ -133,23 +144,18 @@ export class RedisState implements ChannelState {
     maxMembers?: number
   ): Promise<JoinResult> {
     return this.#run('join', async () => {
-      const entry = `${channel}\n${socketId}`
-      // Indexed first: a crash in between leaves an entry a reaper ignores
-      await this.#redis.sadd(this.#membershipsKey(this.nodeId), entry)
+      // One script with its index entries: a leave is never in between
       const [occupied, memberAdded, full, reoccupied, returned] = await this.#redis.broadcastJoin(
-        ...this.#channelKeys(channel),
+        ...this.#membershipKeys(channel, this.nodeId),
         `${this.nodeId}:${socketId}`,
         member ? '1' : '0',
         member?.id ?? '',
         member ? JSON.stringify(member.info ?? null) : '',
-        maxMembers ?? 0
+        maxMembers ?? 0,
+        `${channel}\n${socketId}`,
+        channel
       )
-      if (full) {
-        await this.#redis.srem(this.#membershipsKey(this.nodeId), entry)
-        return { occupied: false, memberAdded: false, full: true }
-      }
-      // Listed after the join, so a racing prune never hides an occupied channel
-      await this.#redis.sadd(this.#channelsKey, channel)
+      if (full) return { occupied: false, memberAdded: false, full: true }
       const result: JoinResult = { occupied: occupied === 1, memberAdded: memberAdded === 1 }
       if (reoccupied) result.vacancyCancelled = true
       if (returned) result.removalCancelled = true
@@ -194,14 +200,14 @@ export class RedisState implements ChannelState {
   async #leave(nodeId: string, channel: string, socketId: string, leaveDelayMs: number) {
     const token = `${this.nodeId}:${++this.#leaves}`
     const [removed, vacated, memberRemoved, userId, pending] = await this.#redis.broadcastLeave(
-      ...this.#channelKeys(channel),
+      ...this.#membershipKeys(channel, nodeId),
       `${nodeId}:${socketId}`,
       token,
-      Math.max(0, Math.ceil(leaveDelayMs))
+      Math.max(0, Math.ceil(leaveDelayMs)),
+      `${channel}\n${socketId}`,
+      channel
     )
-    await this.#redis.srem(this.#membershipsKey(nodeId), `${channel}\n${socketId}`)
     if (!removed) return undefined
-    if (vacated) await this.#prune(channel)
     const left: ReapedLeave = { channel, vacated: vacated === 1 }
     if (memberRemoved) left.memberRemoved = userId
     if (pending) left.pending = token
