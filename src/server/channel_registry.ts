@@ -81,6 +81,21 @@ export class ChannelRegistry {
       return
     }
 
+    const { subscriptionsPerSecond, maxChannelsPerSocket } = this.limits
+    if (
+      subscriptionsPerSecond > 0 &&
+      !socket.takeSubscribe(subscriptionsPerSecond, maxChannelsPerSocket)
+    ) {
+      socket.send(
+        subscriptionErrorFrame(
+          name,
+          429,
+          `Too many subscribe requests: the limit is ${subscriptionsPerSecond} per second per connection`
+        )
+      )
+      return
+    }
+
     /**
      * Frames of one TCP read are handled before any authorization settles:
      * an unsubscribe or a new subscribe of the channel in the meantime
@@ -151,8 +166,9 @@ export class ChannelRegistry {
       socket.send(
         encodeFrame('pusher_internal:subscription_succeeded', JSON.stringify({ presence }), name)
       )
-      // The node whose join added the member tells every node
-      if (result.memberAdded) {
+      // The node whose join added the member tells every node; one that
+      // came back within the leave delay was never reported gone
+      if (result.memberAdded && !result.removalCancelled) {
         const added = JSON.stringify({ user_id: member.id, user_info: member.info })
         this.host.relay(name, encodeFrame('pusher_internal:member_added', added, name), socket.id)
       }
@@ -186,19 +202,10 @@ export class ChannelRegistry {
     const result = await this.#inOrder(socket, channel, () =>
       state.leave(channel, socket.id, userId, lifecycle.leaveDelayFor(channel))
     )
+    // The node whose leave removed the member tells every node, once the
+    // removal stands (see LifecycleReporter)
     lifecycle.left(state, channel, result)
     this.host.subscriptionCounts.changed(channel)
-    // The node whose leave removed the member tells every node
-    if (result.memberRemoved) {
-      this.host.relay(
-        channel,
-        encodeFrame(
-          'pusher_internal:member_removed',
-          JSON.stringify({ user_id: result.memberRemoved }),
-          channel
-        )
-      )
-    }
   }
 
   /**

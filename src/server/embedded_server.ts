@@ -93,7 +93,9 @@ export interface EmbeddedServerOptions {
   /**
    * How long "channel_vacated" and "member_removed" wait, in seconds: a
    * join within that time takes them back, and makes no event either (a
-   * page reload). Default: 3, as Pusher
+   * page reload). The channel's clients get "member_removed" after the
+   * same delay, and no "member_added" for a member that came back within
+   * it. Default: 3, as Pusher
    */
   leaveEventDelay?: number
   /**
@@ -185,6 +187,7 @@ export class EmbeddedServer {
     this.lifecycle = new LifecycleReporter({
       listener: options.onLifecycleEvent,
       leaveDelayMs: (options.leaveEventDelay ?? 3) * 1000,
+      onMemberRemoved: (channel, userId) => this.#memberRemoved(channel, userId),
       report,
     })
     this.subscriptionCounts = new SubscriptionCounts(
@@ -332,7 +335,6 @@ export class EmbeddedServer {
       if (await cluster.state.heartbeat()) await this.#rejoin(cluster)
       const reaped = await cluster.state.reapDeadNodes(this.lifecycle.leaveDelayMs)
       for (const leave of reaped) {
-        if (leave.memberRemoved) this.#memberRemoved(leave.channel, leave.memberRemoved)
         this.lifecycle.left(cluster.state, leave.channel, leave)
         this.subscriptionCounts.changed(leave.channel)
       }
@@ -587,11 +589,11 @@ export class EmbeddedServer {
     }, 1000)
     await Promise.all(closed)
     clearTimeout(grace)
-    // Their member_removed frames go out before the node leaves the bus
     await Promise.all(this.#leaving)
     this.subscriptionCounts.close()
     // Clients of a shared cluster reconnect to the other nodes, taking
-    // their leaves back; alone, nobody can
+    // their leaves back; alone, nobody can. Either way the member_removed
+    // frames that stand go out before the node leaves the bus.
     await this.lifecycle.settle(this.#clusterFactory.shared ? 'after-delay' : 'now')
 
     this.#wss.close()

@@ -43,21 +43,29 @@ export interface LifecycleReporterOptions {
    */
   maxHeldLeaves?: number
   /**
+   * Told when a member's removal stands (at once, or once its delay is
+   * over): the channel's clients get "member_removed" then, so a page
+   * reload makes no leave and return for them either
+   */
+  onMemberRemoved?(channel: string, userId: string): void
+  /**
    * Where a failing listener or state call is reported
    */
   report(error: unknown, where: string): void
 }
 
 /**
- * Turns the cluster state's decisions into lifecycle events, each once for
- * the cluster, on the node whose join or leave decided it. A vacancy or a
- * member's removal waits "leaveDelayMs" and is dropped when a join took it
- * back meanwhile, with the join's own event: a page reload makes none.
+ * Turns the cluster state's decisions into lifecycle events and
+ * "member_removed" frames, each once for the cluster, on the node whose
+ * join or leave decided it. A vacancy or a member's removal waits
+ * "leaveDelayMs" and is dropped when a join took it back meanwhile, with
+ * the join's own event: a page reload makes none.
  */
 export class LifecycleReporter {
   #listener?: LifecycleListener
   #delayMs: number
   #report: LifecycleReporterOptions['report']
+  #onMemberRemoved: LifecycleReporterOptions['onMemberRemoved']
   #held = new Set<HeldLeave>()
   #maxHeld: number
   #recentMisses = new Set<string>()
@@ -67,6 +75,7 @@ export class LifecycleReporter {
     this.#listener = options.listener
     this.#delayMs = Math.max(0, options.leaveDelayMs)
     this.#report = options.report
+    this.#onMemberRemoved = options.onMemberRemoved
     this.#maxHeld = options.maxHeldLeaves ?? 50_000
   }
 
@@ -75,17 +84,19 @@ export class LifecycleReporter {
   }
 
   /**
-   * How long leaves are held: not at all when nobody listens
+   * How long leaves are held
    */
   get leaveDelayMs() {
-    return this.enabled ? this.#delayMs : 0
+    return this.#delayMs
   }
 
   /**
-   * The same for one channel: not at all for one never reported
+   * The same for one channel: a member's removal always (its frame waits
+   * too), a vacancy only when someone listens
    */
   leaveDelayFor(channel: string) {
-    return reported(channel) ? this.leaveDelayMs : 0
+    if (!reported(channel)) return 0
+    return this.enabled || channel.startsWith('presence-') ? this.#delayMs : 0
   }
 
   joined(channel: string, result: JoinResult, userId?: string) {
@@ -107,7 +118,7 @@ export class LifecycleReporter {
     const userId = result.memberRemoved
     if (result.pending === undefined) {
       if (result.vacated) this.#emit({ name: 'channel_vacated', channel })
-      if (userId !== undefined) this.#emit({ name: 'member_removed', channel, user_id: userId })
+      if (userId !== undefined) this.#memberRemoved(channel, userId)
       return
     }
     const token = result.pending
@@ -121,9 +132,7 @@ export class LifecycleReporter {
         try {
           const confirmed = await state.confirmLeave(channel, token, userId)
           if (confirmed.vacated) this.#emit({ name: 'channel_vacated', channel })
-          if (confirmed.memberRemoved && userId !== undefined) {
-            this.#emit({ name: 'member_removed', channel, user_id: userId })
-          }
+          if (confirmed.memberRemoved && userId !== undefined) this.#memberRemoved(channel, userId)
         } catch (error) {
           this.#report(error, 'confirming a leave')
         } finally {
@@ -161,6 +170,15 @@ export class LifecycleReporter {
   async settle(when: 'now' | 'after-delay') {
     const held = [...this.#held]
     await Promise.all(held.map((leave) => (when === 'now' ? leave.confirm() : leave.settled)))
+  }
+
+  #memberRemoved(channel: string, userId: string) {
+    try {
+      this.#onMemberRemoved?.(channel, userId)
+    } catch (error) {
+      this.#report(error, 'member_removed')
+    }
+    this.#emit({ name: 'member_removed', channel, user_id: userId })
   }
 
   #emit(event: LifecycleEvent) {

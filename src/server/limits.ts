@@ -35,6 +35,16 @@ export interface ServerLimits {
   maxChannelsPerSocket: number
 
   /**
+   * Subscribe requests per socket per second, after a burst of
+   * "maxChannelsPerSocket" (a page subscribing its channels at once);
+   * over it a subscription is refused with a 429 "subscription_error".
+   * Each subscribe costs a round trip to the shared state and may notify
+   * the channel's other clients: a client re-subscribing in a loop must
+   * not multiply that. 0 turns it off. Default: 10
+   */
+  subscriptionsPerSecond: number
+
+  /**
    * Distinct users in one presence channel (Pusher: 100)
    */
   maxPresenceMembers: number
@@ -151,6 +161,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxMessageBytes: 10_240,
   maxFrameBytes: 262_144,
   maxChannelsPerSocket: 100,
+  subscriptionsPerSecond: 10,
   maxPresenceMembers: 100,
   maxUserInfoBytes: 1024,
   maxUserIdLength: 128,

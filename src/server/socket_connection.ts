@@ -133,6 +133,8 @@ export class SocketConnection {
 
   #windowStart = 0
   #windowCount = 0
+  #subscribes = 0
+  #subscribesAt = 0
   #corked = false
   #maxHeld: number
 
@@ -243,6 +245,22 @@ export class SocketConnection {
     } else {
       this.ws.terminate()
     }
+  }
+
+  /**
+   * Takes one subscribe from a bucket of "burst" that refills at
+   * "perSecond": a page subscribing its channels at once fits, a client
+   * re-subscribing in a loop does not. False when the bucket is empty.
+   */
+  takeSubscribe(perSecond: number, burst: number): boolean {
+    const now = Date.now()
+    const refill = ((now - this.#subscribesAt) / 1000) * perSecond
+    // Full at first: the first call refills from the epoch
+    this.#subscribes = Math.min(burst, this.#subscribes + refill)
+    this.#subscribesAt = now
+    if (this.#subscribes < 1) return false
+    this.#subscribes--
+    return true
   }
 
   /**

@@ -4,11 +4,15 @@ import { channelKind } from './channel_rules.ts'
 import { encodeFrame } from './protocol.ts'
 
 /**
- * Above this many subscribers a channel's count is sent at most once per
- * BUSY_INTERVAL_MS, as Pusher does; below, each change is sent (changes of
- * one event-loop turn together)
+ * A channel's count is sent at most once per interval: every
+ * QUIET_INTERVAL_MS, or BUSY_INTERVAL_MS above BUSY_CHANNEL subscribers, as
+ * Pusher does. The first change is sent at once, the changes within an
+ * interval together at its end, and a count that came back to the one
+ * last sent not at all: a client re-subscribing in a loop costs the
+ * channel's other clients at most one frame per interval.
  */
 const BUSY_CHANNEL = 100
+const QUIET_INTERVAL_MS = 1000
 const BUSY_INTERVAL_MS = 5000
 
 /**
@@ -30,9 +34,10 @@ export interface SubscriptionCountsHost {
 export class SubscriptionCounts {
   #enabled: (channel: string) => boolean
   /**
-   * Channels with a count on its way, or sent recently while busy
+   * Channels with a change to send or within an interval after a send:
+   * the count last sent, and whether it changed since
    */
-  #channels = new Map<string, { timer?: NodeJS.Timeout; sentAt: number; count: number }>()
+  #channels = new Map<string, { timer?: NodeJS.Timeout; sent?: number; changed: boolean }>()
 
   constructor(
     option: SubscriptionCountOption | undefined,
@@ -49,28 +54,43 @@ export class SubscriptionCounts {
   changed(channel: string) {
     if (channelKind(channel) === 'presence' || !this.#accepts(channel)) return
     let entry = this.#channels.get(channel)
-    if (entry?.timer) return
-    entry ??= { sentAt: 0, count: 0 }
-    this.#channels.set(channel, entry)
-    const wait = entry.count > BUSY_CHANNEL ? entry.sentAt + BUSY_INTERVAL_MS - Date.now() : 0
-    entry.timer = setTimeout(() => void this.#send(channel), Math.max(0, wait)).unref()
+    if (!entry) {
+      entry = { changed: false }
+      this.#channels.set(channel, entry)
+    }
+    entry.changed = true
+    // Changes of one event-loop turn together; later ones wait for the interval
+    entry.timer ??= setTimeout(() => void this.#flush(channel), 0).unref()
   }
 
-  async #send(channel: string) {
+  /**
+   * Sends the count if it changed, then holds the channel for an interval;
+   * an interval without a change forgets it
+   */
+  async #flush(channel: string) {
     const entry = this.#channels.get(channel)
     if (!entry) return
-    entry.timer = undefined
+    if (!entry.changed) {
+      this.#channels.delete(channel)
+      return
+    }
+    entry.changed = false
+    let interval = QUIET_INTERVAL_MS
     try {
       const { subscriptionCount } = await this.host.state.channel(channel)
-      entry.sentAt = Date.now()
-      entry.count = subscriptionCount
-      if (subscriptionCount <= BUSY_CHANNEL && !entry.timer) this.#channels.delete(channel)
-      const data = JSON.stringify({ subscription_count: subscriptionCount })
-      this.host.relay(channel, encodeFrame('pusher_internal:subscription_count', data, channel))
-      this.lifecycle.subscriptionCount(channel, subscriptionCount)
+      if (subscriptionCount > BUSY_CHANNEL) interval = BUSY_INTERVAL_MS
+      if (subscriptionCount !== entry.sent) {
+        entry.sent = subscriptionCount
+        const data = JSON.stringify({ subscription_count: subscriptionCount })
+        this.host.relay(channel, encodeFrame('pusher_internal:subscription_count', data, channel))
+        this.lifecycle.subscriptionCount(channel, subscriptionCount)
+      }
     } catch (error) {
       this.report(error, 'subscription count')
     }
+    // Closed meanwhile: nothing more is sent
+    if (this.#channels.get(channel) !== entry) return
+    entry.timer = setTimeout(() => void this.#flush(channel), interval).unref()
   }
 
   #accepts(channel: string) {

@@ -179,6 +179,55 @@ export function channelStateContract(
       assert.deepEqual(await b.join('news', 's2'), { occupied: true, memberAdded: false })
     })
 
+    test('a member whose removal is pending stays listed until it is confirmed', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ch = 'presence-held'
+      await a.join(ch, 's1', { id: 'u1', info: { v: 1 } })
+      await b.join(ch, 's2', { id: 'u2', info: null })
+
+      // Within the delay the others still see u1, as their clients do
+      const left = await a.leave(ch, 's1', 'u1', 3000)
+      assert.deepEqual([...(await b.members(ch)).keys()].sort(), ['u1', 'u2'])
+      assert.isTrue(await b.hasMember(ch, 'u1'))
+      assert.equal((await b.channel(ch)).userCount, 2)
+
+      // Back with new info: listed with it, and the old removal is void
+      await b.join(ch, 's3', { id: 'u1', info: { v: 2 } })
+      assert.deepEqual((await a.members(ch)).get('u1'), { v: 2 })
+      assert.deepEqual(await a.confirmLeave(ch, left.pending!, 'u1'), {
+        vacated: false,
+        memberRemoved: false,
+      })
+      assert.isTrue(await a.hasMember(ch, 'u1'))
+
+      // Gone for good: listed until the removal is confirmed, then not
+      const gone = await b.leave(ch, 's3', 'u1', 3000)
+      assert.isTrue(await a.hasMember(ch, 'u1'))
+      assert.deepEqual(await a.confirmLeave(ch, gone.pending!, 'u1'), {
+        vacated: false,
+        memberRemoved: true,
+      })
+      assert.deepEqual([...(await a.members(ch)).keys()], ['u2'])
+      assert.equal((await a.channel(ch)).userCount, 1)
+
+      // A held member still counts for the limit, and may come back to a full channel
+      const held = await b.leave(ch, 's2', 'u2', 3000)
+      assert.deepInclude(await a.join(ch, 's4', { id: 'u3', info: null }, 1), { full: true })
+      assert.deepInclude(await a.join(ch, 's5', { id: 'u2', info: null }, 1), {
+        memberAdded: true,
+        removalCancelled: true,
+      })
+      assert.deepEqual(await b.confirmLeave(ch, held.pending!, 'u2'), {
+        vacated: false,
+        memberRemoved: false,
+      })
+    })
+
     test('the member limit holds under concurrent joins from every node', async ({
       assert,
       cleanup,

@@ -18,7 +18,9 @@ const removalOf = (userId: string) => `u${userId}`
 
 /**
  * A presence channel's members: user id to user_info and the subscriptions
- * ("<node>:<socket>") holding it, to de-duplicate a user's tabs and nodes
+ * ("<node>:<socket>") holding it, to de-duplicate a user's tabs and nodes.
+ * A member held by none is within its leave-event delay: still listed
+ * until the removal is confirmed or the user comes back.
  */
 type Presence = Map<string, { info: unknown; holders: Set<string> }>
 
@@ -83,9 +85,11 @@ export class MemoryState implements ChannelState {
     if (subscriptions?.has(key)) return { occupied: false, memberAdded: false }
 
     let presence = member ? allPresence.get(channel) : undefined
-    const existing = member ? presence?.get(member.id) : undefined
+    const listed = member ? presence?.get(member.id) : undefined
+    // A held member is listed (and counted) but comes back as a new one
+    const existing = listed?.holders.size ? listed : undefined
     // The limit only refuses a new member: another tab of a member fits
-    if (member && !existing && maxMembers !== undefined && (presence?.size ?? 0) >= maxMembers) {
+    if (member && !listed && maxMembers !== undefined && (presence?.size ?? 0) >= maxMembers) {
       return { occupied: false, memberAdded: false, full: true }
     }
 
@@ -124,10 +128,11 @@ export class MemoryState implements ChannelState {
   }
 
   async confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave> {
-    return {
-      vacated: this.#takePending(channel, VACANCY, token),
-      memberRemoved: userId !== undefined && this.#takePending(channel, removalOf(userId), token),
-    }
+    const vacated = this.#takePending(channel, VACANCY, token)
+    const memberRemoved =
+      userId !== undefined && this.#takePending(channel, removalOf(userId), token)
+    if (memberRemoved) this.#dropMember(channel, userId!)
+    return { vacated, memberRemoved }
   }
 
   async members(channel: string) {
@@ -198,16 +203,24 @@ export class MemoryState implements ChannelState {
     const entry = userId === undefined ? undefined : presence?.get(userId)
     if (presence && entry && userId !== undefined) {
       entry.holders.delete(key)
-      if (entry.holders.size === 0) {
-        presence.delete(userId)
-        if (presence.size === 0) allPresence.delete(channel)
-        result.memberRemoved = userId
-      }
+      if (entry.holders.size === 0) result.memberRemoved = userId
     }
     if (leaveDelayMs > 0 && (vacated || result.memberRemoved !== undefined)) {
       result.pending = this.#markPending(channel, vacated, result.memberRemoved)
+    } else if (result.memberRemoved !== undefined) {
+      this.#dropMember(channel, result.memberRemoved)
     }
     return result
+  }
+
+  /**
+   * Takes a member no subscription holds off the list
+   */
+  #dropMember(channel: string, userId: string) {
+    const presence = this.store.presence.get(channel)
+    if (presence?.get(userId)?.holders.size !== 0) return
+    presence.delete(userId)
+    if (presence.size === 0) this.store.presence.delete(channel)
   }
 
   /**

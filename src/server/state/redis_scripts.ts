@@ -7,7 +7,9 @@
  *
  * Keys of one channel ("<prefix>{<channel>}:...", see RedisState):
  *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
- *   members  hash userId -> user_info JSON
+ *   members  hash userId -> user_info JSON; a member whose removal is
+ *            pending (left within the leave-event delay) stays listed,
+ *            so nobody sees a page reload as a leave and a return
  *   users    hash userId -> how many sockets hold the user
  *   left     hash of leaves within their leave-event delay: "~" (the
  *            vacancy) or "u<userId>" (a removal) -> the leave's token
@@ -35,7 +37,7 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
 end
 local occupied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then occupied = 1 end
-if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
+if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then
   local limit = tonumber(ARGV[5])
   if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then
     return {0, 0, 1, 0, 0}
@@ -85,16 +87,17 @@ if string.sub(holder, 1, 1) == 'p' then
   -- The user's last socket anywhere: the member goes
   if redis.call('HINCRBY', KEYS[3], userId, -1) <= 0 then
     redis.call('HDEL', KEYS[3], userId)
-    redis.call('HDEL', KEYS[2], userId)
     removed = 1
   end
 end
+local delay = tonumber(ARGV[3])
+-- Without a delay the member goes now; with one, when the removal is confirmed
+if removed == 1 and delay <= 0 then redis.call('HDEL', KEYS[2], userId) end
 local vacated = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then
   vacated = 1
   redis.call('SREM', KEYS[6], ARGV[5])
 end
-local delay = tonumber(ARGV[3])
 local pending = 0
 if delay > 0 and (vacated == 1 or removed == 1) then
   if vacated == 1 then redis.call('HSET', KEYS[4], '~', ARGV[2]) end
@@ -108,9 +111,10 @@ return {1, vacated, removed, userId, pending}
 
 /**
  * Confirms a leave's pending vacancy and removal once its delay is over:
- * each stands only if no join took it back and no later leave replaced it
- * KEYS: left
- * ARGV: leave token, "u<userId>" or ""
+ * each stands only if no join took it back and no later leave replaced it;
+ * a confirmed removal takes the member off the list
+ * KEYS: left, members, users
+ * ARGV: leave token, user id or ""
  * Returns { vacated, memberRemoved } as 0/1
  */
 export const CONFIRM_LEAVE_SCRIPT = `
@@ -120,11 +124,35 @@ if redis.call('HGET', KEYS[1], '~') == ARGV[1] then
   vacated = 1
 end
 local removed = 0
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[1] then
-  redis.call('HDEL', KEYS[1], ARGV[2])
+local field = 'u' .. ARGV[2]
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], field) == ARGV[1] then
+  redis.call('HDEL', KEYS[1], field)
+  if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 0 then redis.call('HDEL', KEYS[2], ARGV[2]) end
   removed = 1
 end
 return {vacated, removed}
+`
+
+/**
+ * A presence channel's members. A held member whose removal nobody will
+ * confirm (its node died within the delay, and the pending field expired)
+ * is dropped here.
+ * KEYS: members, users, left
+ * Returns a flat list: user id, user_info JSON, ...
+ */
+export const MEMBERS_SCRIPT = `
+local stored = redis.call('HGETALL', KEYS[1])
+local members = {}
+for i = 1, #stored, 2 do
+  local id = stored[i]
+  if redis.call('HEXISTS', KEYS[2], id) == 1 or redis.call('HEXISTS', KEYS[3], 'u' .. id) == 1 then
+    members[#members + 1] = id
+    members[#members + 1] = stored[i + 1]
+  else
+    redis.call('HDEL', KEYS[1], id)
+  end
+end
+return members
 `
 
 /**

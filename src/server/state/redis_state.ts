@@ -9,7 +9,13 @@ import type {
   PresenceMember,
   ReapedLeave,
 } from './channel_state.ts'
-import { CONFIRM_LEAVE_SCRIPT, JOIN_SCRIPT, LEAVE_SCRIPT, PRUNE_SCRIPT } from './redis_scripts.ts'
+import {
+  CONFIRM_LEAVE_SCRIPT,
+  JOIN_SCRIPT,
+  LEAVE_SCRIPT,
+  MEMBERS_SCRIPT,
+  PRUNE_SCRIPT,
+} from './redis_scripts.ts'
 
 export interface RedisStateOptions {
   nodeId: string
@@ -49,7 +55,10 @@ interface ScriptedRedis extends Redis {
   broadcastLeave(
     ...args: [...MembershipKeys, string, string, number, string, string]
   ): Promise<LeaveReply>
-  broadcastConfirmLeave(...args: [string, string, string]): Promise<[number, number]>
+  broadcastConfirmLeave(
+    ...args: [string, string, string, string, string]
+  ): Promise<[number, number]>
+  broadcastMembers(...args: [string, string, string]): Promise<string[]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
 }
 
@@ -57,7 +66,8 @@ function withScripts(redis: Redis): ScriptedRedis {
   if (!('broadcastJoin' in redis)) {
     redis.defineCommand('broadcastJoin', { numberOfKeys: 6, lua: JOIN_SCRIPT })
     redis.defineCommand('broadcastLeave', { numberOfKeys: 6, lua: LEAVE_SCRIPT })
-    redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 1, lua: CONFIRM_LEAVE_SCRIPT })
+    redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 3, lua: CONFIRM_LEAVE_SCRIPT })
+    redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
   }
   return redis as ScriptedRedis
@@ -184,10 +194,13 @@ export class RedisState implements ChannelState {
 
   confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave> {
     return this.#run('confirmLeave', async () => {
+      const [, members, users, left] = this.#channelKeys(channel)
       const [vacated, memberRemoved] = await this.#redis.broadcastConfirmLeave(
-        this.#channelKeys(channel)[3],
+        left,
+        members,
+        users,
         token,
-        userId === undefined ? '' : `u${userId}`
+        userId ?? ''
       )
       return { vacated: vacated === 1, memberRemoved: memberRemoved === 1 }
     })
@@ -239,10 +252,11 @@ export class RedisState implements ChannelState {
 
   members(channel: string): Promise<Map<string, unknown>> {
     return this.#run('members', async () => {
-      const stored = await this.#redis.hgetall(this.#channelKeys(channel)[1])
-      const members = new Map<string, unknown>()
-      for (const [id, info] of Object.entries(stored)) members.set(id, JSON.parse(info))
-      return members
+      const [, members, users, left] = this.#channelKeys(channel)
+      const stored = await this.#redis.broadcastMembers(members, users, left)
+      const listed = new Map<string, unknown>()
+      for (let i = 0; i < stored.length; i += 2) listed.set(stored[i], JSON.parse(stored[i + 1]))
+      return listed
     })
   }
 

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { eventually } from '../../helpers/webhook_receiver.ts'
 import {
   Clients,
   broadcastService,
@@ -135,8 +136,46 @@ test.group('Embedded server | pusher-js', (group) => {
     assert.deepEqual(removed, [])
     tab2.disconnect()
     await sleep(150)
+    // Held for the leave-event delay: a reload would have taken it back
+    assert.deepEqual(removed, [])
+    await eventually(() => removed.length > 0, 'member_removed')
     assert.deepEqual(removed, ['carol'])
-  })
+  }).timeout(8000)
+
+  test('a page reload within the leave delay makes no member_removed or member_added', async ({
+    assert,
+  }) => {
+    const watcher = await clients.pusher({
+      authorizer: await sdkAuthorizer({ user_id: 'dave', user_info: {} }),
+    })
+    const watched = watcher.subscribe('presence-room.3')
+    await once(watched, 'pusher:subscription_succeeded')
+    const seen: string[] = []
+    watched.bind('pusher:member_added', (member: any) => seen.push(`added ${member.id}`))
+    watched.bind('pusher:member_removed', (member: any) => seen.push(`removed ${member.id}`))
+
+    const asErin = await sdkAuthorizer({ user_id: 'erin', user_info: { v: 1 } })
+    const before = await clients.pusher({ authorizer: asErin })
+    await once(before.subscribe('presence-room.3'), 'pusher:subscription_succeeded')
+    before.disconnect()
+    await sleep(100)
+    const after = await clients.pusher({ authorizer: asErin })
+    const back = await once(after.subscribe('presence-room.3'), 'pusher:subscription_succeeded')
+    assert.equal(back.count, 2)
+
+    // A newcomer during the reload lists erin too
+    const newcomer = await clients.pusher({
+      authorizer: await sdkAuthorizer({ user_id: 'fay', user_info: {} }),
+    })
+    const listed = await once(
+      newcomer.subscribe('presence-room.3'),
+      'pusher:subscription_succeeded'
+    )
+    assert.sameMembers(Object.keys(listed.members), ['dave', 'erin', 'fay'])
+
+    await sleep(3500)
+    assert.deepEqual(seen, ['added erin', 'added fay'])
+  }).timeout(10_000)
 
   test('toOthers: the sender socket does not receive its own event', async ({ assert }) => {
     const sender = await clients.pusher()
