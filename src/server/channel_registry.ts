@@ -70,17 +70,6 @@ export class ChannelRegistry {
     }
     const name = channel as string
     if (socket.channels.has(name) || socket.pending.has(name)) return
-    if (socket.channels.size + socket.pending.size >= this.limits.maxChannelsPerSocket) {
-      socket.send(
-        subscriptionErrorFrame(
-          name,
-          400,
-          `Too many channels: the limit is ${this.limits.maxChannelsPerSocket} per connection`
-        )
-      )
-      return
-    }
-
     const { subscriptionsPerSecond, maxChannelsPerSocket } = this.limits
     if (
       subscriptionsPerSecond > 0 &&
@@ -91,6 +80,17 @@ export class ChannelRegistry {
           name,
           429,
           `Too many subscribe requests: the limit is ${subscriptionsPerSecond} per second per connection`
+        )
+      )
+      return
+    }
+
+    if (socket.channels.size + socket.pending.size >= this.limits.maxChannelsPerSocket) {
+      socket.send(
+        subscriptionErrorFrame(
+          name,
+          400,
+          `Too many channels: the limit is ${this.limits.maxChannelsPerSocket} per connection`
         )
       )
       return

@@ -83,15 +83,17 @@ test.group('Embedded server | robustness', (group) => {
     )
     assert.equal(beats.length, sent)
 
-    // The attacker got errors, was never closed, and holds at most 100 channels
+    // The attacker got errors, was never closed, and holds at most 100
+    // channels (fewer: its bad subscribes took from the same rate limit)
     assert.isUndefined(attacker.closeCode)
     assert.isAbove(attacker.of('pusher:error').length, 800)
     const refused = attacker
       .of('pusher:subscription_error')
       .filter((f) => f.channel?.startsWith('flood-'))
-    assert.lengthOf(refused, 9_900)
     const socket = [...driver.server.sockets].find((s) => s.id === attacker.socketId)!
-    assert.equal(socket.channels.size, 100)
+    assert.isAtMost(socket.channels.size, 100)
+    assert.isAbove(socket.channels.size, 0)
+    assert.lengthOf(refused, 10_000 - socket.channels.size)
     const stats = await driver.server.state.channel('flood-0')
     assert.equal(stats.subscriptionCount, 1)
 
