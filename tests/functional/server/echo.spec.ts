@@ -96,7 +96,7 @@ test.group('Embedded server | laravel-echo', (group) => {
     assert.deepEqual(leaving, [])
     await eventually(() => leaving.length > 0, 'leaving')
     assert.deepEqual(leaving, [{ name: 'Bob' }])
-  }).timeout(8000)
+  })
 
   test('whisper reaches others where clientEvents allows it, never the sender', async ({
     assert,

@@ -140,7 +140,7 @@ test.group('Embedded server | pusher-js', (group) => {
     assert.deepEqual(removed, [])
     await eventually(() => removed.length > 0, 'member_removed')
     assert.deepEqual(removed, ['carol'])
-  }).timeout(8000)
+  })
 
   test('a page reload within the leave delay makes no member_removed or member_added', async ({
     assert,
@@ -175,7 +175,7 @@ test.group('Embedded server | pusher-js', (group) => {
 
     await sleep(3500)
     assert.deepEqual(seen, ['added erin', 'added fay'])
-  }).timeout(10_000)
+  })
 
   test('toOthers: the sender socket does not receive its own event', async ({ assert }) => {
     const sender = await clients.pusher()

@@ -70,7 +70,6 @@ test.group('Redis state | subscription churn leaves nothing behind', (group) => 
       await redis.stop()
     }
   })
-  group.each.timeout(30_000)
 
   /**
    * Clients of both nodes, each churning its own channels

@@ -36,7 +36,7 @@ test.group('Embedded server | subscribe churn', (group) => {
     // Its own subscription's count, then at most one per interval
     assert.isAtMost(counts.length, Math.ceil(seconds) + 2)
     assert.deepEqual(counts.at(-1)!.data, { subscription_count: 1 })
-  }).timeout(10_000)
+  })
 
   test('subscribe requests past the burst are refused with 429, then refill', async ({
     assert,
