@@ -185,12 +185,22 @@ export function registerPrometheus(
     'counter',
     (s) => s.webhookStats?.()?.failed
   )
-  perNode(
-    'webhooks_dropped_total',
-    'Lifecycle events dropped because the webhook queue was full',
-    'counter',
-    (s) => s.webhookStats?.()?.dropped
-  )
+  new client.Counter({
+    name: fresh(`${p}webhooks_dropped_total`),
+    help: 'Lifecycle events dropped because the webhook queue was full, by event',
+    labelNames: ['node', 'event'],
+    registers,
+    collect() {
+      this.reset()
+      for (const source of metrics.sources) {
+        const dropped = source.nodeId === undefined ? undefined : source.webhookStats?.()
+        if (!dropped) continue
+        for (const [event, count] of Object.entries(dropped.droppedByEvent)) {
+          this.inc({ node: source.nodeId!, event }, count)
+        }
+      }
+    },
+  })
   perNode(
     'webhooks_queued',
     'Lifecycle events waiting to be sent by webhook',

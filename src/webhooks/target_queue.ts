@@ -51,6 +51,10 @@ export interface WebhookStats {
    * Oldest events dropped because the queue was full
    */
   dropped: number
+  /**
+   * The same, by event name
+   */
+  droppedByEvent: Record<string, number>
 }
 
 /**
@@ -73,6 +77,16 @@ export class TargetQueue {
   #sent = 0
   #failed = 0
   #dropped = 0
+  #droppedByEvent: Record<string, number> = {}
+  /**
+   * Queued "channel_occupied" events by channel, and the ones a
+   * "channel_vacated" cancelled while a request was out (still in the
+   * queue, skipped): a client churning through channels while the target
+   * is slow must not push real events out with pairs that say nothing
+   */
+  #occupied = new Map<string, LifecycleEvent>()
+  #cancelled = new WeakSet<LifecycleEvent>()
+  #cancelledCount = 0
   #batchTimer?: NodeJS.Timeout
   #draining?: Promise<void>
   #wakeRetry?: () => void
@@ -95,17 +109,66 @@ export class TargetQueue {
 
   push(event: LifecycleEvent) {
     if (this.#closing) return
+    // Only while a request is out: a healthy target gets every event
+    if (
+      event.name === 'channel_vacated' &&
+      this.#inFlight > 0 &&
+      this.#cancelOccupied(event.channel)
+    ) {
+      return
+    }
+    if (event.name === 'channel_occupied') this.#occupied.set(event.channel, event)
     this.#pending.push(event)
     this.#pendingBytes += sizeOf(event)
     while (
-      this.#pending.length > this.#options.maxQueued ||
-      (this.#pendingBytes > this.#options.maxQueuedBytes && this.#pending.length > 1)
+      this.#queued > this.#options.maxQueued ||
+      (this.#pendingBytes > this.#options.maxQueuedBytes && this.#queued > 1)
     ) {
-      this.#pendingBytes -= sizeOf(this.#pending.shift()!)
+      const dropped = this.#take(1)
+      if (dropped.length === 0) continue
       this.#dropped++
+      this.#droppedByEvent[dropped[0].name] = (this.#droppedByEvent[dropped[0].name] ?? 0) + 1
       this.#drops.note()
     }
     this.#schedule()
+  }
+
+  /**
+   * Events waiting, the cancelled ones not counted
+   */
+  get #queued() {
+    return this.#pending.length - this.#cancelledCount
+  }
+
+  /**
+   * The channel's "channel_occupied" is still queued: both go
+   */
+  #cancelOccupied(channel: string) {
+    const occupied = this.#occupied.get(channel)
+    if (!occupied) return false
+    this.#occupied.delete(channel)
+    this.#cancelled.add(occupied)
+    this.#cancelledCount++
+    this.#pendingBytes -= sizeOf(occupied)
+    return true
+  }
+
+  /**
+   * Takes up to "count" queued entries off the front, without the
+   * cancelled ones
+   */
+  #take(count: number) {
+    const taken: LifecycleEvent[] = []
+    for (const event of this.#pending.splice(0, count)) {
+      if (this.#cancelled.has(event)) {
+        this.#cancelledCount--
+        continue
+      }
+      if (this.#occupied.get(event.channel) === event) this.#occupied.delete(event.channel)
+      this.#pendingBytes -= sizeOf(event)
+      taken.push(event)
+    }
+    return taken
   }
 
   /**
@@ -113,17 +176,17 @@ export class TargetQueue {
    */
   get full() {
     return (
-      this.#pending.length >= this.#options.maxQueued ||
-      this.#pendingBytes >= this.#options.maxQueuedBytes
+      this.#queued >= this.#options.maxQueued || this.#pendingBytes >= this.#options.maxQueuedBytes
     )
   }
 
   stats(): WebhookStats {
     return {
-      queued: this.#pending.length + this.#inFlight,
+      queued: this.#queued + this.#inFlight,
       sent: this.#sent,
       failed: this.#failed,
       dropped: this.#dropped,
+      droppedByEvent: { ...this.#droppedByEvent },
     }
   }
 
@@ -140,10 +203,14 @@ export class TargetQueue {
     await this.#draining
     clearTimeout(deadline)
     this.#drops.stop()
-    const left = this.#pending.length
-    if (left > 0) {
+    const left = this.#queued
+    if (this.#pending.length > 0) {
       this.#pending = []
       this.#pendingBytes = 0
+      this.#cancelledCount = 0
+      this.#occupied.clear()
+    }
+    if (left > 0) {
       this.#failed += left
       this.#options.reporter.error(
         { url: this.label, events: left },
@@ -179,8 +246,8 @@ export class TargetQueue {
   async #deliverAll() {
     try {
       while (this.#pending.length > 0 && !this.#shutdown.signal.aborted) {
-        const batch = this.#pending.splice(0, this.#options.maxBatch)
-        for (const event of batch) this.#pendingBytes -= sizeOf(event)
+        const batch = this.#take(this.#options.maxBatch)
+        if (batch.length === 0) continue
         this.#inFlight = batch.length
         try {
           await this.#deliver(batch)

@@ -158,13 +158,16 @@ export class WebhookSender {
    * Totals over all targets
    */
   stats(): WebhookStats {
-    const total: WebhookStats = { queued: 0, sent: 0, failed: 0, dropped: 0 }
+    const total: WebhookStats = { queued: 0, sent: 0, failed: 0, dropped: 0, droppedByEvent: {} }
     for (const { queue } of this.#routes) {
       const stats = queue.stats()
       total.queued += stats.queued
       total.sent += stats.sent
       total.failed += stats.failed
       total.dropped += stats.dropped
+      for (const [name, count] of Object.entries(stats.droppedByEvent)) {
+        total.droppedByEvent[name] = (total.droppedByEvent[name] ?? 0) + count
+      }
     }
     return total
   }

@@ -92,7 +92,13 @@ test.group('Webhooks | sender', () => {
     assert.equal(webhook.headers['x-pusher-key'], WebhookReceiver.KEY)
     assert.isAtLeast(webhook.time!.getTime(), before)
     assert.isAtMost(webhook.time!.getTime(), Date.now())
-    assert.deepEqual(webhooks.stats(), { queued: 0, sent: events.length, failed: 0, dropped: 0 })
+    assert.deepEqual(webhooks.stats(), {
+      queued: 0,
+      sent: events.length,
+      failed: 0,
+      dropped: 0,
+      droppedByEvent: {},
+    })
   })
 
   test('requests hold at most maxBatch events, one at a time, in order', async ({
@@ -136,7 +142,13 @@ test.group('Webhooks | sender', () => {
       target.received.every((webhook) => webhook.rawBody === target.received[0].rawBody)
     )
     assert.deepEqual(target.delivered(), events)
-    assert.deepEqual(webhooks.stats(), { queued: 0, sent: 3, failed: 0, dropped: 0 })
+    assert.deepEqual(webhooks.stats(), {
+      queued: 0,
+      sent: 3,
+      failed: 0,
+      dropped: 0,
+      droppedByEvent: {},
+    })
     assert.lengthOf(logger.of('warn', 'retrying'), 1)
     assert.equal(logger.of('warn', 'retrying')[0].details.reason, 'status 500')
   })
@@ -195,6 +207,38 @@ test.group('Webhooks | sender', () => {
     assert.equal(reported, events.length)
   })
 
+  test('churned channels cancel out in a backed-up queue and push no real event out', async ({
+    assert,
+    cleanup,
+  }) => {
+    const target = await receiver(cleanup)
+    const webhooks = sender(cleanup, { targets: [{ url: target.url }], maxQueued: 5 })
+
+    target.hold()
+    webhooks.push(occupied(0))
+    await eventually(() => target.received.length === 1, 'the first request')
+    const member: LifecycleEvent = { name: 'member_added', channel: 'presence-team', user_id: '7' }
+    webhooks.push(member)
+    // A guest churning through 1,000 public channels while the target stalls
+    for (let i = 0; i < 1000; i++) {
+      webhooks.push({ name: 'channel_occupied', channel: `churn-${i}` })
+      webhooks.push({ name: 'channel_vacated', channel: `churn-${i}` })
+    }
+    // A vacancy of a channel whose occupied event already left is real
+    webhooks.push({ name: 'channel_vacated', channel: 'private-room-0' })
+    assert.equal(webhooks.stats().queued, 1 + 2)
+    assert.equal(webhooks.stats().dropped, 0)
+
+    target.release()
+    await eventually(() => webhooks.stats().sent === 3, 'the real events')
+    assert.deepEqual(target.delivered(), [
+      occupied(0),
+      member,
+      { name: 'channel_vacated', channel: 'private-room-0' },
+    ])
+    await webhooks.close()
+  })
+
   test('a full queue drops its oldest events, counts them and logs once', async ({
     assert,
     cleanup,
@@ -217,7 +261,13 @@ test.group('Webhooks | sender', () => {
     target.release()
     await eventually(() => webhooks.stats().sent === 6, 'the newest events')
     assert.deepEqual(target.delivered(), [occupied(0), ...waiting.slice(-5)])
-    assert.deepEqual(webhooks.stats(), { queued: 0, sent: 6, failed: 0, dropped: 15 })
+    assert.deepEqual(webhooks.stats(), {
+      queued: 0,
+      sent: 6,
+      failed: 0,
+      dropped: 15,
+      droppedByEvent: { channel_occupied: 15 },
+    })
 
     await webhooks.close()
     const lines = logger.of('warn', 'queue full')
@@ -282,7 +332,13 @@ test.group('Webhooks | sender', () => {
     webhooks.push(occupied(2))
     await eventually(() => webhooks.stats().sent === 1, 'the next event')
     assert.deepEqual(target.delivered(), [occupied(2)])
-    assert.deepEqual(webhooks.stats(), { queued: 0, sent: 1, failed: 1, dropped: 0 })
+    assert.deepEqual(webhooks.stats(), {
+      queued: 0,
+      sent: 1,
+      failed: 1,
+      dropped: 0,
+      droppedByEvent: {},
+    })
   })
 
   test('signed with another secret, the SDK finds the webhook invalid', async ({
@@ -326,7 +382,13 @@ test.group('Webhooks | sender', () => {
     const started = Date.now()
     await stalled.close()
     assert.isBelow(Date.now() - started, 5000)
-    assert.deepEqual(stalled.stats(), { queued: 0, sent: 0, failed: 2, dropped: 0 })
+    assert.deepEqual(stalled.stats(), {
+      queued: 0,
+      sent: 0,
+      failed: 2,
+      dropped: 0,
+      droppedByEvent: {},
+    })
     assert.lengthOf(logger.of('error', 'not sent before shutdown'), 1)
 
     stalled.push(occupied(4))
