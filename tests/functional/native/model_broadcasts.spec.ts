@@ -14,6 +14,13 @@ import { pusherSetup } from '../../helpers/broadcast.ts'
 class User extends withBroadcasts()(AppUser) {}
 
 /**
+ * A subclass of a model with the mixin: Lucid copies User's hooks to it
+ */
+class Admin extends User {
+  static table = 'users'
+}
+
+/**
  * Overrides: created only, on a public channel, under its own name
  */
 class Invitee extends withBroadcasts({ actions: ['created'] })(AppUser) {
@@ -89,6 +96,30 @@ test.group('Lucid models | withBroadcasts', (group) => {
     await ghost.save()
     await rolledBack.rollback()
     assert.lengthOf(fake.messages, 1)
+  })
+
+  test('a subclass broadcasts each action once, under its own name', async ({ assert }) => {
+    // User booted first: Lucid then copies its hooks to Admin
+    User.boot()
+    const fake = broadcast.fake()
+    const admin = await Admin.create(fields())
+    admin.fullName = 'Renamed'
+    await admin.save()
+    await admin.delete()
+
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [
+        ['AdminCreated', [`private-admin.${admin.id}`]],
+        ['AdminUpdated', [`private-admin.${admin.id}`]],
+        ['AdminDeleted', [`private-admin.${admin.id}`]],
+      ]
+    )
+
+    const user = await User.create(fields())
+    assert.deepEqual(fake.messages.at(-1)?.event, 'UserCreated')
+    assert.lengthOf(fake.messages, 4)
+    assert.isNotNull(await AppUser.find(user.id))
   })
 
   test('channel, name and actions can be overridden', async ({ assert }) => {
