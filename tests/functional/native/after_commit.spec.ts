@@ -108,6 +108,40 @@ test.group('After commit', (group) => {
     assert.lengthOf(fake.messages, 1)
   })
 
+  test('dispatched in a savepoint: sent when the outer transaction commits, never on its rollback', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.transaction(async (trx) => {
+      await trx.transaction(async (nested) => UserInvited.dispatch(await newUser(nested)))
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.lengthOf(fake.messages, 1)
+
+    await assert.rejects(() =>
+      db.transaction(async (trx) => {
+        await trx.transaction(async (nested) => {
+          await broadcast.afterCommit(nested).emit(new UserInvited(await newUser(nested)))
+          await UserInvited.dispatch(await newUser(nested))
+        })
+        throw new Error('payment declined')
+      })
+    )
+    assert.lengthOf(fake.messages, 1)
+  })
+
+  test('a savepoint rolled back inside a committed transaction sends nothing', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.transaction(async (trx) => {
+      const nested = await trx.transaction()
+      await UserInvited.dispatch(await newUser(nested))
+      await nested.rollback()
+    })
+    assert.lengthOf(fake.messages, 0)
+  })
+
   test('a failed send after the commit is logged, and the commit still succeeds', async ({
     assert,
   }) => {

@@ -98,6 +98,74 @@ test.group('Lucid models | withBroadcasts', (group) => {
     assert.lengthOf(fake.messages, 1)
   })
 
+  test('saved in a savepoint: nothing at its release, sent when the outer transaction commits', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    let id: number | undefined
+    await db.transaction(async (trx) => {
+      const user = await trx.transaction((nested) => User.create(fields(), { client: nested }))
+      id = user.id
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [['UserCreated', [`private-user.${id}`]]]
+    )
+  })
+
+  test('saved in a savepoint, outer transaction rolled back: nothing, and no row', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    const email = fields().email
+    await assert.rejects(() =>
+      db.transaction(async (trx) => {
+        await trx.transaction((nested) => User.create({ ...fields(), email }, { client: nested }))
+        throw new Error('payment declined')
+      })
+    )
+    assert.isNull(await AppUser.findBy('email', email))
+    assert.lengthOf(fake.messages, 0)
+  })
+
+  test('three levels deep: sent only when the outermost commits, never when a middle one rolls back', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.transaction(async (outer) => {
+      await outer.transaction(async (middle) => {
+        await middle.transaction((inner) => User.create(fields(), { client: inner }))
+      })
+      assert.lengthOf(fake.messages, 0)
+
+      const middle = await outer.transaction()
+      await middle.transaction((inner) => User.create(fields(), { client: inner }))
+      await middle.rollback()
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.deepEqual(
+      fake.messages.map((m) => m.event),
+      ['UserCreated']
+    )
+  })
+
+  test("a test's global transaction counts as none: a transaction inside it sends on commit", async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.beginGlobalTransaction()
+    try {
+      await db.transaction((trx) => User.create(fields(), { client: trx }))
+      assert.deepEqual(
+        fake.messages.map((m) => m.event),
+        ['UserCreated']
+      )
+    } finally {
+      await db.rollbackGlobalTransaction()
+    }
+  })
+
   test('a subclass broadcasts each action once, under its own name', async ({ assert }) => {
     // User booted first: Lucid then copies its hooks to Admin
     User.boot()
