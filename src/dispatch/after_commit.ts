@@ -31,24 +31,42 @@ export function isTransaction(value: unknown): value is TransactionLike {
 
 /**
  * Whether an event asks to wait for the transaction it was emitted in
- * (Laravel's ShouldDispatchAfterCommit)
+ * (Laravel's ShouldDispatchAfterCommit), searched for or named
  */
 export function wantsAfterCommit(event: Broadcastable): boolean {
-  return typeof event.broadcastAfterCommit === 'function' && event.broadcastAfterCommit() === true
+  return (
+    typeof event.broadcastTransaction === 'function' ||
+    (typeof event.broadcastAfterCommit === 'function' && event.broadcastAfterCommit() === true)
+  )
 }
 
 /**
- * The open transaction an event was emitted in, found in its own fields:
- * a transaction itself, or a Lucid model saved through one ("$trx", which
- * Lucid clears on commit and rollback). Lucid keeps no "current
- * transaction", so an event that holds neither is sent at once.
+ * The open transaction an after-commit event waits for. Named by its
+ * "broadcastTransaction()" (null or undefined: none, send now), or found
+ * in its own fields: a transaction itself, or a Lucid model saved through
+ * one ("$trx", which Lucid clears on commit and rollback). Lucid keeps no
+ * "current transaction", and only direct fields are searched (an object
+ * graph may be large or cyclic): "missing" says nothing was found, so a
+ * rollback would not stop the event.
  */
-export function transactionOf(event: object): TransactionLike | undefined {
+export function transactionOf(event: Broadcastable): {
+  transaction?: TransactionLike
+  missing?: true
+} {
+  if (typeof event.broadcastTransaction === 'function') {
+    const named = event.broadcastTransaction()
+    if (named === null || named === undefined) return {}
+    if (!isTransaction(named)) return { missing: true }
+    return named.isCompleted ? {} : { transaction: named }
+  }
+  let completed = false
   for (const value of Object.values(event)) {
     const candidate = isTransaction(value) ? value : (value as { $trx?: unknown } | null)?.$trx
-    if (isTransaction(candidate) && !candidate.isCompleted) return candidate
+    if (!isTransaction(candidate)) continue
+    if (!candidate.isCompleted) return { transaction: candidate }
+    completed = true
   }
-  return undefined
+  return completed ? {} : { missing: true }
 }
 
 /**
@@ -132,4 +150,24 @@ export function afterCommit(
   report: (error: unknown) => void
 ) {
   transaction.after('commit', () => whenOutermostCommits(parentOf(transaction), send, report))
+}
+
+/**
+ * Says that an after-commit event named no open transaction, so it was
+ * sent at once. Once per event class: the class is what to fix, and an
+ * event legitimately dispatched outside any transaction would otherwise
+ * log on every send.
+ */
+export function warnMissingTransaction(
+  logger: { warn(details: object, message: string): void },
+  event: Broadcastable,
+  warned: WeakSet<Function>
+) {
+  if (warned.has(event.constructor)) return
+  warned.add(event.constructor)
+  const name = event.constructor.name
+  logger.warn(
+    { event: name },
+    `broadcast: "${name}" asks to be sent after commit, but none of its own fields holds an open Lucid transaction or a model saved through one: sent now, and a rollback cannot stop it. Name the transaction with broadcastTransaction() (return null when there is none), or emit it with broadcast.afterCommit(trx). Logged once per event class`
+  )
 }

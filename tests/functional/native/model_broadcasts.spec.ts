@@ -5,7 +5,7 @@ import broadcast from 'adonisjs-broadcasting/services/main'
 import AppUser from '#models/user'
 import { Channel } from '../../../src/channels.ts'
 import { useModelBroadcaster, withBroadcasts, type ModelAction } from '../../../src/mixins/lucid.ts'
-import { pusherSetup } from '../../helpers/broadcast.ts'
+import { pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
 
 /**
  * The app's User model (its password column is "serializeAs: null"), with
@@ -32,6 +32,13 @@ class Invitee extends withBroadcasts({ actions: ['created'] })(AppUser) {
   broadcastAs(action: ModelAction) {
     return `invitee.${action}`
   }
+}
+
+function useAppBroadcaster() {
+  useModelBroadcaster(async () => ({
+    broadcast: await app.container.make('broadcast'),
+    logger: await app.container.make('logger'),
+  }))
 }
 
 let counter = 0
@@ -203,6 +210,24 @@ test.group('Lucid models | withBroadcasts', (group) => {
     )
   })
 
+  test('saved outside a transaction: sent at once, with no warning about a missing one', async ({
+    assert,
+  }) => {
+    const setup = await pusherSetup()
+    useModelBroadcaster(async () => ({
+      broadcast: setup.manager,
+      logger: recordingLogger().logger,
+    }))
+    try {
+      await User.create(fields())
+      assert.lengthOf(setup.server.requests, 1)
+      assert.deepEqual(setup.logs, [])
+    } finally {
+      useAppBroadcaster()
+      await setup.server.close()
+    }
+  })
+
   test('a failed broadcast is logged and never fails the save', async ({ assert }) => {
     const setup = await pusherSetup({ onFailure: 'throw', retry: { retries: 0 } })
     setup.server.respondWith(500)
@@ -217,10 +242,7 @@ test.group('Lucid models | withBroadcasts', (group) => {
       assert.lengthOf(setup.server.requests, 1)
       assert.lengthOf(logged, 1)
     } finally {
-      useModelBroadcaster(async () => ({
-        broadcast: await app.container.make('broadcast'),
-        logger: await app.container.make('logger'),
-      }))
+      useAppBroadcaster()
       await setup.server.close()
     }
   })
