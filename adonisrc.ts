@@ -13,6 +13,7 @@ export default defineConfig({
   commands: [
     () => import('@adonisjs/core/commands'),
     () => import('@adonisjs/lucid/commands'),
+    () => import('@adonisjs/queue/commands'),
     () => import('adonisjs-broadcasting/commands'),
   ],
 
@@ -28,6 +29,14 @@ export default defineConfig({
     () => import('@adonisjs/lucid/database_provider'),
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),
+    /**
+     * Not in tests: the package's own tests drive the queue, which is one
+     * per process (tests/unit/native/queued_broadcast.spec.ts)
+     */
+    {
+      file: () => import('@adonisjs/queue/queue_provider'),
+      environment: ['web', 'console', 'repl'],
+    },
     () => import('adonisjs-broadcasting/broadcast_provider'),
   ],
 

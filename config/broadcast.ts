@@ -44,6 +44,12 @@ const broadcastConfig = defineConfig({
        * The demo page shows how many watch the releases
        */
       subscriptionCount: (channel) => channel === 'releases',
+      /**
+       * With BROADCAST_QUEUE set, a queue worker sends the events
+       * ("node ace queue:work --queue=<name>", config/queue.ts): the
+       * request only pushes a job
+       */
+      queue: env.get('BROADCAST_QUEUE'),
     }),
 
     /**

@@ -14,6 +14,7 @@ import { ConsoleFeed } from '../src/console/console_feed.ts'
 import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
 import { appBroadcastQueue, assertQueue } from '../src/queue/broadcast_queue.ts'
 import { useModelBroadcaster } from '../src/mixins/lucid.ts'
+import { useGlobalTransactions } from '../src/dispatch/after_commit.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
@@ -142,6 +143,14 @@ export default class BroadcastProvider {
       broadcast: await this.app.container.make(BroadcastManager),
       logger: await this.app.container.make('logger'),
     }))
+    if (this.app.container.hasBinding('lucid.db' as any)) {
+      useGlobalTransactions(async () => {
+        const db = await this.app.container.make('lucid.db' as any)
+        return (
+          db as { connectionGlobalTransactions: Map<string, unknown> }
+        ).connectionGlobalTransactions.values()
+      })
+    }
     await assertQueue(this.app, () => this.#resolveConfig(), this.#queue)
   }
 

@@ -40,6 +40,7 @@ export class BroadcastManager<
   #metrics?: BroadcastMetrics
   #console?: ConsoleFeed
   #sentOnce = new SentOnce()
+  #warnedAfterCommit = new WeakSet<Function>()
   #queue?: (what?: string) => Promise<BroadcastQueue>
 
   /**
@@ -181,10 +182,12 @@ export class BroadcastManager<
       ? new Broadcaster(connection, new NullDriver(), options, this.#logger, {
           listener: (...a) => fake.record(...a),
           sentOnce: this.#sentOnce,
+          warnedAfterCommit: this.#warnedAfterCommit,
         })
       : new Broadcaster(connection, this.driver(connection), options, this.#logger, {
           sentOnce: this.#sentOnce,
           queue: this.#queue,
+          warnedAfterCommit: this.#warnedAfterCommit,
         })
     this.#broadcasters.set(connection, broadcaster)
     return broadcaster

@@ -13,6 +13,7 @@ import {
   afterCommit,
   transactionOf,
   wantsAfterCommit,
+  warnMissingTransaction,
   type TransactionLike,
 } from './dispatch/after_commit.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
@@ -48,6 +49,10 @@ export interface BroadcasterLinks {
    * The queue for queued events; absent when faking, which records them
    */
   queue?: (what?: string) => Promise<BroadcastQueue>
+  /**
+   * Event classes already warned about for naming no transaction
+   */
+  warnedAfterCommit?: WeakSet<Function>
 }
 
 /**
@@ -238,7 +243,12 @@ export class Broadcaster {
     if (this.#transaction) {
       return this.#transaction.isCompleted ? undefined : this.#transaction
     }
-    return source && wantsAfterCommit(source) ? transactionOf(source) : undefined
+    if (!source || !wantsAfterCommit(source)) return undefined
+    const { transaction, missing } = transactionOf(source)
+    if (missing) {
+      warnMissingTransaction(this.logger, source, (this.links.warnedAfterCommit ??= new WeakSet()))
+    }
+    return transaction
   }
 
   async #send(entries: Entry[]) {

@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
+import type { TransactionLike } from './dispatch/after_commit.ts'
 import type { LifecycleEmitter, LifecycleEvent } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { PolicyHealth } from './policies/policy_service.ts'
@@ -41,6 +42,13 @@ export interface Broadcastable {
    * one of its fields), and never if it rolls back
    */
   broadcastAfterCommit?(): boolean
+
+  /**
+   * The Lucid transaction to wait for (after commit, as above), for an
+   * event that holds it where the search of its own fields does not look;
+   * null or undefined: there is none, send now
+   */
+  broadcastTransaction?(): TransactionLike | null | undefined
 
   /**
    * Send through "@adonisjs/queue": true for the queue's default queue, a

@@ -37,6 +37,18 @@ export default await Env.create(new URL('../', import.meta.url), {
   PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
   PUSHER_PORT: Env.schema.number.optional(),
   PUSHER_SCHEME: Env.schema.enum.optional(['http', 'https'] as const),
+  /**
+   * A queue name: every event of the local connection goes through
+   * @adonisjs/queue (config/queue.ts), and a worker sends it
+   */
+  BROADCAST_QUEUE: Env.schema.string.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Variables for configuring the queue (config/queue.ts)
+  |----------------------------------------------------------
+  */
+  QUEUE_DRIVER: Env.schema.enum.optional(['sync', 'redis'] as const),
 
   /*
   |----------------------------------------------------------

@@ -3,14 +3,13 @@
 | Routes file
 |--------------------------------------------------------------------------
 */
-import { readFile } from 'node:fs/promises'
 import router from '@adonisjs/core/services/router'
 import app from '@adonisjs/core/services/app'
 import broadcast from 'adonisjs-broadcasting/services/main'
 import { middleware } from '#start/kernel'
-import env from '#start/env'
 
 const DemoPageController = () => import('#controllers/demo_page_controller')
+const EchoVuePageController = () => import('#controllers/echo_vue_page_controller')
 const SessionController = () => import('#controllers/session_controller')
 const AnnouncementsController = () => import('#controllers/announcements_controller')
 const HealthChecksController = () => import('#controllers/health_checks_controller')
@@ -41,11 +40,7 @@ router.get('/assets/pusher.min.js', ({ response }) =>
  * GET /echo-vue: laravel-echo's Vue hooks (@laravel/echo-vue) against the
  * embedded server, with the packages' browser builds and no build step
  */
-router.get('/echo-vue', async ({ response }) => {
-  const page = await readFile(app.makePath('resources/echo_vue.html'), 'utf8')
-  response.header('content-type', 'text/html; charset=utf-8')
-  return page.replace('__PUSHER_APP_KEY__', env.get('PUSHER_APP_KEY'))
-})
+router.get('/echo-vue', [EchoVuePageController]).as('echo-vue')
 router.get('/assets/vue.global.prod.js', ({ response }) =>
   response.download(app.makePath('node_modules/vue/dist/vue.global.prod.js'))
 )

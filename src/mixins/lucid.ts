@@ -49,15 +49,24 @@ const HOOKS = { created: 'create', updated: 'update', deleted: 'delete' } as con
 export function withBroadcasts(options: WithBroadcastsOptions = {}) {
   const actions = options.actions ?? ['created', 'updated', 'deleted']
   return <Model extends NormalizeConstructor<typeof BaseModel>>(superclass: Model) => {
+    /**
+     * One handler per action for this model and its subclasses: Lucid
+     * copies a parent's hooks to a subclass and keeps them in a set, so
+     * the subclass's boot adding the same handler again adds nothing
+     */
+    const hooks = actions.map(
+      (action) =>
+        [
+          HOOKS[action] as 'create',
+          (model: unknown) =>
+            broadcastModel(model as BroadcastingModel, action, options.connection),
+        ] as const
+    )
     class ModelWithBroadcasts extends superclass {
       static boot() {
         if (Object.hasOwn(this, 'booted') && this.booted) return
         super.boot()
-        for (const action of actions) {
-          this.after(HOOKS[action] as 'create', (model) =>
-            broadcastModel(model as unknown as BroadcastingModel, action, options.connection)
-          )
-        }
+        for (const [event, handler] of hooks) this.after(event, handler)
       }
     }
     return ModelWithBroadcasts

@@ -1,6 +1,7 @@
 import string from '@adonisjs/core/helpers/string'
 import { PrivateChannel, type ChannelLike } from '../channels.ts'
 import type { Broadcastable } from '../types.ts'
+import type { TransactionLike } from '../dispatch/after_commit.ts'
 
 /**
  * What a model broadcasts about itself
@@ -12,6 +13,7 @@ export type ModelAction = 'created' | 'updated' | 'deleted'
  */
 export interface BroadcastingModel {
   $primaryKeyValue?: unknown
+  $trx?: TransactionLike
   serialize(): Record<string, unknown>
   constructor: Function
   broadcastOn?(action: ModelAction): ChannelLike | ChannelLike[]
@@ -32,7 +34,8 @@ export function modelChannel(model: BroadcastingModel): PrivateChannel {
  * model's channel with its "serialize()" output (so "serializeAs: null"
  * columns, a password hash, never leave). The model's own "broadcastOn",
  * "broadcastAs" and "broadcastWith" receive the action and override each
- * part. It waits for the transaction the model was saved in ("$trx").
+ * part. It waits for the transaction the model was saved in ("$trx"),
+ * and a model saved outside one is sent at once.
  */
 export class ModelEvent implements Broadcastable {
   constructor(
@@ -55,7 +58,7 @@ export class ModelEvent implements Broadcastable {
     return this.model.broadcastWith?.(this.action) ?? this.model.serialize()
   }
 
-  broadcastAfterCommit() {
-    return true
+  broadcastTransaction() {
+    return this.model.$trx
   }
 }

@@ -20,6 +20,21 @@ async function login(page: Page, url: string, email: string) {
   await page.waitForSelector('#releases[data-subscribed=true]')
 }
 
+/**
+ * The Pusher HTTP API of the demo's embedded server, as the app's own
+ * code (or a worker) would publish
+ */
+function demoSdk(port: number) {
+  return new PusherSdk({
+    appId: 'demo',
+    key: 'demo-key',
+    secret: 'demo-secret',
+    host: '127.0.0.1',
+    port: String(port),
+    useTLS: false,
+  })
+}
+
 test.group('Demo | npm run demo', (group) => {
   let demo: Awaited<ReturnType<typeof startDemo>>
   let browser: Browser | undefined
@@ -130,20 +145,16 @@ test.group('Demo | npm run demo', (group) => {
         }
       }
       throw error
+    } finally {
+      // Its pages leave the chat room: the next test counts its members
+      await basicContext.close()
     }
   }).timeout(90_000)
 
   test("laravel-echo's Vue hooks (@laravel/echo-vue) receive an event from the embedded server", async ({
     assert,
   }) => {
-    const sdk = new PusherSdk({
-      appId: 'demo',
-      key: 'demo-key',
-      secret: 'demo-secret',
-      host: '127.0.0.1',
-      port: String(demo.port),
-      useTLS: false,
-    })
+    const sdk = demoSdk(demo.port)
     const subscribers = async () => {
       const response = await sdk.get({
         path: '/channels/releases',
@@ -174,4 +185,70 @@ test.group('Demo | npm run demo', (group) => {
       await page.close()
     }
   }).timeout(60_000)
+
+  test("laravel-echo's Vue hooks: useEcho on a user's private channel, useEchoPresence's members and whispers", async ({
+    assert,
+  }) => {
+    const sdk = demoSdk(demo.port)
+    browser ??= await launchChromium()
+    const adminContext = await browser.newContext()
+    const basicContext = await browser.newContext()
+    const admin = await adminContext.newPage()
+    const basic = await basicContext.newPage()
+    try {
+      for (const [page, email] of [
+        [admin, 'admin@example.com'],
+        [basic, 'basic@example.com'],
+      ] as const) {
+        await logIn(page, demo.url, email)
+        await page.goto(`${demo.url}/echo-vue`)
+        // Authorized through /broadcasting/auth with the page's CSRF token
+        await page.waitForSelector('#private[data-state=subscribed]')
+        await page.waitForSelector('#members[data-state=subscribed]')
+      }
+
+      /**
+       * useEcho(`user.${id}`): an event on "private-user.<id>" reaches
+       * that user's hook, and no one else's
+       */
+      const adminId = await admin.getAttribute('#private', 'data-user-id')
+      await sdk.trigger(`private-user.${adminId}`, 'UserUpdated', {
+        id: Number(adminId),
+        fullName: 'Ada Renamed',
+      })
+      await admin.waitForSelector('#account li:has-text("Ada Renamed")')
+      await basic.waitForTimeout(300)
+      assert.equal((await basic.textContent('#account'))!.trim(), '')
+
+      /**
+       * useEchoPresence('chat.1'): here, joining and leaving keep both
+       * pages' member lists; a whisper reaches the other page's hook
+       */
+      await admin.waitForSelector('#members li:has-text("Bob Basic")')
+      await admin.waitForSelector('#members li:has-text("Ada Admin")')
+      await basic.waitForSelector('#members li:has-text("Ada Admin")')
+
+      await basic.type('#typing-input', 'hi')
+      await admin.waitForSelector('#typing:has-text("Bob Basic is typing")')
+      assert.equal((await basic.textContent('#typing'))!.trim(), '')
+
+      await basicContext.close()
+      await admin.waitForSelector('#members li:has-text("Bob Basic")', { state: 'detached' })
+      assert.include(await admin.textContent('#members'), 'Ada Admin')
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      for (const [name, page] of [
+        ['admin', admin],
+        ['basic', basic],
+      ] as const) {
+        if (!page.isClosed()) {
+          await page.screenshot({ path: new URL(`echo-vue-${name}.png`, ARTIFACTS).pathname })
+        }
+      }
+      throw error
+    } finally {
+      await adminContext.close()
+      await basicContext.close()
+    }
+  }).timeout(90_000)
 })

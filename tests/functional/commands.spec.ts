@@ -176,8 +176,8 @@ test.group('broadcast:test', () => {
   test("the demo's policy tests pass and reach every pattern and branch", async ({ assert }) => {
     const { exitCode, output } = await runTests([])
     assert.equal(exitCode, 0)
-    assert.include(output, 'coverage: 4/4 patterns, 8/8 rule branches')
-    assert.include(output, '8 passed, 0 failed (8 cases in 1 files)')
+    assert.include(output, 'coverage: 5/5 patterns, 11/11 rule branches')
+    assert.include(output, '11 passed, 0 failed (11 cases in 1 files)')
   })
 
   test('a failing case exits 1 with the deciding pattern and the reason', async ({
@@ -200,7 +200,7 @@ test.group('broadcast:test', () => {
     assert.include(output, 'expected allow, got deny')
     assert.include(output, 'pattern: private-admins')
     assert.include(output, 'no signed-in user (rule reads user.role)')
-    assert.include(output, 'coverage: 1/4 patterns, 1/8 rule branches')
+    assert.include(output, 'coverage: 1/5 patterns, 1/11 rule branches')
     assert.match(output, /pattern never decided: private-<userId> \(policies\/channels\.yaml:11\)/)
     assert.include(output, '0 passed, 1 failed')
   })

@@ -8,12 +8,13 @@ export class AppSession {
   #cookies = new Map<string, string>()
   csrfToken = ''
 
-  get baseUrl() {
-    return `http://${HOST}:${port()}`
-  }
+  /**
+   * The test process's app by default, or an app process at this URL
+   */
+  constructor(readonly baseUrl = `http://${HOST}:${port()}`) {}
 
-  static async login(email: string) {
-    const session = new AppSession()
+  static async login(email: string, baseUrl?: string) {
+    const session = new AppSession(baseUrl)
     const page = await session.request('GET', '/')
     session.csrfToken = (await page.text()).match(/name="csrf-token" content="([^"]+)"/)![1]
     const login = await session.request('POST', '/login', { email, password: 'password' })

@@ -5,13 +5,20 @@ import broadcast from 'adonisjs-broadcasting/services/main'
 import AppUser from '#models/user'
 import { Channel } from '../../../src/channels.ts'
 import { useModelBroadcaster, withBroadcasts, type ModelAction } from '../../../src/mixins/lucid.ts'
-import { pusherSetup } from '../../helpers/broadcast.ts'
+import { pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
 
 /**
  * The app's User model (its password column is "serializeAs: null"), with
  * the mixin
  */
 class User extends withBroadcasts()(AppUser) {}
+
+/**
+ * A subclass of a model with the mixin: Lucid copies User's hooks to it
+ */
+class Admin extends User {
+  static table = 'users'
+}
 
 /**
  * Overrides: created only, on a public channel, under its own name
@@ -25,6 +32,13 @@ class Invitee extends withBroadcasts({ actions: ['created'] })(AppUser) {
   broadcastAs(action: ModelAction) {
     return `invitee.${action}`
   }
+}
+
+function useAppBroadcaster() {
+  useModelBroadcaster(async () => ({
+    broadcast: await app.container.make('broadcast'),
+    logger: await app.container.make('logger'),
+  }))
 }
 
 let counter = 0
@@ -91,6 +105,98 @@ test.group('Lucid models | withBroadcasts', (group) => {
     assert.lengthOf(fake.messages, 1)
   })
 
+  test('saved in a savepoint: nothing at its release, sent when the outer transaction commits', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    let id: number | undefined
+    await db.transaction(async (trx) => {
+      const user = await trx.transaction((nested) => User.create(fields(), { client: nested }))
+      id = user.id
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [['UserCreated', [`private-user.${id}`]]]
+    )
+  })
+
+  test('saved in a savepoint, outer transaction rolled back: nothing, and no row', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    const email = fields().email
+    await assert.rejects(() =>
+      db.transaction(async (trx) => {
+        await trx.transaction((nested) => User.create({ ...fields(), email }, { client: nested }))
+        throw new Error('payment declined')
+      })
+    )
+    assert.isNull(await AppUser.findBy('email', email))
+    assert.lengthOf(fake.messages, 0)
+  })
+
+  test('three levels deep: sent only when the outermost commits, never when a middle one rolls back', async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.transaction(async (outer) => {
+      await outer.transaction(async (middle) => {
+        await middle.transaction((inner) => User.create(fields(), { client: inner }))
+      })
+      assert.lengthOf(fake.messages, 0)
+
+      const middle = await outer.transaction()
+      await middle.transaction((inner) => User.create(fields(), { client: inner }))
+      await middle.rollback()
+      assert.lengthOf(fake.messages, 0)
+    })
+    assert.deepEqual(
+      fake.messages.map((m) => m.event),
+      ['UserCreated']
+    )
+  })
+
+  test("a test's global transaction counts as none: a transaction inside it sends on commit", async ({
+    assert,
+  }) => {
+    const fake = broadcast.fake()
+    await db.beginGlobalTransaction()
+    try {
+      await db.transaction((trx) => User.create(fields(), { client: trx }))
+      assert.deepEqual(
+        fake.messages.map((m) => m.event),
+        ['UserCreated']
+      )
+    } finally {
+      await db.rollbackGlobalTransaction()
+    }
+  })
+
+  test('a subclass broadcasts each action once, under its own name', async ({ assert }) => {
+    // User booted first: Lucid then copies its hooks to Admin
+    User.boot()
+    const fake = broadcast.fake()
+    const admin = await Admin.create(fields())
+    admin.fullName = 'Renamed'
+    await admin.save()
+    await admin.delete()
+
+    assert.deepEqual(
+      fake.messages.map((m) => [m.event, m.channels]),
+      [
+        ['AdminCreated', [`private-admin.${admin.id}`]],
+        ['AdminUpdated', [`private-admin.${admin.id}`]],
+        ['AdminDeleted', [`private-admin.${admin.id}`]],
+      ]
+    )
+
+    const user = await User.create(fields())
+    assert.deepEqual(fake.messages.at(-1)?.event, 'UserCreated')
+    assert.lengthOf(fake.messages, 4)
+    assert.isNotNull(await AppUser.find(user.id))
+  })
+
   test('channel, name and actions can be overridden', async ({ assert }) => {
     const fake = broadcast.fake()
     const invitee = await Invitee.create(fields())
@@ -102,6 +208,24 @@ test.group('Lucid models | withBroadcasts', (group) => {
       fake.messages.map((m) => [m.event, m.channels]),
       [['invitee.created', ['invitations.created']]]
     )
+  })
+
+  test('saved outside a transaction: sent at once, with no warning about a missing one', async ({
+    assert,
+  }) => {
+    const setup = await pusherSetup()
+    useModelBroadcaster(async () => ({
+      broadcast: setup.manager,
+      logger: recordingLogger().logger,
+    }))
+    try {
+      await User.create(fields())
+      assert.lengthOf(setup.server.requests, 1)
+      assert.deepEqual(setup.logs, [])
+    } finally {
+      useAppBroadcaster()
+      await setup.server.close()
+    }
   })
 
   test('a failed broadcast is logged and never fails the save', async ({ assert }) => {
@@ -118,10 +242,7 @@ test.group('Lucid models | withBroadcasts', (group) => {
       assert.lengthOf(setup.server.requests, 1)
       assert.lengthOf(logged, 1)
     } finally {
-      useModelBroadcaster(async () => ({
-        broadcast: await app.container.make('broadcast'),
-        logger: await app.container.make('logger'),
-      }))
+      useAppBroadcaster()
       await setup.server.close()
     }
   })
