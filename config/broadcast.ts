@@ -1,6 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { adapters, defineConfig, drivers } from 'adonisjs-broadcasting'
+import { safeEqual } from '@adonisjs/core/helpers'
+import { adapters, defineConfig, drivers, isLocalRequest } from 'adonisjs-broadcasting'
 import type { InferConnections } from 'adonisjs-broadcasting/types'
 
 const broadcastConfig = defineConfig({
@@ -103,13 +104,17 @@ const broadcastConfig = defineConfig({
    */
   /**
    * Prometheus metrics at GET /metrics (start/routes.ts), for Prometheus on
-   * this machine, or anywhere with "Authorization: Bearer <METRICS_TOKEN>"
+   * this machine (not through a proxy: see "isLocalRequest"), or anywhere
+   * with "Authorization: Bearer <METRICS_TOKEN>". The details of GET
+   * /health answer the same requests.
    */
   metrics: {
     shouldExpose: (ctx) => {
-      const token = env.get('METRICS_TOKEN')
-      if (token && ctx.request.header('authorization') === `Bearer ${token.release()}`) return true
-      return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ctx.request.ip())
+      if (isLocalRequest(ctx)) return true
+      const token = env.get('METRICS_TOKEN')?.release()
+      return (
+        Boolean(token) && safeEqual(ctx.request.header('authorization') ?? '', `Bearer ${token}`)
+      )
     },
   },
 

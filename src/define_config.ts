@@ -1,11 +1,11 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
-import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
+import { isLocalRequest } from './local_request.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
@@ -110,7 +110,8 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         prefix: config.metrics?.prefix ?? 'broadcast_',
         registry: config.metrics?.registry,
         path: config.metrics?.path ?? '/metrics',
-        shouldExpose: config.metrics?.shouldExpose ?? fromLoopback,
+        // Prometheus on this machine (or a sidecar), never through a proxy
+        shouldExpose: config.metrics?.shouldExpose ?? isLocalRequest,
       },
       incomingWebhooks: webhooks && {
         path: webhooks.path ?? '/broadcasting/webhooks',
@@ -119,15 +120,6 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
       broadcastOnDispatch: config.broadcastOnDispatch ?? true,
     }
   })
-}
-
-/**
- * The metrics route's default guard: Prometheus on the same machine (or a
- * sidecar) only
- */
-function fromLoopback(ctx: HttpContext) {
-  const ip = ctx.request.ip()
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1'
 }
 
 /**

@@ -404,8 +404,10 @@ export interface MetricsConfig {
    */
   path?: string
   /**
-   * Who may read the metrics route. Default: requests from the loopback
-   * address only
+   * Who may read the metrics route. Default: "isLocalRequest", requests
+   * whose TCP peer is the loopback address and that carry no proxy header
+   * (Forwarded, X-Forwarded-*, X-Real-IP...): a request that came through
+   * a reverse proxy is refused
    */
   shouldExpose?: (ctx: HttpContext) => boolean | Promise<boolean>
 }
