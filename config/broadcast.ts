@@ -36,10 +36,13 @@ const broadcastConfig = defineConfig({
           : adapters.memory(),
       /**
        * Pusher-compatible webhooks for consumers outside the app (the
-       * app's own listeners use the "broadcast:*" emitter events)
+       * app's own listeners use the "broadcast:*" emitter events), signed
+       * with a secret of their own: signed with PUSHER_APP_SECRET, the
+       * receiver could post them to this app's POST /broadcasting/webhooks,
+       * which verifies with that secret
        */
       webhooks: env.get('BROADCAST_WEBHOOK_URL')
-        ? [{ url: env.get('BROADCAST_WEBHOOK_URL')! }]
+        ? [{ url: env.get('BROADCAST_WEBHOOK_URL')!, secret: outgoingWebhookSecret() }]
         : [],
       /**
        * The demo page shows how many watch the releases
@@ -97,12 +100,6 @@ const broadcastConfig = defineConfig({
   },
 
   /**
-   * POST /broadcasting/webhooks receives Pusher Channels' webhooks and
-   * emits them as "broadcast:<name>" events. Set it as the webhook URL of
-   * the Pusher app whose key and secret the "pusher" connection holds.
-   * Pusher sends no CSRF token: the route is exempt in "config/shield.ts".
-   */
-  /**
    * Prometheus metrics at GET /metrics (start/routes.ts), for Prometheus on
    * this machine (not through a proxy: see "isLocalRequest"), or anywhere
    * with "Authorization: Bearer <METRICS_TOKEN>". The details of GET
@@ -118,11 +115,33 @@ const broadcastConfig = defineConfig({
     },
   },
 
+  /**
+   * POST /broadcasting/webhooks receives Pusher Channels' webhooks and
+   * emits them as "broadcast:<name>" events. Set it as the webhook URL of
+   * the Pusher app whose key and secret the "pusher" connection holds.
+   * Pusher sends no CSRF token: the route is exempt in "config/shield.ts".
+   * A batch older than 5 minutes is refused, one received twice emitted
+   * once ("replayWindow", "maxRemembered").
+   */
   incomingWebhooks: {
     path: '/broadcasting/webhooks',
     connection: 'pusher',
   },
 })
+
+/**
+ * BROADCAST_WEBHOOK_SECRET, which must not be the secret this app's
+ * incoming webhook route verifies with
+ */
+function outgoingWebhookSecret() {
+  const secret = env.get('BROADCAST_WEBHOOK_SECRET')?.release()
+  if (!secret || secret === env.get('PUSHER_APP_SECRET').release()) {
+    throw new Error(
+      "Set BROADCAST_WEBHOOK_SECRET to a secret of its own, shared with the receiver of BROADCAST_WEBHOOK_URL: webhooks signed with PUSHER_APP_SECRET could be posted back to this app's POST /broadcasting/webhooks"
+    )
+  }
+  return secret
+}
 
 export default broadcastConfig
 

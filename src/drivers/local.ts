@@ -21,7 +21,8 @@ export interface LocalDriverConfig extends EmbeddedServerOptions {
   publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
   /**
    * Pusher-compatible webhooks of the lifecycle events, signed with the
-   * app's key and secret, batched, retried for 5 minutes
+   * app's key and secret (or the target's own "secret"), batched, retried
+   * for 5 minutes
    */
   webhooks?: WebhookTarget[]
 }
