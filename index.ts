@@ -44,6 +44,7 @@ export type {
   SubscriptionCount,
 } from './src/lifecycle_events.ts'
 export { BroadcastCheck } from './src/health/broadcast_check.ts'
+export { isLocalRequest } from './src/local_request.ts'
 export { BroadcastMetrics } from './src/metrics/broadcast_metrics.ts'
 export type { ServerMetrics, ClientEventOutcome } from './src/metrics/server_metrics.ts'
 export type { MetricsConfig } from './src/types.ts'

@@ -1,6 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { adapters, defineConfig, drivers } from 'adonisjs-broadcasting'
+import { safeEqual } from '@adonisjs/core/helpers'
+import { adapters, defineConfig, drivers, isLocalRequest } from 'adonisjs-broadcasting'
 import type { InferConnections } from 'adonisjs-broadcasting/types'
 
 const broadcastConfig = defineConfig({
@@ -35,10 +36,13 @@ const broadcastConfig = defineConfig({
           : adapters.memory(),
       /**
        * Pusher-compatible webhooks for consumers outside the app (the
-       * app's own listeners use the "broadcast:*" emitter events)
+       * app's own listeners use the "broadcast:*" emitter events), signed
+       * with a secret of their own: signed with PUSHER_APP_SECRET, the
+       * receiver could post them to this app's POST /broadcasting/webhooks,
+       * which verifies with that secret
        */
       webhooks: env.get('BROADCAST_WEBHOOK_URL')
-        ? [{ url: env.get('BROADCAST_WEBHOOK_URL')! }]
+        ? [{ url: env.get('BROADCAST_WEBHOOK_URL')!, secret: outgoingWebhookSecret() }]
         : [],
       /**
        * The demo page shows how many watch the releases
@@ -102,28 +106,48 @@ const broadcastConfig = defineConfig({
   },
 
   /**
+   * Prometheus metrics at GET /metrics (start/routes.ts), for Prometheus on
+   * this machine (not through a proxy: see "isLocalRequest"), or anywhere
+   * with "Authorization: Bearer <METRICS_TOKEN>". The details of GET
+   * /health answer the same requests.
+   */
+  metrics: {
+    shouldExpose: (ctx) => {
+      if (isLocalRequest(ctx)) return true
+      const token = env.get('METRICS_TOKEN')?.release()
+      return (
+        Boolean(token) && safeEqual(ctx.request.header('authorization') ?? '', `Bearer ${token}`)
+      )
+    },
+  },
+
+  /**
    * POST /broadcasting/webhooks receives Pusher Channels' webhooks and
    * emits them as "broadcast:<name>" events. Set it as the webhook URL of
    * the Pusher app whose key and secret the "pusher" connection holds.
    * Pusher sends no CSRF token: the route is exempt in "config/shield.ts".
+   * A batch older than 5 minutes is refused, one received twice emitted
+   * once ("replayWindow", "maxRemembered").
    */
-  /**
-   * Prometheus metrics at GET /metrics (start/routes.ts), for Prometheus on
-   * this machine, or anywhere with "Authorization: Bearer <METRICS_TOKEN>"
-   */
-  metrics: {
-    shouldExpose: (ctx) => {
-      const token = env.get('METRICS_TOKEN')
-      if (token && ctx.request.header('authorization') === `Bearer ${token.release()}`) return true
-      return ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ctx.request.ip())
-    },
-  },
-
   incomingWebhooks: {
     path: '/broadcasting/webhooks',
     connection: 'pusher',
   },
 })
+
+/**
+ * BROADCAST_WEBHOOK_SECRET, which must not be the secret this app's
+ * incoming webhook route verifies with
+ */
+function outgoingWebhookSecret() {
+  const secret = env.get('BROADCAST_WEBHOOK_SECRET')?.release()
+  if (!secret || secret === env.get('PUSHER_APP_SECRET').release()) {
+    throw new Error(
+      "Set BROADCAST_WEBHOOK_SECRET to a secret of its own, shared with the receiver of BROADCAST_WEBHOOK_URL: webhooks signed with PUSHER_APP_SECRET could be posted back to this app's POST /broadcasting/webhooks"
+    )
+  }
+  return secret
+}
 
 export default broadcastConfig
 

@@ -1,11 +1,12 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
-import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
+import { isLocalRequest } from './local_request.ts'
+import { DEFAULT_MAX_REMEMBERED, DEFAULT_REPLAY_WINDOW_MS } from './webhooks/replay_guard.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
@@ -73,6 +74,14 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
       `The "incomingWebhooks.connection" "${String(webhooks.connection)}" is not defined in "config/broadcast.ts". Defined: ${Object.keys(config.connections).join(', ')}`
     )
   }
+  for (const option of ['replayWindow', 'maxRemembered'] as const) {
+    const value = webhooks?.[option]
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      throw new RuntimeException(
+        `"incomingWebhooks.${option}" must be a positive integer in "config/broadcast.ts"`
+      )
+    }
+  }
 
   return configProvider.create(async (app) => {
     const connections: Record<string, ConnectionFactory> = {}
@@ -110,24 +119,18 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
         prefix: config.metrics?.prefix ?? 'broadcast_',
         registry: config.metrics?.registry,
         path: config.metrics?.path ?? '/metrics',
-        shouldExpose: config.metrics?.shouldExpose ?? fromLoopback,
+        // Prometheus on this machine (or a sidecar), never through a proxy
+        shouldExpose: config.metrics?.shouldExpose ?? isLocalRequest,
       },
       incomingWebhooks: webhooks && {
         path: webhooks.path ?? '/broadcasting/webhooks',
         connection: webhooks.connection ?? config.default,
+        replayWindow: webhooks.replayWindow ?? DEFAULT_REPLAY_WINDOW_MS,
+        maxRemembered: webhooks.maxRemembered ?? DEFAULT_MAX_REMEMBERED,
       },
       broadcastOnDispatch: config.broadcastOnDispatch ?? true,
     }
   })
-}
-
-/**
- * The metrics route's default guard: Prometheus on the same machine (or a
- * sidecar) only
- */
-function fromLoopback(ctx: HttpContext) {
-  const ip = ctx.request.ip()
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1'
 }
 
 /**

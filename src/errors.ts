@@ -328,6 +328,19 @@ export const E_INVALID_WEBHOOK = createAuthError<[reason: string]>(
 )
 
 /**
+ * A signed webhook whose "time_ms" is further from now than the route's
+ * "replayWindow": a batch replayed later (signatures never expire), or a
+ * clock off by that much. Nothing was emitted.
+ */
+export const E_WEBHOOK_OUTSIDE_WINDOW = createAuthError<
+  [seconds: number, when: 'in the past' | 'in the future', window: number]
+>(
+  'Pusher webhook refused: its "time_ms" is %d s %s, outside the %d s window ("incomingWebhooks.replayWindow"). A replayed batch, or this server\'s clock is off',
+  'E_WEBHOOK_OUTSIDE_WINDOW',
+  400
+)
+
+/**
  * A webhook body over the route's limit. Nothing was emitted.
  */
 export const E_WEBHOOK_TOO_LARGE = createAuthError<[size: number, limit: number]>(

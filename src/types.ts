@@ -382,6 +382,19 @@ export interface IncomingWebhooksConfig<Connection extends string = string> {
    * Pusher app sending them). Default: the default connection
    */
   connection?: Connection
+
+  /**
+   * How far a batch's "time_ms" may be from now, either way, in ms; a
+   * batch outside it is refused (400), and one received twice inside it
+   * is answered 200 and emitted once. Default: 300 000 (5 minutes)
+   */
+  replayWindow?: number
+
+  /**
+   * Signatures remembered to spot a batch received twice, per process; past
+   * it the oldest are forgotten. Default: 50 000
+   */
+  maxRemembered?: number
 }
 
 /**
@@ -412,8 +425,10 @@ export interface MetricsConfig {
    */
   path?: string
   /**
-   * Who may read the metrics route. Default: requests from the loopback
-   * address only
+   * Who may read the metrics route. Default: "isLocalRequest", requests
+   * whose TCP peer is the loopback address and that carry no proxy header
+   * (Forwarded, X-Forwarded-*, X-Real-IP...): a request that came through
+   * a reverse proxy is refused
    */
   shouldExpose?: (ctx: HttpContext) => boolean | Promise<boolean>
 }

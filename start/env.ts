@@ -22,6 +22,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   BROADCAST_CONNECTION: Env.schema.enum(['local', 'pusher', 'log', 'null'] as const),
   BROADCAST_ADAPTER: Env.schema.enum.optional(['memory', 'redis'] as const),
   BROADCAST_WEBHOOK_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  BROADCAST_WEBHOOK_SECRET: Env.schema.secret.optional(),
   METRICS_TOKEN: Env.schema.secret.optional(),
   PUSHER_APP_ID: Env.schema.string({
     message: 'Missing environment variable "PUSHER_APP_ID": run "node ace broadcast:credentials"',

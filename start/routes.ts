@@ -29,7 +29,13 @@ broadcast.registerRoutes()
  */
 broadcast.registerMetricsRoute()
 
-router.get('/health', [HealthChecksController]).as('health')
+/**
+ * Liveness, readiness, and the report (start/health.ts): the details only
+ * for whom GET /metrics admits, the status for anyone else
+ */
+router.get('/health/live', [HealthChecksController, 'live']).as('health.live')
+router.get('/health/ready', [HealthChecksController, 'ready']).as('health.ready')
+router.get('/health', [HealthChecksController, 'show']).as('health')
 
 router.get('/', [DemoPageController]).as('demo')
 router.get('/assets/pusher.min.js', ({ response }) =>

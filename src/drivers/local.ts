@@ -21,7 +21,8 @@ export interface LocalDriverConfig extends EmbeddedServerOptions {
   publishTo?: { host: string; port: number | string; scheme?: 'http' | 'https' }
   /**
    * Pusher-compatible webhooks of the lifecycle events, signed with the
-   * app's key and secret, batched, retried for 5 minutes
+   * app's key and secret (or the target's own "secret"), batched, retried
+   * for 5 minutes
    */
   webhooks?: WebhookTarget[]
 }
@@ -39,6 +40,7 @@ export class LocalDriver implements BroadcastDriver {
   #remote?: Promise<PusherDriver>
   #publisher?: ClusterPublisher
   #webhooks?: WebhookSender
+  #closing?: Promise<void>
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
@@ -207,9 +209,16 @@ export class LocalDriver implements BroadcastDriver {
   }
 
   /**
-   * Sockets are closed with 4200 (clients reconnect) and the port released
+   * Sockets are closed with 4200 (clients reconnect) and the port released.
+   * Calls while one runs share it ("broadcast:serve" closes on SIGTERM, and
+   * so does the app's shutdown).
    */
-  async close() {
+  close(): Promise<void> {
+    this.#closing ??= this.#close().finally(() => (this.#closing = undefined))
+    return this.#closing
+  }
+
+  async #close() {
     await this.server.close()
     // After the server: the leaves of its last sockets go out too
     await this.#webhooks?.close()

@@ -157,6 +157,10 @@ export class EmbeddedServer {
    */
   #leaving = new Set<Promise<void>>()
   #closing = false
+  /**
+   * The close in progress, shared by every caller until it ends
+   */
+  #inFlightClose?: Promise<void>
   #detach?: () => void
   #ownServer?: Server
   #originAllowed: OriginCheck
@@ -570,10 +574,19 @@ export class EmbeddedServer {
   /**
    * Graceful shutdown: stop accepting, tell every client to reconnect
    * (4200), remove this node's state (never the other nodes'), leave the
-   * bus and release the port when it is our own
+   * bus and release the port when it is our own. A call while one runs
+   * (SIGTERM and the app's own shutdown both close) shares its promise.
    */
-  async close() {
-    if (!this.#wss) return
+  close(): Promise<void> {
+    if (!this.#inFlightClose) {
+      if (!this.#wss) return Promise.resolve()
+      this.#inFlightClose = this.#close().finally(() => (this.#inFlightClose = undefined))
+    }
+    return this.#inFlightClose
+  }
+
+  async #close() {
+    const wss = this.#wss!
     this.#closing = true
     this.#detach?.()
     this.#http.close()
@@ -596,7 +609,7 @@ export class EmbeddedServer {
     // frames that stand go out before the node leaves the bus.
     await this.lifecycle.settle(this.#clusterFactory.shared ? 'after-delay' : 'now')
 
-    this.#wss.close()
+    wss.close()
     this.#wss = undefined
     await this.#leaveCluster()
     if (this.#ownServer) {

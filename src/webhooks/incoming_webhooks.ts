@@ -1,27 +1,38 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { PusherCredentials } from '../types.ts'
+import { DEFAULT_MAX_REMEMBERED, DEFAULT_REPLAY_WINDOW_MS, ReplayGuard } from './replay_guard.ts'
 
 /**
  * What the incoming webhooks need of the broadcast manager (typed by
  * shape: the manager registers the route that uses this)
  */
 interface ManagerLike {
-  config: { default: string; incomingWebhooks?: { connection: string } }
+  config: {
+    default: string
+    incomingWebhooks?: { connection: string; replayWindow?: number; maxRemembered?: number }
+  }
   driver(connection: string): { credentials?: PusherCredentials }
 }
 
 /**
  * The connection whose key and secret Pusher's webhooks are verified
- * with ("incomingWebhooks.connection", the default one otherwise). A
- * container singleton, injected into the webhook route.
+ * with ("incomingWebhooks.connection", the default one otherwise), and the
+ * batches already received. A container singleton, injected into the
+ * webhook route.
  */
 export class IncomingWebhooks {
   readonly connection: string
+  readonly replays: ReplayGuard
   #manager: ManagerLike
 
   constructor(manager: ManagerLike) {
     this.#manager = manager
-    this.connection = manager.config.incomingWebhooks?.connection ?? manager.config.default
+    const config = manager.config.incomingWebhooks
+    this.connection = config?.connection ?? manager.config.default
+    this.replays = new ReplayGuard(
+      config?.replayWindow ?? DEFAULT_REPLAY_WINDOW_MS,
+      config?.maxRemembered ?? DEFAULT_MAX_REMEMBERED
+    )
   }
 
   /**

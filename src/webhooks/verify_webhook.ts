@@ -33,6 +33,11 @@ export interface VerifiedWebhook {
   timeMs: number
   events: LifecycleEvent[]
   ignored: string[]
+  /**
+   * X-Pusher-Signature, which identifies the batch (the same body signs
+   * the same)
+   */
+  signature: string
 }
 
 const KNOWN_EVENTS = new Set<string>(LIFECYCLE_EVENT_NAMES)
@@ -174,13 +179,14 @@ function lifecycleEvent(
  * Pusher's body, `{"time_ms": <number>, "events": [...]}`, as lifecycle
  * events. Events of a name this package does not know are skipped.
  */
-function readBody(data: unknown): VerifiedWebhook {
+function readBody(data: unknown): Omit<VerifiedWebhook, 'signature'> {
   if (!isRecord(data) || !Array.isArray(data.events)) {
     throw new E_INVALID_WEBHOOK([
       'the body has no "events" array: Pusher sends {"time_ms": <number>, "events": [...]}',
     ])
   }
-  if (typeof data.time_ms !== 'number') {
+  // 1e400 parses as Infinity: no clock reads it
+  if (typeof data.time_ms !== 'number' || !Number.isFinite(data.time_ms)) {
     throw new E_INVALID_WEBHOOK([
       'the body has no numeric "time_ms": Pusher sends {"time_ms": <number>, "events": [...]}',
     ])
@@ -255,5 +261,5 @@ export function verifyWebhook(
       `X-Pusher-Signature does not match the body: check that the "${connection}" connection's secret is the Pusher app's secret, and that nothing (a proxy, a middleware) rewrote the body`,
     ])
   }
-  return readBody(webhook.getData())
+  return { ...readBody(webhook.getData()), signature: headers['x-pusher-signature'] }
 }

@@ -6,14 +6,17 @@ import debug from '../debug.ts'
 import { IncomingWebhooks } from './incoming_webhooks.ts'
 import { emitLifecycleEvent } from '../lifecycle_events.ts'
 import { verifyWebhook } from './verify_webhook.ts'
-import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
+import { E_INVALID_WEBHOOK, E_WEBHOOK_OUTSIDE_WINDOW, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
 
 /**
  * POST /broadcasting/webhooks: Pusher's webhooks, verified with the
  * configured connection's key and secret, then emitted on the app's
  * emitter as "broadcast:<name>", one event at a time in Pusher's order.
- * An invalid request is refused (401, 413) and emits nothing; a valid one
- * answers 200 "{}".
+ * An invalid request is refused (401, 413), and so is a batch whose
+ * "time_ms" is outside the replay window (400): none emits anything. A
+ * valid one answers 200 "{}"; received again inside the window (a retry
+ * whose answer Pusher missed, or a replay), it answers the same and emits
+ * nothing.
  */
 @inject()
 export default class WebhookController {
@@ -27,6 +30,7 @@ export default class WebhookController {
     const credentials = this.webhooks.credentials()
 
     let webhook
+    let fresh
     try {
       /**
        * The body as Pusher sent it: the bodyparser keeps the text it
@@ -37,8 +41,13 @@ export default class WebhookController {
         credentials,
         connection
       )
+      fresh = this.webhooks.replays.admit(webhook.timeMs, webhook.signature)
     } catch (error) {
-      if (error instanceof E_INVALID_WEBHOOK || error instanceof E_WEBHOOK_TOO_LARGE) {
+      if (
+        error instanceof E_INVALID_WEBHOOK ||
+        error instanceof E_WEBHOOK_TOO_LARGE ||
+        error instanceof E_WEBHOOK_OUTSIDE_WINDOW
+      ) {
         /**
          * A 401 is not reported by the exception handler: a wrong secret
          * would otherwise go unnoticed while Pusher retries
@@ -48,6 +57,15 @@ export default class WebhookController {
       throw error
     }
 
+    if (!fresh) {
+      /**
+       * 200, not a refusal: Pusher would retry a batch it already delivered
+       */
+      ctx.logger.warn(
+        'Pusher webhook received again (same signature inside "incomingWebhooks.replayWindow"): nothing emitted'
+      )
+      return {}
+    }
     if (webhook.ignored.length) {
       debug('webhooks: ignored unknown events %O', webhook.ignored)
     }

@@ -21,6 +21,14 @@ const FILTER_REPORT_MS = 10_000
 export interface WebhookTarget {
   url: string
   /**
+   * Signs this target's requests instead of the app's secret. Give every
+   * receiver that is not this app a secret of its own: whoever holds the
+   * secret a webhook is signed with can post it, signed, to any route that
+   * verifies with that secret (this app's incoming webhook route, when its
+   * connection shares the secret). Default: the app's secret
+   */
+  secret?: string
+  /**
    * Only these events
    */
   events?: LifecycleEventName[]
@@ -33,7 +41,7 @@ export interface WebhookTarget {
 export interface WebhookSenderOptions {
   /**
    * The app's key and secret: the key is sent as "X-Pusher-Key", the secret
-   * signs the body ("X-Pusher-Signature")
+   * signs the body ("X-Pusher-Signature") unless the target has its own
    */
   key: string
   secret: string
@@ -124,7 +132,11 @@ export class WebhookSender {
     }
     this.#routes = options.targets.map((target) => {
       checkTarget(target)
-      const queue = new TargetQueue({ ...queueOptions, url: target.url })
+      const queue = new TargetQueue({
+        ...queueOptions,
+        url: target.url,
+        secret: target.secret ?? queueOptions.secret,
+      })
       const route: Route = {
         target,
         events: target.events && new Set(target.events),
@@ -254,6 +266,11 @@ function checkTarget(target: WebhookTarget) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new RuntimeException(`A webhook URL must be http or https, not "${url.protocol}"`)
+  }
+  if (target.secret !== undefined && (typeof target.secret !== 'string' || !target.secret)) {
+    throw new RuntimeException(
+      `The "secret" of the webhook target "${url.origin}${url.pathname}" is empty: remove it to sign with the app's secret`
+    )
   }
   const unknown = target.events?.find((name) => !LIFECYCLE_EVENT_NAMES.includes(name))
   if (unknown) {

@@ -23,8 +23,8 @@ function signature(rawBody: string, secret = SECRET) {
 /**
  * A webhook body as Pusher writes it
  */
-function pusherBody(events: unknown[]) {
-  return JSON.stringify({ time_ms: Date.now(), events })
+function pusherBody(events: unknown[], timeMs = Date.now()) {
+  return JSON.stringify({ time_ms: timeMs, events })
 }
 
 /**
@@ -119,6 +119,60 @@ test.group('Incoming webhooks | POST /broadcasting/webhooks in the example app',
         },
       ],
     ])
+  })
+
+  test('a batch posted again is answered 200 and emitted once', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { tag, presence } = tagged()
+    const seen = await recordLifecycleEvents(tag, cleanup)
+    const rawBody = pusherBody([{ name: 'member_added', channel: presence, user_id: '7' }])
+
+    const first = await postWebhook(client, rawBody)
+    const replayed = await postWebhook(client, rawBody)
+
+    first.assertStatus(200)
+    // 200, not a refusal: Pusher retries a batch whose answer it missed
+    replayed.assertStatus(200)
+    assert.deepEqual(replayed.body(), {})
+    assert.deepEqual(seen, [
+      ['broadcast:member_added', { name: 'member_added', channel: presence, user_id: '7' }],
+    ])
+  })
+
+  test('a signed batch older or newer than 5 minutes is a 400 naming the window; nothing is emitted', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
+    const { tag, presence } = tagged()
+    const seen = await recordLifecycleEvents(tag, cleanup)
+    const events = [{ name: 'member_added', channel: presence, user_id: '1' }]
+
+    const old = await postWebhook(client, pusherBody(events, Date.now() - 6 * 60_000))
+    old.assertStatus(400)
+    assert.equal(old.body().error.code, 'E_WEBHOOK_OUTSIDE_WINDOW')
+    assert.match(
+      old.body().error.message,
+      /"time_ms" is 36\d s in the past, outside the 300 s window/
+    )
+
+    const ahead = await postWebhook(client, pusherBody(events, Date.now() + 6 * 60_000))
+    ahead.assertStatus(400)
+    assert.match(ahead.body().error.message, /in the future, outside the 300 s window/)
+
+    // 1e400 parses as Infinity: not a time at all
+    const huge = `{"time_ms": 1e400, "events": [{"name": "channel_occupied", "channel": "${presence}"}]}`
+    const far = await postWebhook(client, huge)
+    far.assertStatus(401)
+    assert.include(far.body().error.message, 'the body has no numeric "time_ms"')
+
+    assert.deepEqual(seen, [])
+    // Inside the window it passes
+    ;(await postWebhook(client, pusherBody(events, Date.now() - 4 * 60_000))).assertStatus(200)
+    assert.lengthOf(seen, 1)
   })
 
   test('CSRF still guards the other broadcasting routes', async ({ client }) => {

@@ -5,7 +5,12 @@ import type { Route } from '@adonisjs/core/http'
 import { HttpContextFactory, RouterFactory } from '@adonisjs/core/factories/http'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
 import { defineConfig, drivers } from '../../src/define_config.ts'
-import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../../src/errors.ts'
+import {
+  E_INVALID_WEBHOOK,
+  E_WEBHOOK_OUTSIDE_WINDOW,
+  E_WEBHOOK_TOO_LARGE,
+} from '../../src/errors.ts'
+import { ReplayGuard } from '../../src/webhooks/replay_guard.ts'
 import type { LifecycleEmitter } from '../../src/lifecycle_events.ts'
 import type { ResolvedBroadcastConfig } from '../../src/types.ts'
 import WebhookController from '../../src/webhooks/webhook_controller.ts'
@@ -19,7 +24,7 @@ function sign(rawBody: string, secret = CREDENTIALS.secret) {
   return createHmac('sha256', secret).update(rawBody).digest('hex')
 }
 
-function body(events: unknown[], timeMs = 1_700_000_000_000) {
+function body(events: unknown[], timeMs = Date.now()) {
   return JSON.stringify({ time_ms: timeMs, events })
 }
 
@@ -59,24 +64,28 @@ const MEMBER_ADDED = { name: 'member_added', channel: 'presence-room.1', user_id
 
 test.group('Incoming webhooks | verifyWebhook', () => {
   test('a webhook signed by the secret gives its lifecycle events in order', ({ assert }) => {
-    const raw = body([
-      { name: 'channel_occupied', channel: 'presence-room.1' },
-      MEMBER_ADDED,
-      {
-        name: 'client_event',
-        channel: 'private-chat',
-        event: 'client-typing',
-        data: '{"text":"héllo ✓"}',
-        socket_id: '123.456',
-      },
-      { name: 'subscription_count', channel: 'room', subscription_count: 3 },
-      { name: 'cache_miss', channel: 'cache-room' },
-      { name: 'member_removed', channel: 'presence-room.1', user_id: '42' },
-      { name: 'channel_vacated', channel: 'presence-room.1' },
-    ])
+    const raw = body(
+      [
+        { name: 'channel_occupied', channel: 'presence-room.1' },
+        MEMBER_ADDED,
+        {
+          name: 'client_event',
+          channel: 'private-chat',
+          event: 'client-typing',
+          data: '{"text":"héllo ✓"}',
+          socket_id: '123.456',
+        },
+        { name: 'subscription_count', channel: 'room', subscription_count: 3 },
+        { name: 'cache_miss', channel: 'cache-room' },
+        { name: 'member_removed', channel: 'presence-room.1', user_id: '42' },
+        { name: 'channel_vacated', channel: 'presence-room.1' },
+      ],
+      1_700_000_000_000
+    )
     const verified = verify(webhook(raw))
 
     assert.equal(verified.timeMs, 1_700_000_000_000)
+    assert.equal(verified.signature, sign(raw))
     assert.deepEqual(verified.ignored, [])
     assert.deepEqual(verified.events, [
       { name: 'channel_occupied', channel: 'presence-room.1' },
@@ -264,7 +273,12 @@ test.group('Incoming webhooks | verifyWebhook', () => {
  * given
  */
 async function manager(
-  incomingWebhooks?: { path?: string; connection?: 'pusher' | 'log' },
+  incomingWebhooks?: {
+    path?: string
+    connection?: 'pusher' | 'log'
+    replayWindow?: number
+    maxRemembered?: number
+  },
   router?: ReturnType<RouterFactory['create']>
 ) {
   const config = defineConfig({
@@ -286,11 +300,40 @@ test.group('Incoming webhooks | the route', () => {
     assert.deepEqual((await manager({})).config.incomingWebhooks, {
       path: '/broadcasting/webhooks',
       connection: 'pusher',
+      replayWindow: 300_000,
+      maxRemembered: 50_000,
     })
     assert.deepEqual(
-      (await manager({ path: '/hooks/pusher', connection: 'log' })).config.incomingWebhooks,
-      { path: '/hooks/pusher', connection: 'log' }
+      (
+        await manager({
+          path: '/hooks/pusher',
+          connection: 'log',
+          replayWindow: 60_000,
+          maxRemembered: 10,
+        })
+      ).config.incomingWebhooks,
+      { path: '/hooks/pusher', connection: 'log', replayWindow: 60_000, maxRemembered: 10 }
     )
+  })
+
+  test('a replay window or a cap that is not a positive integer fails at defineConfig', ({
+    assert,
+  }) => {
+    for (const [option, value] of [
+      ['replayWindow', 0],
+      ['replayWindow', 1.5],
+      ['maxRemembered', -1],
+    ] as const) {
+      assert.throws(
+        () =>
+          defineConfig({
+            default: 'log',
+            connections: { log: drivers.log() },
+            incomingWebhooks: { connection: 'log', [option]: value },
+          }),
+        `"incomingWebhooks.${option}" must be a positive integer in "config/broadcast.ts"`
+      )
+    }
   })
 
   test('an unknown connection fails at defineConfig', ({ assert }) => {
@@ -433,6 +476,41 @@ test.group('Incoming webhooks | WebhookController', () => {
     )
   })
 
+  test('a batch outside the window is a 400 and emits nothing; one seen before emits nothing', async ({
+    assert,
+  }) => {
+    const controller = new WebhookController(
+      new IncomingWebhooks(await manager({ replayWindow: 60_000 })),
+      recordingEmitter().emitter as any
+    )
+    const post = async (raw: string) => {
+      const { ctx, entries } = context(raw, webhook(raw).headers as Record<string, string>)
+      const { emitter, emitted } = recordingEmitter()
+      ;(controller as any).emitter = emitter
+      const answer = await controller.handle(ctx).catch((error) => error)
+      return { answer, emitted, entries }
+    }
+
+    const stale = await post(body([MEMBER_ADDED], Date.now() - 61_000))
+    assert.instanceOf(stale.answer, E_WEBHOOK_OUTSIDE_WINDOW)
+    assert.equal(stale.answer.status, 400)
+    assert.match(stale.answer.message, /is 6\d s in the past, outside the 60 s window/)
+    assert.deepEqual(stale.emitted, [])
+    assert.deepEqual(
+      stale.entries.map((entry) => entry.level),
+      ['warn']
+    )
+
+    const raw = body([MEMBER_ADDED])
+    const first = await post(raw)
+    assert.deepEqual(first.answer, {})
+    assert.lengthOf(first.emitted, 1)
+    const again = await post(raw)
+    assert.deepEqual(again.answer, {})
+    assert.deepEqual(again.emitted, [])
+    assert.include(String(again.entries[0].args.at(-1)), 'received again')
+  })
+
   test('a connection without credentials is the app config error (500)', async ({ assert }) => {
     const raw = body([MEMBER_ADDED])
     const { ctx } = context(raw, webhook(raw).headers as Record<string, string>)
@@ -447,5 +525,45 @@ test.group('Incoming webhooks | WebhookController', () => {
       'The "log" broadcast connection has no key and secret to verify Pusher\'s webhooks: set "incomingWebhooks.connection" to a "pusher" connection'
     )
     assert.deepEqual(emitted, [])
+  })
+})
+
+test.group('Incoming webhooks | ReplayGuard', () => {
+  const NOW = 1_800_000_000_000
+
+  test('admits a signature once inside the window; refuses a time outside it either way', ({
+    assert,
+  }) => {
+    const guard = new ReplayGuard(300_000, 100)
+    assert.isTrue(guard.admit(NOW - 299_000, 'aa', NOW))
+    assert.isFalse(guard.admit(NOW - 299_000, 'aa', NOW))
+    assert.isFalse(guard.admit(NOW - 299_000, 'AA', NOW + 500))
+    assert.isTrue(guard.admit(NOW + 300_000, 'bb', NOW))
+    assert.throws(
+      () => guard.admit(NOW - 300_001, 'cc', NOW),
+      /301 s in the past, outside the 300 s window/
+    )
+    assert.throws(() => guard.admit(NOW + 301_000, 'dd', NOW), /301 s in the future/)
+    assert.throws(() => guard.admit(Number.POSITIVE_INFINITY, 'ee', NOW), E_WEBHOOK_OUTSIDE_WINDOW)
+    assert.throws(() => guard.admit(Number.NaN, 'ff', NOW), E_WEBHOOK_OUTSIDE_WINDOW)
+    assert.equal(guard.size, 2)
+  })
+
+  test('forgets a signature once its batch left the window: memory stays bounded', ({ assert }) => {
+    const guard = new ReplayGuard(1000, 100)
+    for (let i = 0; i < 50; i++) guard.admit(NOW, `sig-${i}`, NOW)
+    assert.equal(guard.size, 50)
+    // The batch is then refused for its time, before its signature is read
+    assert.throws(() => guard.admit(NOW, 'sig-0', NOW + 1001), E_WEBHOOK_OUTSIDE_WINDOW)
+    guard.admit(NOW + 1001, 'later', NOW + 1001)
+    assert.equal(guard.size, 1)
+  })
+
+  test('keeps at most maxRemembered signatures, forgetting the oldest', ({ assert }) => {
+    const guard = new ReplayGuard(300_000, 3)
+    for (const sig of ['a', 'b', 'c', 'd']) assert.isTrue(guard.admit(NOW, sig, NOW))
+    assert.equal(guard.size, 3)
+    assert.isTrue(guard.admit(NOW, 'a', NOW), 'the oldest was forgotten')
+    assert.isFalse(guard.admit(NOW, 'd', NOW))
   })
 })

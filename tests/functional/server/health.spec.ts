@@ -7,7 +7,8 @@ import { PolicyService } from '../../../src/policies/policy_service.ts'
 import { BroadcastCheck } from '../../../src/health/broadcast_check.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 import { recordingLogger } from '../../helpers/broadcast.ts'
-import { broadcastService, sleep } from '../../helpers/server_clients.ts'
+import { broadcastService, HOST, port, sleep } from '../../helpers/server_clients.ts'
+import { docsNginxExample, startNginx, type NginxTestServer } from '../../helpers/nginx.ts'
 
 const APP = { appId: 'health', key: 'health-key', secret: 'health-secret' }
 
@@ -138,7 +139,16 @@ test.group('Health | BroadcastCheck policies and webhooks', () => {
   })
 })
 
-test.group('Health | GET /health of the example app', () => {
+test.group('Health | GET /health of the example app', (group) => {
+  let nginx: NginxTestServer
+  group.setup(async () => {
+    nginx = await startNginx((listen) => docsNginxExample(port(), listen))
+    return () => nginx.stop()
+  })
+
+  const direct = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`http://${HOST}:${port()}${path}`, { headers })
+
   test('reports the broadcast check among the others', async ({ client, assert }) => {
     const response = await client.get('/health')
     response.assertStatus(200)
@@ -146,5 +156,58 @@ test.group('Health | GET /health of the example app', () => {
     assert.equal(check.status, 'ok')
     assert.isTrue(check.meta.server.serving)
     assert.isTrue(check.meta.policies.loaded)
+  })
+
+  test('a heap over the MemoryHeapCheck threshold takes no probe to 503', async ({
+    assert,
+    cleanup,
+  }) => {
+    /**
+     * What 200 000 public subscriptions of a guest left on an idle node
+     * until a major GC (418 MB); read where the heap check reads it
+     */
+    const memoryUsage = process.memoryUsage
+    cleanup(() => void (process.memoryUsage = memoryUsage))
+    process.memoryUsage = Object.assign(() => ({ ...memoryUsage(), heapUsed: 418 * 1024 * 1024 }), {
+      rss: memoryUsage.rss,
+    })
+
+    const report = await direct('/health')
+    assert.equal(report.status, 200)
+    const heap = ((await report.json()) as any).checks.find(
+      (c: any) => c.name === 'Memory heap check'
+    )
+    assert.equal(heap.status, 'warning')
+    assert.include(heap.message, 'Heap usage is')
+
+    const live = await direct('/health/live')
+    assert.equal(live.status, 200)
+    assert.deepEqual(await live.json(), { isHealthy: true, status: 'ok' })
+
+    const ready = await direct('/health/ready')
+    assert.equal(ready.status, 200)
+    const readiness = (await ready.json()) as any
+    assert.deepEqual(
+      readiness.checks.map((check: any) => check.name),
+      ['Broadcast check']
+    )
+  })
+
+  test('through the proxy, or claiming to be, the status only: no pid, version, heap or node', async ({
+    assert,
+  }) => {
+    const detailed = (await (await direct('/health')).json()) as any
+    assert.properties(detailed, ['debugInfo', 'checks'])
+    assert.properties(detailed.debugInfo, ['pid', 'version'])
+
+    for (const path of ['/health', '/health/ready', '/health/live']) {
+      const proxied = await fetch(`${nginx.url}${path}`)
+      assert.equal(proxied.status, 200, path)
+      assert.deepEqual(await proxied.json(), { isHealthy: true, status: 'ok' }, path)
+
+      const claimed = await direct(path, { 'X-Forwarded-For': '203.0.113.7' })
+      assert.equal(claimed.status, 200, path)
+      assert.deepEqual(await claimed.json(), { isHealthy: true, status: 'ok' }, path)
+    }
   })
 })

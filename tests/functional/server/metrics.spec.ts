@@ -6,7 +6,9 @@ import {
   broadcastService,
   Clients,
   connected,
+  HOST,
   once,
+  port as appPort,
   sdk,
   sdkAuthorizer,
   sleep,
@@ -21,6 +23,9 @@ import { LocalDriver } from '../../../src/drivers/local.ts'
 import { createRedisAdapter } from '../../../src/server/redis_adapter.ts'
 import { loadPromClient, registerPrometheus } from '../../../src/metrics/prometheus.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
+import { docsNginxExample, startNginx, type NginxTestServer } from '../../helpers/nginx.ts'
+import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { resolveConfig } from '../../helpers/broadcast.ts'
 
 async function scrape(client: ApiClient) {
   const response = await client.get('/metrics')
@@ -190,6 +195,61 @@ test.group('Metrics | Prometheus text after real clients', (group) => {
       throw new Error('a guard that throws refuses')
     }
     ;(await client.get('/metrics')).assertStatus(403)
+  })
+})
+
+test.group('Metrics | behind the nginx of docs/scaling.md', (group) => {
+  let nginx: NginxTestServer
+  group.setup(async () => {
+    nginx = await startNginx((listen) => docsNginxExample(appPort(), listen))
+    return () => nginx.stop()
+  })
+
+  const direct = (headers: Record<string, string> = {}) =>
+    fetch(`http://${HOST}:${appPort()}/metrics`, { headers })
+
+  test("the example app's /metrics answers this machine, and refuses it through the proxy", async ({
+    assert,
+  }) => {
+    assert.equal((await direct()).status, 200)
+    // The test is on this machine too: only the hop tells it from the internet
+    const proxied = await fetch(`${nginx.url}/metrics`)
+    assert.equal(proxied.status, 403)
+    assert.equal(await proxied.text(), 'Forbidden')
+  })
+
+  test('the default guard refuses a request through a proxy, or claiming to be', async ({
+    assert,
+    cleanup,
+  }) => {
+    const broadcast = await broadcastService()
+    const guard = broadcast.config.metrics.shouldExpose
+    cleanup(() => void (broadcast.config.metrics.shouldExpose = guard))
+    const defaults = await resolveConfig(
+      defineConfig({ default: 'null', connections: { null: drivers.null() }, metrics: {} })
+    )
+    broadcast.config.metrics.shouldExpose = defaults.metrics.shouldExpose
+
+    assert.equal((await direct()).status, 200)
+    assert.equal((await fetch(`${nginx.url}/metrics`)).status, 403)
+    const claims: Array<Record<string, string>> = [
+      { 'X-Forwarded-For': '127.0.0.1' },
+      { 'X-Real-IP': '127.0.0.1' },
+      { Forwarded: 'for=127.0.0.1' },
+      { 'X-Forwarded-Host': 'metrics.example.com' },
+      { 'X-Forwarded-Proto': 'https' },
+      { Via: '1.1 proxy' },
+    ]
+    for (const headers of claims) {
+      assert.equal((await direct(headers)).status, 403, JSON.stringify(headers))
+    }
+  })
+
+  test('WebSocket clients still connect through the proxy', async ({ assert }) => {
+    const { key } = (await broadcastService()).driver('local').credentials!
+    const socket = await RawClient.open(new WebSocket(`ws://127.0.0.1:${nginx.port}/app/${key}`))
+    assert.equal(socket.frames[0].event, 'pusher:connection_established')
+    socket.ws.close()
   })
 })
 

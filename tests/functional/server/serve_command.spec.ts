@@ -4,40 +4,53 @@ import PusherSdk from 'pusher'
 import PusherModule from 'pusher-js'
 import env from '#start/env'
 import { freePort } from '../../helpers/app_process.ts'
-import { once, sleep } from '../../helpers/server_clients.ts'
+import { WebSocket } from 'ws'
+import { once, RawClient, sleep, within } from '../../helpers/server_clients.ts'
 
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
+
+/**
+ * Runs "node ace broadcast:serve" on a free port until it says it serves;
+ * stopped with SIGINT afterwards if still running
+ */
+async function serve(cleanup: (fn: () => Promise<void>) => void) {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', 'ace.js', 'broadcast:serve', `--port=${port}`, '--host=127.0.0.1'],
+    {
+      cwd: new URL('../../../', import.meta.url),
+      env: { ...process.env, NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (chunk) => (output.stdout += chunk))
+  child.stderr.on('data', (chunk) => (output.stderr += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  cleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT')
+      await exited
+    }
+  })
+
+  const deadline = Date.now() + 30_000
+  while (!output.stdout.includes('Broadcast server on') && Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`broadcast:serve exited: ${output.stdout}${output.stderr}`)
+    }
+    await sleep(100)
+  }
+  return { port, child, output, exited }
+}
 
 test.group('broadcast:serve', () => {
   test('serves on its own port, takes the HTTP API, and client events follow the policy', async ({
     assert,
     cleanup,
   }) => {
-    const port = await freePort()
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', 'ace.js', 'broadcast:serve', `--port=${port}`, '--host=127.0.0.1'],
-      {
-        cwd: new URL('../../../', import.meta.url),
-        env: { ...process.env, NODE_ENV: 'development' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    )
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    cleanup(async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGINT')
-        await new Promise((resolve) => child.once('exit', resolve))
-      }
-    })
-
-    const deadline = Date.now() + 30_000
-    while (!output.includes('Broadcast server on') && Date.now() < deadline) {
-      if (child.exitCode !== null) assert.fail(`broadcast:serve exited: ${output}`)
-      await sleep(100)
-    }
+    const { port } = await serve(cleanup)
 
     const sdk = new PusherSdk({
       appId: env.get('PUSHER_APP_ID'),
@@ -87,5 +100,31 @@ test.group('broadcast:serve', () => {
     await sleep(100)
     await sdk.trigger('releases', 'NewRelease', { version: '4.0' })
     assert.deepEqual(await release, { version: '4.0' })
+  }).timeout(45_000)
+
+  test('SIGTERM with subscribed clients: they get 4200, the command exits 0 with no error', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { port, child, output, exited } = await serve(cleanup)
+    const key = env.get('PUSHER_APP_KEY')
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/${key}`))
+      )
+    )
+    for (const client of clients) {
+      client.send({ event: 'pusher:subscribe', data: { channel: 'releases' } })
+      await client.next((frame) => frame.event === 'pusher_internal:subscription_succeeded')
+    }
+
+    child.kill('SIGTERM')
+    const code = await within(exited, 'broadcast:serve to exit', 15_000)
+    const printed = output.stdout + output.stderr
+    for (const client of clients) assert.equal(await client.closed(), 4200)
+    assert.equal(code, 0, printed)
+    assert.notInclude(printed, 'TypeError')
+    assert.notMatch(printed, /error|failed/i)
+    assert.include(output.stdout, 'closing the broadcast server')
   }).timeout(45_000)
 })

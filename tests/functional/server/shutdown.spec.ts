@@ -4,6 +4,8 @@ import env from '#start/env'
 import { startAppProcess } from '../../helpers/app_process.ts'
 import { RawClient, within } from '../../helpers/server_clients.ts'
 import { signedQuery, stalledUpload } from '../../helpers/http_api_requests.ts'
+import { recordingLogger } from '../../helpers/broadcast.ts'
+import { LocalDriver } from '../../../src/drivers/local.ts'
 
 test.group('Embedded server | shutdown', () => {
   test('SIGTERM with stalled uploads in flight: the app exits in bounded time', async ({
@@ -50,4 +52,62 @@ test.group('Embedded server | shutdown', () => {
     const answer = await within(api.answer, 'the API upload to be answered', 100)
     assert.equal(answer.status, 503)
   }).timeout(60_000)
+})
+
+test.group('Embedded server | close() called twice', () => {
+  test('two concurrent close() calls with subscribed clients both resolve; nothing fails', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { logger, entries } = recordingLogger()
+    const driver = new LocalDriver({
+      appId: 'twice',
+      key: 'twice-key',
+      secret: 'twice-secret',
+      logger,
+      // A lifecycle listener keeps the leaves of the closing sockets busy
+      onLifecycleEvent: () => {},
+    })
+    const { port } = await driver.listen(0, '127.0.0.1')
+    cleanup(() => driver.close())
+
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/twice-key`))
+      )
+    )
+    for (const [index, client] of clients.entries()) {
+      client.send({ event: 'pusher:subscribe', data: { channel: `news-${index % 2}` } })
+      await client.next((frame) => frame.event === 'pusher_internal:subscription_succeeded')
+    }
+
+    // As "broadcast:serve" on SIGTERM: the command and the app's shutdown
+    const first = driver.close()
+    const second = driver.close()
+    const third = driver.server.close()
+    const outcomes = await within(
+      Promise.allSettled([first, second, third]),
+      'both closes to settle',
+      5000
+    )
+
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+      JSON.stringify(outcomes.map((outcome) => (outcome as PromiseRejectedResult).reason?.message))
+    )
+    assert.deepEqual(
+      entries.filter((entry) => entry.level === 'error' || entry.level === 'fatal'),
+      []
+    )
+    for (const client of clients) assert.equal(await client.closed(), 4200)
+    assert.isFalse(driver.server.serving)
+
+    // Closed: another close is a no-op, and the server can listen again
+    await driver.close()
+    const again = await driver.listen(0, '127.0.0.1')
+    const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${again.port}/app/twice-key`))
+    assert.equal(client.frames[0].event, 'pusher:connection_established')
+    client.ws.close()
+  })
 })

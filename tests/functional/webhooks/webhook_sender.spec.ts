@@ -358,6 +358,36 @@ test.group('Webhooks | sender', () => {
     assert.isTrue(sdk.webhook({ headers: webhook.headers, rawBody: webhook.rawBody }).isValid())
   })
 
+  test("a target's own secret signs its requests; the others keep the app's", async ({
+    assert,
+    cleanup,
+  }) => {
+    const own = await receiver(cleanup)
+    const shared = await receiver(cleanup)
+    const webhooks = sender(cleanup, {
+      secret: 'the-app-secret',
+      targets: [{ url: own.url, secret: WebhookReceiver.SECRET }, { url: shared.url }],
+    })
+
+    webhooks.push(occupied(1))
+    await eventually(() => webhooks.stats().sent === 2, 'both requests')
+
+    // The receiver checks with its own secret, as a third party would
+    assert.isTrue(own.received[0].valid)
+    assert.deepEqual(own.received[0].events, [occupied(1)])
+    const [app] = shared.received
+    assert.isFalse(app.valid)
+    assert.isTrue(
+      pusherSdk('the-app-secret').webhook({ headers: app.headers, rawBody: app.rawBody }).isValid()
+    )
+    // Same body, another secret: what one receiver got does not verify against the app's secret
+    assert.isFalse(
+      pusherSdk('the-app-secret')
+        .webhook({ headers: own.received[0].headers, rawBody: own.received[0].rawBody })
+        .isValid()
+    )
+  })
+
   test('close() sends what is queued, and gives up on a stalled target in time', async ({
     assert,
     cleanup,
@@ -435,5 +465,9 @@ test.group('Webhooks | sender', () => {
     )
     assert.throws(build({ maxQueued: 0 }), /"maxQueued" must be a positive integer/)
     assert.throws(build({ secret: '' }), /"key" and "secret"/)
+    assert.throws(
+      build({ targets: [{ url: 'http://example.com/hooks?token=x', secret: '' }] }),
+      'The "secret" of the webhook target "http://example.com/hooks" is empty: remove it to sign with the app\'s secret'
+    )
   })
 })
