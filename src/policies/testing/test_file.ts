@@ -38,7 +38,7 @@ const CASE_KEYS = ['name', 'user', 'channel', 'expect', 'pattern', 'reason', 'me
  *   - { user: null, channel: private-admins, expect: deny }
  */
 export function parsePolicyTestFile(source: string, file: string): PolicyTestCase[] {
-  const { doc, locator, fail } = parseYamlSource(source, file)
+  const { doc, locator, fail } = parseYamlSource(source, file, 'test')
   if (!isMap(doc.contents)) {
     return fail(doc.contents, 'a policy test file is a map with a "tests:" list')
   }
