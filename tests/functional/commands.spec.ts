@@ -215,6 +215,19 @@ test.group('broadcast:test', () => {
     assert.match(output, /a\.test\.yaml:2:13: test user has "rol", .*did you mean "role"/)
   })
 
+  test('a test file with no cases fails, naming the file', async ({ assert, fs }) => {
+    // An empty file alone printed "0 passed" and exited 0
+    await fs.create('empty/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: deny }\n')
+    await fs.create('empty/b.test.yaml', 'tests: []\n')
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/empty`])
+    assert.equal(exitCode, 2)
+    assert.match(
+      output,
+      /b\.test\.yaml:1:8: "tests" is empty: a policy test file needs at least one case/
+    )
+    assert.notInclude(output, 'passed')
+  })
+
   test('a bad test file exits 2 with its position', async ({ assert, fs }) => {
     await fs.create('bad/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: yes }\n')
     const { exitCode, output } = await runTests([`--tests=${fs.basePath}/bad`])

@@ -69,6 +69,14 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
       'e.g. - { user: admin, channel: private-admins, expect: allow }'
     )
   }
+  // "0 passed" would read as success: an empty file is a mistake (cases not written, or lost)
+  if (!tests.items.length) {
+    return fail(
+      tests,
+      '"tests" is empty: a policy test file needs at least one case',
+      'e.g. - { user: admin, channel: private-admins, expect: allow }'
+    )
+  }
 
   return tests.items.map((item) => {
     if (!isMap(item)) return fail(item as Node, 'a test case is a map with "channel" and "expect"')

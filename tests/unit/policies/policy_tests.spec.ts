@@ -131,6 +131,12 @@ test.group('Policies | tests as data', () => {
         message: 'a test case needs "channel"',
       },
       {
+        title: 'a file with no cases',
+        source: 'users:\n  a: { id: 1 }\ntests: []\n',
+        at: [3, 8],
+        message: '"tests" is empty: a policy test file needs at least one case',
+      },
+      {
         title: 'a misspelt key',
         source: 'tests:\n  - { channel: a, expect: deny, membr: {} }\n',
         at: [2, 33],
