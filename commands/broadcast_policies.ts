@@ -19,7 +19,7 @@ export default class BroadcastPolicies extends BaseCommand {
 
   @flags.boolean({
     description:
-      'Warn about patterns that never decide, shadowed denies, constant rules and member mappings reading missing fields',
+      'Warn about patterns that never decide, shadowed denies, constant rules, and rules and member mappings reading fields that may be missing',
   })
   declare check: boolean
 

@@ -81,3 +81,21 @@ export function createPatternEnvironment(base: Environment, params: PatternParam
   }
   return env
 }
+
+/**
+ * `createPatternEnvironment`, shared by patterns declaring the same params: an environment
+ * costs kilobytes, which a file of 20,000 patterns would hold 20,000 times (and collect
+ * garbage over). Environments are not changed once made, so sharing one is safe.
+ */
+export function patternEnvironments(base: Environment) {
+  const made = new Map<string, Environment>()
+  return (params: PatternParam[]): Environment => {
+    const key = params.map((p) => `${p.name}:${p.type === 'int' ? 'int' : 'string'}`).join(',')
+    let env = made.get(key)
+    if (!env) {
+      env = createPatternEnvironment(base, params)
+      made.set(key, env)
+    }
+    return env
+  }
+}

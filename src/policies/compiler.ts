@@ -1,5 +1,5 @@
 import type { Scalar } from 'yaml'
-import { createBaseEnvironment, createPatternEnvironment } from './cel_environment.ts'
+import { createBaseEnvironment, patternEnvironments } from './cel_environment.ts'
 import { PolicyError, SourceTextError } from '../errors.ts'
 import { compileMapping, type CompiledMapping } from './member.ts'
 import { compilePattern, type CompiledPattern } from './pattern.ts'
@@ -93,8 +93,10 @@ export function compilePolicies(
   predicates: Map<string, PolicyPredicate>,
   userShape: UserShape | null = null
 ): CompiledPolicies {
-  const base = createBaseEnvironment(predicates)
-  const typedBase = userShape ? createBaseEnvironment(predicates, userShape) : null
+  const envFor = patternEnvironments(createBaseEnvironment(predicates))
+  const typedEnvFor = userShape
+    ? patternEnvironments(createBaseEnvironment(predicates, userShape))
+    : null
   const entries: PolicyEntry[] = []
   const seen = new Map<string, PolicyEntry>()
   let user: CompiledMapping | null = null
@@ -119,9 +121,9 @@ export function compilePolicies(
         )
       }
 
-      const env = createPatternEnvironment(base, pattern.params)
-      const typed: TypedCheck = typedBase && {
-        env: createPatternEnvironment(typedBase, pattern.params),
+      const env = envFor(pattern.params)
+      const typed: TypedCheck = typedEnvFor && {
+        env: typedEnvFor(pattern.params),
         shape: userShape!,
       }
       let rule: CompiledRule | null = null

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PolicyError } from '../errors.ts'
+import { fileSizeError } from './yaml_bounds.ts'
 
 /**
  * One policy file's text
@@ -14,10 +15,17 @@ const POLICY_FILE = /\.ya?ml$/
 /** Policy tests live beside the policies; they are data for `broadcast:test`, not policies */
 const TEST_FILE = /\.test\.ya?ml$/
 
+/** Refuses an oversized file before reading it (the parser refuses it again, for text given directly) */
+async function readSource(file: string, size: number, kind: 'policy' | 'test') {
+  const tooLarge = fileSizeError(file, size, kind)
+  if (tooLarge) throw tooLarge
+  return { file, source: await readFile(file, 'utf8') }
+}
+
 async function readSources(
   pathOrPaths: string | string[],
   accept: (name: string) => boolean,
-  what: { missing: string; none: string; hint: string }
+  what: { kind: 'policy' | 'test'; missing: string; none: string; hint: string }
 ): Promise<PolicySource[]> {
   const sources: PolicySource[] = []
   for (const path of Array.isArray(pathOrPaths) ? pathOrPaths : [pathOrPaths]) {
@@ -26,7 +34,7 @@ async function readSources(
       throw new PolicyError({ file: path, line: 1, column: 1 }, what.missing)
     }
     if (!stats.isDirectory()) {
-      sources.push({ file: path, source: await readFile(path, 'utf8') })
+      sources.push(await readSource(path, stats.size, what.kind))
       continue
     }
     const entries = await readdir(path, { recursive: true, withFileTypes: true })
@@ -37,7 +45,10 @@ async function readSources(
     if (!files.length) {
       throw new PolicyError({ file: path, line: 1, column: 1 }, what.none, what.hint)
     }
-    for (const file of files) sources.push({ file, source: await readFile(file, 'utf8') })
+    for (const file of files) {
+      const { size } = await stat(file)
+      sources.push(await readSource(file, size, what.kind))
+    }
   }
   return sources
 }
@@ -48,6 +59,7 @@ async function readSources(
  */
 export function readPolicySources(pathOrPaths: string | string[]): Promise<PolicySource[]> {
   return readSources(pathOrPaths, (name) => POLICY_FILE.test(name) && !TEST_FILE.test(name), {
+    kind: 'policy',
     missing: 'policy file or folder not found',
     none: 'no *.yaml policy files in this folder',
     hint: 'create one, e.g. policies/channels.yaml with a "channels:" map',
@@ -59,6 +71,7 @@ export function readPolicySources(pathOrPaths: string | string[]): Promise<Polic
  */
 export function readPolicyTestSources(pathOrPaths: string | string[]): Promise<PolicySource[]> {
   return readSources(pathOrPaths, (name) => TEST_FILE.test(name), {
+    kind: 'test',
     missing: 'policy test file or folder not found',
     none: 'no *.test.yaml policy test files in this folder',
     hint: 'create one, e.g. policies/channels.test.yaml with a "tests:" list',

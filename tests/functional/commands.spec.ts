@@ -63,6 +63,20 @@ test.group('broadcast:check', () => {
     assert.equal(exitCode, 1)
   })
 
+  test('a public channel is allowed without a policy, and says why', async ({ assert }) => {
+    // Was "allowed: false" with "no policy pattern matches"
+    const { exitCode, logs } = await run(['releases', '--json'])
+    assert.equal(exitCode, 0)
+    assert.deepEqual(JSON.parse(logs[0]), {
+      allowed: true,
+      pattern: null,
+      reason:
+        '"releases" is a public channel: public channels need no authorization, anyone may subscribe',
+      member: null,
+      clientEvents: false,
+    })
+  })
+
   test('a policy error exits 2 with file:line:col', async ({ assert, fs }) => {
     await fs.create(
       'bad/channels.yaml',
@@ -215,6 +229,41 @@ test.group('broadcast:test', () => {
     assert.match(output, /a\.test\.yaml:2:13: test user has "rol", .*did you mean "role"/)
   })
 
+  test('a test file with no cases fails, naming the file', async ({ assert, fs }) => {
+    // An empty file alone printed "0 passed" and exited 0
+    await fs.create('empty/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: deny }\n')
+    await fs.create('empty/b.test.yaml', 'tests: []\n')
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/empty`])
+    assert.equal(exitCode, 2)
+    assert.match(
+      output,
+      /b\.test\.yaml:1:8: "tests" is empty: a policy test file needs at least one case/
+    )
+    assert.notInclude(output, 'passed')
+  })
+
+  test('a public channel passes "expect: allow"; "expect: deny" fails and says why', async ({
+    assert,
+    fs,
+  }) => {
+    await fs.create(
+      'public/a.test.yaml',
+      [
+        'tests:',
+        '  - { user: null, channel: releases, expect: allow }',
+        '  - { user: null, channel: releases, expect: deny }',
+      ].join('\n')
+    )
+    const { exitCode, output } = await runTests([`--tests=${fs.basePath}/public`])
+    assert.equal(exitCode, 1)
+    assert.include(output, 'deny null on releases')
+    assert.include(
+      output,
+      'expected deny, but "releases" is a public channel: public channels are never authorized'
+    )
+    assert.include(output, '1 passed, 1 failed')
+  })
+
   test('a bad test file exits 2 with its position', async ({ assert, fs }) => {
     await fs.create('bad/a.test.yaml', 'tests:\n  - { channel: private-admins, expect: yes }\n')
     const { exitCode, output } = await runTests([`--tests=${fs.basePath}/bad`])
@@ -248,6 +297,8 @@ test.group('checkPolicy test helper', () => {
     assert.isTrue((await checkPolicy(policies, admin, 'private-admins')).allowed)
     assert.isFalse((await checkPolicy(policies, basic, 'private-admins')).allowed)
     assert.isTrue((await checkPolicy(policies, basic, `private-${basic.id}`)).allowed)
+    // As the server: a public channel needs no policy
+    assert.isTrue((await checkPolicy(policies, null, 'releases')).allowed)
 
     const presence = await checkPolicy(policies, basic, 'presence-chat.1')
     assert.notInclude(JSON.stringify(presence.member), basic.password)

@@ -1,7 +1,7 @@
 import type { PolicyEntry } from '../compiler.ts'
 import type { SourcePosition } from '../types.ts'
 import type { UserShape } from '../user_shape.ts'
-import { constantValue, userFieldReads } from './expressions.ts'
+import { constantValue, guardedUserFields, userFieldReads } from './expressions.ts'
 import { patternAutomaton, type PatternAutomaton } from './pattern_automaton.ts'
 import { findWitness } from './witness.ts'
 
@@ -88,18 +88,28 @@ function ruleWarnings(entry: PolicyEntry): PolicyWarning[] {
   return []
 }
 
-function memberWarnings(entry: PolicyEntry, shape: UserShape | null): PolicyWarning[] {
+/**
+ * Fields a rule or mapping reads that the user may not have. A field the
+ * shape lacks is already a load error in a rule, so what is left there is a
+ * relation, present only when preloaded; `has(user.x)` guards a read.
+ */
+function fieldWarnings(entry: PolicyEntry, shape: UserShape | null): PolicyWarning[] {
   if (!shape) return []
+  const expressions = [
+    ...(entry.sources.rule ? [{ ...entry.sources.rule, what: 'the rule' }] : []),
+    ...entry.sources.member.map((member) => ({ ...member, what: 'the member mapping' })),
+  ]
   const warnings: PolicyWarning[] = []
-  for (const expression of entry.sources.member) {
-    for (const field of userFieldReads(expression.text)) {
+  for (const { text, position, what } of expressions) {
+    const guarded = guardedUserFields(text)
+    for (const field of userFieldReads(text)) {
       const missing = !(field in shape.fields)
-      if (!missing && !shape.optional?.includes(field)) continue
+      if (guarded.includes(field) || (!missing && !shape.optional?.includes(field))) continue
       warnings.push({
-        position: expression.position,
+        position,
         message: missing
-          ? `"${entry.pattern.source}": the member mapping reads user.${field}, which ${shape.source} does not have`
-          : `"${entry.pattern.source}": the member mapping reads user.${field}, a relation of ${shape.source} present only when preloaded`,
+          ? `"${entry.pattern.source}": ${what} reads user.${field}, which ${shape.source} does not have`
+          : `"${entry.pattern.source}": ${what} reads user.${field}, a relation of ${shape.source} present only when preloaded${what === 'the rule' ? ' (without it the rule denies)' : ''}`,
       })
     }
   }
@@ -108,8 +118,8 @@ function memberWarnings(entry: PolicyEntry, shape: UserShape | null): PolicyWarn
 
 /**
  * Warnings about loaded policies: patterns that never decide, denies a more
- * specific allow reaches past, constant rules, and presence member
- * mappings reading fields the user may not have. In file order.
+ * specific allow reaches past, constant rules, and rules and presence
+ * member mappings reading fields the user may not have. In file order.
  */
 export function analyzePolicies(input: {
   entries: PolicyEntry[]
@@ -119,7 +129,7 @@ export function analyzePolicies(input: {
   const warnings = [
     ...patternWarnings(entries),
     ...entries.flatMap(ruleWarnings),
-    ...entries.flatMap((entry) => memberWarnings(entry, userShape)),
+    ...entries.flatMap((entry) => fieldWarnings(entry, userShape)),
   ]
   return warnings.sort(
     (a, b) =>

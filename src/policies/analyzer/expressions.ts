@@ -52,17 +52,37 @@ export function constantValue(source: string): boolean | undefined {
   }
 }
 
+/** The field of a `user.x` or `user['x']` node, or null */
+function userField(node: any): string | null {
+  if ((node?.op !== '.' && node?.op !== '[]') || node.args[0]?.op !== 'id') return null
+  if (node.args[0].args !== 'user') return null
+  const key = node.args[1]
+  if (typeof key === 'string') return key
+  if (key?.op === 'value' && typeof key.args === 'string') return key.args
+  return null
+}
+
 /** The fields of `user` an expression reads (`user.x`, `user['x']`) */
 export function userFieldReads(source: string): string[] {
   const parsed = parse(source)
   if (!parsed) return []
   const fields = new Set<string>()
   for (const node of nodes(parsed.ast)) {
-    if ((node.op !== '.' && node.op !== '[]') || node.args[0]?.op !== 'id') continue
-    if (node.args[0].args !== 'user') continue
-    const key = node.args[1]
-    if (typeof key === 'string') fields.add(key)
-    else if (key?.op === 'value' && typeof key.args === 'string') fields.add(key.args)
+    const field = userField(node)
+    if (field !== null) fields.add(field)
+  }
+  return [...fields]
+}
+
+/** The fields of `user` an expression tests with `has(user.x)` */
+export function guardedUserFields(source: string): string[] {
+  const parsed = parse(source)
+  if (!parsed) return []
+  const fields = new Set<string>()
+  for (const node of nodes(parsed.ast)) {
+    if (node.op !== 'call' || node.args[0] !== 'has') continue
+    const field = userField(node.args[1]?.[0])
+    if (field !== null) fields.add(field)
   }
   return [...fields]
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ChannelPolicies, CoverageTarget, DecisionBranch } from '../channel_policies.ts'
+import { publicChannelDecision } from '../public_channel.ts'
 import type { PolicyDecision } from '../types.ts'
 import type { PolicyTestCase } from './test_file.ts'
 
@@ -33,7 +34,13 @@ export interface PolicyCoverage {
 function problemsOf(testCase: PolicyTestCase, decision: PolicyDecision): string[] {
   const problems: string[] = []
   const got = decision.allowed ? 'allow' : 'deny'
-  if (got !== testCase.expect) problems.push(`expected ${testCase.expect}, got ${got}`)
+  if (got !== testCase.expect && publicChannelDecision(testCase.channel)) {
+    problems.push(
+      `expected deny, but "${testCase.channel}" is a public channel: public channels are never authorized, anyone may subscribe (a channel that needs a policy starts with "private-" or "presence-")`
+    )
+  } else if (got !== testCase.expect) {
+    problems.push(`expected ${testCase.expect}, got ${got}`)
+  }
   if (testCase.pattern !== undefined && testCase.pattern !== decision.pattern) {
     problems.push(
       `expected pattern ${testCase.pattern === null ? '(none)' : `"${testCase.pattern}"`}, decided by ${decision.pattern === null ? '(none)' : `"${decision.pattern}"`}`
@@ -73,10 +80,13 @@ export async function runPolicyTests(
   const reached = new Map<string, Set<DecisionBranch>>()
   const results: PolicyTestResult[] = []
   for (const testCase of cases) {
-    const { decision, branch } = await policies.trace(testCase.channel, {
-      user: testCase.user,
-      socketId: testCase.socketId ?? '1234.5678',
-    })
+    const publicChannel = publicChannelDecision(testCase.channel)
+    const { decision, branch } = publicChannel
+      ? { decision: publicChannel, branch: null }
+      : await policies.trace(testCase.channel, {
+          user: testCase.user,
+          socketId: testCase.socketId ?? '1234.5678',
+        })
     if (decision.pattern !== null) {
       const taken = reached.get(decision.pattern) ?? new Set()
       if (branch !== null) taken.add(branch)

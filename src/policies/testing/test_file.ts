@@ -38,7 +38,7 @@ const CASE_KEYS = ['name', 'user', 'channel', 'expect', 'pattern', 'reason', 'me
  *   - { user: null, channel: private-admins, expect: deny }
  */
 export function parsePolicyTestFile(source: string, file: string): PolicyTestCase[] {
-  const { doc, locator, fail } = parseYamlSource(source, file)
+  const { doc, locator, fail } = parseYamlSource(source, file, 'test')
   if (!isMap(doc.contents)) {
     return fail(doc.contents, 'a policy test file is a map with a "tests:" list')
   }
@@ -66,6 +66,14 @@ export function parsePolicyTestFile(source: string, file: string): PolicyTestCas
     return fail(
       tests ?? doc.contents,
       '"tests" must be a list of cases',
+      'e.g. - { user: admin, channel: private-admins, expect: allow }'
+    )
+  }
+  // "0 passed" would read as success: an empty file is a mistake (cases not written, or lost)
+  if (!tests.items.length) {
+    return fail(
+      tests,
+      '"tests" is empty: a policy test file needs at least one case',
       'e.g. - { user: admin, channel: private-admins, expect: allow }'
     )
   }

@@ -115,6 +115,30 @@ test.group('Policies | analyzer', () => {
     )
   })
 
+  test('a rule reading a relation, unless it tests has() first', ({ assert }) => {
+    // Only member mappings were warned about
+    const shape: UserShape = { ...shapeFromModel(User), optional: ['team'] }
+    shape.fields.team = 'dyn'
+    assert.deepEqual(
+      warnings(
+        [
+          'channels:',
+          '  private-team.<id:int>:',
+          '    allow: user != null && user.team.id == id',
+          '  private-guarded.<id:int>:',
+          '    allow: has(user.team) && user.team.id == id',
+          '  presence-room:',
+          '    allow: user != null',
+          '    member: { id: user.id, info: { team: "has(user.team) ? user.team : null" } }',
+        ],
+        shape
+      ),
+      [
+        '3:12: "private-team.<id:int>": the rule reads user.team, a relation of the User model present only when preloaded (without it the rule denies)',
+      ]
+    )
+  })
+
   test("silent on the demo app's policies", async ({ assert }) => {
     const policies = await (await app.container.make('broadcast.policies')).load()
     assert.deepEqual(analyzePolicies(policies.analysisInput()), [])

@@ -1,8 +1,9 @@
 import { test } from '@japa/runner'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ChannelPolicies, PolicyError, watchPolicies } from '../../../src/policies/main.ts'
+import { loadPolicyTests } from '../../../src/policies/testing/load_tests.ts'
 
 async function folder(files: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), 'policies-'))
@@ -46,6 +47,25 @@ test.group('Policies | files', (group) => {
     assert.equal(error.file, join(dir, 'b.yaml'))
     assert.deepEqual([error.line, error.column], [3, 3])
     assert.include(error.message, `already defined at ${join(dir, 'a.yaml')}:2`)
+  })
+
+  test('a file over 2 MiB is refused before it is read, policy or test file', async ({
+    assert,
+  }) => {
+    const dir = await folder({ 'a.yaml': 'channels:\n  private-a:\n    allow: true\n' })
+    dirs.push(dir)
+    // Sparse, 3 GiB: reading it would fail with an fs error, not a PolicyError
+    for (const name of ['huge.yaml', 'huge.test.yaml']) {
+      await writeFile(join(dir, name), '')
+      await truncate(join(dir, name), 3 * 2 ** 30)
+    }
+
+    for (const load of [() => ChannelPolicies.load(dir), () => loadPolicyTests(dir)]) {
+      const error = await load().catch((e) => e)
+      assert.instanceOf(error, PolicyError)
+      assert.match(error.file, /huge(\.test)?\.yaml$/)
+      assert.include(error.message, ':1:1: the file is 3221225472 bytes, over the 2097152-byte')
+    }
   })
 
   test('a missing path fails with a PolicyError', async ({ assert }) => {

@@ -110,6 +110,34 @@ test.group('Policies | tests as data', () => {
     ])
   })
 
+  test('a public channel is allowed without a policy; expecting deny says it never is', async ({
+    assert,
+  }) => {
+    // Was: "no policy pattern matches", while the server lets anyone subscribe
+    const policies = ChannelPolicies.fromSource(POLICIES, 'channels.yaml')
+    const cases = parsePolicyTestFile(
+      [
+        'tests:',
+        '  - { user: null, channel: releases, expect: allow, pattern: null }',
+        '  - { user: null, channel: releases, expect: deny }',
+        '  - { user: null, channel: private-encrypted-x, expect: deny }',
+      ].join('\n'),
+      'p.test.yaml'
+    )
+    const { results, coverage } = await runPolicyTests(policies, cases)
+    assert.deepEqual(results[0].problems, [])
+    assert.include(results[0].decision, { allowed: true, pattern: null, clientEvents: false })
+    assert.equal(
+      results[0].decision.reason,
+      '"releases" is a public channel: public channels need no authorization, anyone may subscribe'
+    )
+    assert.deepEqual(results[1].problems, [
+      'expected deny, but "releases" is a public channel: public channels are never authorized, anyone may subscribe (a channel that needs a policy starts with "private-" or "presence-")',
+    ])
+    assert.deepEqual(results[2].problems, [])
+    assert.equal(coverage.patterns.missed.length, 3)
+  })
+
   test('{title}')
     .with([
       {
@@ -129,6 +157,12 @@ test.group('Policies | tests as data', () => {
         source: 'tests:\n  - expect: allow\n',
         at: [2, 5],
         message: 'a test case needs "channel"',
+      },
+      {
+        title: 'a file with no cases',
+        source: 'users:\n  a: { id: 1 }\ntests: []\n',
+        at: [3, 8],
+        message: '"tests" is empty: a policy test file needs at least one case',
       },
       {
         title: 'a misspelt key',
