@@ -65,14 +65,15 @@ test.group('Policies | YAML bounds', () => {
 
   test('duplicate keys are found in time linear in the number of keys', ({ assert }) => {
     // yaml's uniqueKeys compared each key with every earlier one: 24,000 patterns took 8.8 s
-    const small = manyPatterns(2_000)
+    const small = manyPatterns(1_000)
     const large = manyPatterns(20_000)
     assert.isBelow(Buffer.byteLength(large), MAX_POLICY_FILE_BYTES)
     median(() => parseYamlSource(small, 'p.yaml'), 5)
-    const perKeySmall = median(() => parseYamlSource(small, 'p.yaml'), 9) / 2_000
+    const perKeySmall = median(() => parseYamlSource(small, 'p.yaml'), 9) / 1_000
     const perKeyLarge = median(() => parseYamlSource(large, 'p.yaml'), 3) / 20_000
-    // Linear is about 1x; quadratic is about 10x here. Generous: the machine is shared.
-    assert.isBelow(perKeyLarge / perKeySmall, 4)
+    // A ratio measured in one run, never an absolute time: linear is about
+    // 1x, quadratic about 20x here. Generous both ways: the machine is shared.
+    assert.isBelow(perKeyLarge / perKeySmall, 5)
 
     const error = policyError(`${large}  private-a0:\n    deny: true\n`)
     assert.deepEqual([error.line, error.column], [40_002, 3])
@@ -100,9 +101,7 @@ test.group('Policies | YAML bounds', () => {
     // Was "invalid YAML: Maximum call stack size exceeded"
     const info = `${'{ a: '.repeat(3000)}1${' }'.repeat(3000)}`
     const source = `channels:\n  presence-a:\n    allow: true\n    member:\n      id: user.id\n      info:\n        n: ${info}\n`
-    const start = performance.now()
     const error = policyError(source)
-    assert.isBelow(performance.now() - start, 5_000)
     assert.include(error.message, `nested deeper than ${MAX_YAML_DEPTH} levels`)
     // The file, channels, presence-a, member and info are 5 levels: the 60th "{" is the 65th
     const line = source.split('\n')[6]
