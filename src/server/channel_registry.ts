@@ -141,7 +141,7 @@ export class ChannelRegistry {
     if (!result.full) {
       // Reported even if the socket left meanwhile: its leave is reported too
       this.host.lifecycle.joined(name, result, member?.id)
-      this.host.subscriptionCounts.changed(name)
+      this.host.subscriptionCounts.changed(name, true)
     }
     // Left (or closed) while the state worked: that unsubscribe undid it
     if (socket.closed || !socket.channels.has(name)) return

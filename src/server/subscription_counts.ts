@@ -8,8 +8,9 @@ import { encodeFrame } from './protocol.ts'
  * QUIET_INTERVAL_MS, or BUSY_INTERVAL_MS above BUSY_CHANNEL subscribers, as
  * Pusher does. The first change is sent at once, the changes within an
  * interval together at its end, and a count that came back to the one
- * last sent not at all: a client re-subscribing in a loop costs the
- * channel's other clients at most one frame per interval.
+ * last sent only when someone joined meanwhile (a newcomer has no count
+ * yet): a client re-subscribing in a loop costs the channel's other
+ * clients at most one frame per interval.
  */
 const BUSY_CHANNEL = 100
 const QUIET_INTERVAL_MS = 1000
@@ -37,7 +38,10 @@ export class SubscriptionCounts {
    * Channels with a change to send or within an interval after a send:
    * the count last sent, and whether it changed since
    */
-  #channels = new Map<string, { timer?: NodeJS.Timeout; sent?: number; changed: boolean }>()
+  #channels = new Map<
+    string,
+    { timer?: NodeJS.Timeout; sent?: number; changed: boolean; joined: boolean }
+  >()
 
   constructor(
     option: SubscriptionCountOption | undefined,
@@ -51,14 +55,15 @@ export class SubscriptionCounts {
   /**
    * A subscription joined or left the channel on this node
    */
-  changed(channel: string) {
+  changed(channel: string, joined = false) {
     if (channelKind(channel) === 'presence' || !this.#accepts(channel)) return
     let entry = this.#channels.get(channel)
     if (!entry) {
-      entry = { changed: false }
+      entry = { changed: false, joined: false }
       this.#channels.set(channel, entry)
     }
     entry.changed = true
+    if (joined) entry.joined = true
     // Changes of one event-loop turn together; later ones wait for the interval
     entry.timer ??= setTimeout(() => void this.#flush(channel), 0).unref()
   }
@@ -74,12 +79,14 @@ export class SubscriptionCounts {
       this.#channels.delete(channel)
       return
     }
+    const joined = entry.joined
     entry.changed = false
+    entry.joined = false
     let interval = QUIET_INTERVAL_MS
     try {
       const { subscriptionCount } = await this.host.state.channel(channel)
       if (subscriptionCount > BUSY_CHANNEL) interval = BUSY_INTERVAL_MS
-      if (subscriptionCount !== entry.sent) {
+      if (subscriptionCount !== entry.sent || joined) {
         entry.sent = subscriptionCount
         const data = JSON.stringify({ subscription_count: subscriptionCount })
         this.host.relay(channel, encodeFrame('pusher_internal:subscription_count', data, channel))

@@ -38,6 +38,31 @@ test.group('Embedded server | subscribe churn', (group) => {
     assert.deepEqual(counts.at(-1)!.data, { subscription_count: 1 })
   })
 
+  test('a newcomer gets the count even when a leave left it where it was', async ({ assert }) => {
+    cluster = await TestCluster.start(1, { subscriptionCount: true })
+    const [node] = cluster.nodes
+    const [viewer, leaving, trigger, newcomer] = await Promise.all(
+      Array.from({ length: 4 }, () => cluster!.raw(node))
+    )
+    await cluster.subscribe(viewer, node, 'live')
+    await cluster.subscribe(leaving, node, 'live')
+    await sleep(1200)
+
+    // A change opens an interval; within it one leaves and one joins
+    const seen = viewer.of('pusher_internal:subscription_count').length
+    await cluster.subscribe(trigger, node, 'live')
+    await viewer.next(
+      (f) =>
+        f.event === 'pusher_internal:subscription_count' &&
+        viewer.frames.filter((g) => g.event === f.event).length > seen
+    )
+    leaving.send({ event: 'pusher:unsubscribe', data: { channel: 'live' } })
+    await cluster.subscribe(newcomer, node, 'live')
+
+    const count = await newcomer.next((f) => f.event === 'pusher_internal:subscription_count')
+    assert.deepEqual(count.data, { subscription_count: 3 })
+  })
+
   test('subscribe requests past the burst are refused with 429, then refill', async ({
     assert,
   }) => {
