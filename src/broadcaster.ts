@@ -14,8 +14,8 @@ import {
   transactionOf,
   wantsAfterCommit,
   warnMissingTransaction,
-  type TransactionLike,
 } from './dispatch/after_commit.ts'
+import type { TransactionLike } from './dispatch/transaction.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
 import type {
   Broadcastable,

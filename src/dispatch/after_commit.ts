@@ -1,14 +1,5 @@
 import type { Broadcastable } from '../types.ts'
-
-/**
- * What broadcasting needs of a Lucid transaction ("TransactionClient"):
- * typed here so apps without Lucid still compile
- */
-export interface TransactionLike {
-  isTransaction: boolean
-  isCompleted: boolean
-  after(event: 'commit' | 'rollback', handler: () => void | Promise<void>): unknown
-}
+import { isTransaction, type TransactionLike } from './transaction.ts'
 
 /**
  * The knex transaction under a Lucid one ("trx.knexClient"). Lucid keeps
@@ -18,15 +9,6 @@ export interface TransactionLike {
 interface KnexTransaction {
   parentTransaction?: KnexTransaction
   commit(...args: unknown[]): Promise<unknown>
-}
-
-export function isTransaction(value: unknown): value is TransactionLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as TransactionLike).isTransaction === true &&
-    typeof (value as TransactionLike).after === 'function'
-  )
 }
 
 /**
