@@ -84,10 +84,12 @@ export class LifecycleReporter {
   }
 
   /**
-   * How long leaves are held
+   * How long the leaves of a dead node are held once reaped: only when
+   * someone listens. Its clients had "nodeTimeout" to come back already,
+   * so its members' frames need no further wait.
    */
   get leaveDelayMs() {
-    return this.#delayMs
+    return this.enabled ? this.#delayMs : 0
   }
 
   /**
