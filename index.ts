@@ -1,6 +1,6 @@
 export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
-export { defineConfig, drivers, adapters } from './src/define_config.ts'
+export { defineConfig, drivers, adapters, type BroadcastAdapter } from './src/define_config.ts'
 export {
   Channel,
   PrivateChannel,
@@ -23,7 +23,7 @@ export type {
 export { ChannelPolicies, PolicyService } from './src/policies/main.ts'
 export type { BroadcastService } from './src/extended_types.ts'
 export * as errors from './src/errors.ts'
-export type { BroadcastAdapter, ClusterAdapter } from './src/server/cluster.ts'
+export type { ClusterAdapter } from './src/server/cluster.ts'
 export type { Bus, BusMessage } from './src/server/bus/bus.ts'
 export type { ChannelState } from './src/server/state/channel_state.ts'
 export { WebhookSender } from './src/webhooks/webhook_sender.ts'

@@ -1,5 +1,5 @@
 import { configProvider } from '@adonisjs/core'
-import type { ConfigProvider } from '@adonisjs/core/types'
+import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
@@ -11,7 +11,7 @@ import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
-import type { BroadcastAdapter } from './server/cluster.ts'
+import type { ClusterAdapter } from './server/cluster.ts'
 import {
   emitLifecycleEvent,
   type LifecycleEmitter,
@@ -265,6 +265,19 @@ export const drivers = {
       }
     })
   },
+}
+
+/**
+ * The "adapter" option of "drivers.local" in "config/broadcast.ts"
+ * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
+ * gets the app, to reach its services (a Redis connection)
+ */
+export interface BroadcastAdapter {
+  (app: ApplicationService, nodeId: string, limits: ServerLimits): Promise<ClusterAdapter>
+  /**
+   * See "ClusterFactory.shared"
+   */
+  readonly shared?: boolean
 }
 
 /**

@@ -8,7 +8,8 @@ import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { UserShapeConfig } from './policies/user_shape.ts'
-import type { MetricsRegistry, ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { MetricsRegistry } from './metrics/broadcast_metrics.ts'
 
 /**
  * What any broadcastable event implements. A class extending
