@@ -11,13 +11,8 @@ import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
-import type { ClusterAdapter } from './server/cluster.ts'
-import {
-  emitLifecycleEvent,
-  type LifecycleEmitter,
-  type LifecycleListener,
-} from './lifecycle_events.ts'
-import type { ServerLimits } from './server/limits.ts'
+import type { ClusterAdapter, LifecycleListener, ServerLimits } from '@adonisjs-broadcasting/engine'
+import { emitLifecycleEvent, type LifecycleEmitter } from './lifecycle_events.ts'
 import type {
   BroadcastConfig,
   ConnectionFactory,
@@ -291,7 +286,7 @@ export const adapters = {
    */
   memory(): BroadcastAdapter {
     return async (_app, nodeId, limits) => {
-      const { memoryCluster } = await import('./server/cluster.ts')
+      const { memoryCluster } = await import('@adonisjs-broadcasting/engine')
       return memoryCluster()(nodeId, limits)
     }
   },
@@ -309,7 +304,7 @@ export const adapters = {
         )
       }
       const [{ createRedisAdapter }, redis, logger] = await Promise.all([
-        import('./server/redis_adapter.ts'),
+        import('@adonisjs-broadcasting/engine'),
         app.container.make('redis' as any) as Promise<RedisConnections>,
         app.container.make('logger'),
       ])

@@ -1,4 +1,8 @@
-import type { ClientEventOutcome, MetricsSource, ServerMetrics } from './server_metrics.ts'
+import type {
+  ClientEventOutcome,
+  MetricsSource,
+  ServerMetrics,
+} from '@adonisjs-broadcasting/engine'
 
 /**
  * One labelled count (an HTTP API endpoint and status, a decision's outcome

@@ -1,6 +1,6 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { Registry } from 'prom-client'
-import { channelKind } from '../server/channel_rules.ts'
+import { channelKind } from '@adonisjs-broadcasting/engine'
 import type { BroadcastMetrics } from './broadcast_metrics.ts'
 import type { LabelledCount, MetricsRegistry } from './broadcast_metrics.ts'
 

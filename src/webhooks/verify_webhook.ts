@@ -4,7 +4,7 @@ import {
   LIFECYCLE_EVENT_NAMES,
   type LifecycleEvent,
   type LifecycleEventName,
-} from '../lifecycle_events.ts'
+} from '@adonisjs-broadcasting/engine'
 import type { PusherCredentials } from '../types.ts'
 
 /**
