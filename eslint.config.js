@@ -4,6 +4,7 @@ export default configPkg(
   {
     ignores: [
       'build/**',
+      'packages/*/build/**',
       'tmp/**',
       'tests/tmp/**',
       'bench/results/**',

@@ -1,6 +1,6 @@
 export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
-export { defineConfig, drivers, adapters } from './src/define_config.ts'
+export { defineConfig, drivers, adapters, type BroadcastAdapter } from './src/define_config.ts'
 export {
   Channel,
   PrivateChannel,
@@ -23,28 +23,35 @@ export type {
 export { ChannelPolicies, PolicyService } from './src/policies/main.ts'
 export type { BroadcastService } from './src/extended_types.ts'
 export * as errors from './src/errors.ts'
-export type { BroadcastAdapter, ClusterAdapter } from './src/server/cluster.ts'
-export type { Bus, BusMessage } from './src/server/bus/bus.ts'
-export type { ChannelState } from './src/server/state/channel_state.ts'
-export { WebhookSender } from './src/webhooks/webhook_sender.ts'
-export type {
-  WebhookTarget,
-  WebhookSenderOptions,
-  WebhookStats,
-} from './src/webhooks/webhook_sender.ts'
-export type {
-  LifecycleEvent,
-  LifecycleEventName,
-  ChannelOccupied,
-  ChannelVacated,
-  MemberAdded,
-  MemberRemoved,
-  ClientEvent,
-  CacheMiss,
-  SubscriptionCount,
-} from './src/lifecycle_events.ts'
 export { BroadcastCheck } from './src/health/broadcast_check.ts'
 export { isLocalRequest } from './src/local_request.ts'
 export { BroadcastMetrics } from './src/metrics/broadcast_metrics.ts'
-export type { ServerMetrics, ClientEventOutcome } from './src/metrics/server_metrics.ts'
 export type { MetricsConfig } from './src/types.ts'
+
+/**
+ * The embedded server's own types and its webhook sender, from the engine
+ * package, where the app's code has always imported them
+ */
+export {
+  WebhookSender,
+  type WebhookTarget,
+  type WebhookSenderOptions,
+  type WebhookStats,
+} from '@adonisjs-broadcasting/engine/webhooks'
+export {
+  type ClusterAdapter,
+  type Bus,
+  type BusMessage,
+  type ChannelState,
+  type LifecycleEvent,
+  type LifecycleEventName,
+  type ChannelOccupied,
+  type ChannelVacated,
+  type MemberAdded,
+  type MemberRemoved,
+  type ClientEvent,
+  type CacheMiss,
+  type SubscriptionCount,
+  type ServerMetrics,
+  type ClientEventOutcome,
+} from '@adonisjs-broadcasting/engine'

@@ -14,8 +14,7 @@
  */
 import { WebSocket } from 'ws'
 import Pusher from 'pusher'
-import { EmbeddedServer } from '../src/server/embedded_server.ts'
-import type { ServerLimits } from '../src/server/limits.ts'
+import { EmbeddedServer, type ServerLimits } from '@adonisjs-broadcasting/engine'
 
 const VIEWERS = 20
 const SECONDS = 3

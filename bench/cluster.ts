@@ -22,8 +22,7 @@
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { EmbeddedServer } from '../src/server/embedded_server.ts'
-import { createRedisAdapter } from '../src/server/redis_adapter.ts'
+import { EmbeddedServer, createRedisAdapter } from '@adonisjs-broadcasting/engine'
 import { startRedisServer } from '../tests/helpers/redis_server.ts'
 import {
   fmt,

@@ -10,8 +10,7 @@
  */
 import { WebSocket } from 'ws'
 import Pusher from 'pusher'
-import { EmbeddedServer } from '../src/server/embedded_server.ts'
-import type { ServerLimits } from '../src/server/limits.ts'
+import { EmbeddedServer, type ServerLimits } from '@adonisjs-broadcasting/engine'
 
 const SOCKETS = 150
 const PER_SECOND = 10

@@ -8,7 +8,7 @@ import { AuthorizationService } from '../src/authorization/authorization_service
 import { IncomingWebhooks } from '../src/webhooks/incoming_webhooks.ts'
 import { ConsoleConnection } from '../src/console/console_connection.ts'
 import { MetricsEndpoint } from '../src/metrics/metrics_endpoint.ts'
-import { attachBroadcastServer } from '../src/server/attach.ts'
+import { attachBroadcastServer } from '../src/drivers/attach.ts'
 import { BroadcastMetrics } from '../src/metrics/broadcast_metrics.ts'
 import { ConsoleFeed } from '../src/console/console_feed.ts'
 import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'

@@ -1,7 +1,7 @@
 import type { Logger } from '@adonisjs/core/logger'
 import debug from './debug.ts'
 import { createMessage } from './message.ts'
-import { channelType } from './channel_name.ts'
+import { channelType } from '@adonisjs-broadcasting/engine/rules'
 import { BroadcastFailedException } from './errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'

@@ -1,5 +1,5 @@
 import { configProvider } from '@adonisjs/core'
-import type { ConfigProvider } from '@adonisjs/core/types'
+import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
 import type { Logger } from '@adonisjs/core/logger'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
@@ -11,13 +11,8 @@ import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
-import type { BroadcastAdapter } from './server/cluster.ts'
-import {
-  emitLifecycleEvent,
-  type LifecycleEmitter,
-  type LifecycleListener,
-} from './lifecycle_events.ts'
-import type { ServerLimits } from './server/limits.ts'
+import type { ClusterAdapter, LifecycleListener, ServerLimits } from '@adonisjs-broadcasting/engine'
+import { emitLifecycleEvent, type LifecycleEmitter } from './lifecycle_events.ts'
 import type {
   BroadcastConfig,
   ConnectionFactory,
@@ -268,6 +263,19 @@ export const drivers = {
 }
 
 /**
+ * The "adapter" option of "drivers.local" in "config/broadcast.ts"
+ * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
+ * gets the app, to reach its services (a Redis connection)
+ */
+export interface BroadcastAdapter {
+  (app: ApplicationService, nodeId: string, limits: ServerLimits): Promise<ClusterAdapter>
+  /**
+   * See "ClusterFactory.shared"
+   */
+  readonly shared?: boolean
+}
+
+/**
  * Cluster adapters for the "adapter" option of "drivers.local": how the
  * app's processes share channels, presence and events. A Redis adapter
  * makes several processes one Pusher server.
@@ -278,7 +286,7 @@ export const adapters = {
    */
   memory(): BroadcastAdapter {
     return async (_app, nodeId, limits) => {
-      const { memoryCluster } = await import('./server/cluster.ts')
+      const { memoryCluster } = await import('@adonisjs-broadcasting/engine')
       return memoryCluster()(nodeId, limits)
     }
   },
@@ -296,7 +304,7 @@ export const adapters = {
         )
       }
       const [{ createRedisAdapter }, redis, logger] = await Promise.all([
-        import('./server/redis_adapter.ts'),
+        import('@adonisjs-broadcasting/engine'),
         app.container.make('redis' as any) as Promise<RedisConnections>,
         app.container.make('logger'),
       ])

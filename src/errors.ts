@@ -5,7 +5,7 @@ import { Exception, createError } from '@adonisjs/core/exceptions'
 /**
  * Every error the package throws, in one module, exported as `errors` from the package.
  * Values answered to a client of the embedded server and never thrown to the app are
- * not here: see `server/refusal.ts`.
+ * not here: see `refusal.ts` of the engine package (packages/engine).
  */
 
 /*

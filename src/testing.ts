@@ -15,4 +15,4 @@ export { runPolicyTests } from './policies/testing/run_tests.ts'
  * Attach the embedded server in a test bootstrap, after
  * "testUtils.httpServer().start()" created the Node server
  */
-export { attachBroadcastServer } from './server/attach.ts'
+export { attachBroadcastServer } from './drivers/attach.ts'

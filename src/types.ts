@@ -3,12 +3,13 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
 import type { TransactionLike } from './dispatch/transaction.ts'
-import type { LifecycleEmitter, LifecycleEvent } from './lifecycle_events.ts'
+import type { LifecycleEvent, ServerMetrics } from '@adonisjs-broadcasting/engine'
+import type { LifecycleEmitter } from './lifecycle_events.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
 import type { UserShapeConfig } from './policies/user_shape.ts'
-import type { MetricsRegistry, ServerMetrics } from './metrics/server_metrics.ts'
+import type { MetricsRegistry } from './metrics/broadcast_metrics.ts'
 
 /**
  * What any broadcastable event implements. A class extending

@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { assertSocketId } from '../socket_id.ts'
-import { channelNameProblem, channelType } from '../channel_name.ts'
+import { channelNameProblem, channelType } from '@adonisjs-broadcasting/engine/rules'
 import {
   ChannelNameInputException,
   E_INVALID_FIELD,

@@ -1,7 +1,7 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import debug from '../debug.ts'
-import { channelType } from '../channel_name.ts'
+import { channelType } from '@adonisjs-broadcasting/engine/rules'
 import { PolicyService } from '../policies/policy_service.ts'
 import { channelInput, socketIdInput } from './auth_input.ts'
 import { AuthorizationService } from './authorization_service.ts'

@@ -1,8 +1,7 @@
-import type { LifecycleEvent } from '../lifecycle_events.ts'
+import { channelKind } from '@adonisjs-broadcasting/engine/rules'
+import { type LifecycleEvent, type EmbeddedServer } from '@adonisjs-broadcasting/engine'
 import type { PolicyDecision } from '../policies/types.ts'
-import type { EmbeddedServer } from '../server/embedded_server.ts'
 import type { ConsoleFeedLike } from '../types.ts'
-import { channelKind } from '../server/channel_rules.ts'
 import { Ring } from './ring.ts'
 
 /**

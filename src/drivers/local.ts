@@ -1,10 +1,14 @@
 import type { Server } from 'node:http'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import type { PusherDriver } from './pusher.ts'
-import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
-import { ClusterPublisher } from '../server/cluster_publisher.ts'
+import {
+  EmbeddedServer,
+  type EmbeddedServerOptions,
+  ClusterPublisher,
+  WebhookSender,
+  type WebhookTarget,
+} from '@adonisjs-broadcasting/engine'
 import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
-import { WebhookSender, type WebhookTarget } from '../webhooks/webhook_sender.ts'
 
 /**
  * Config of the local driver: the embedded Pusher-protocol server, attached

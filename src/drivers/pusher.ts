@@ -2,7 +2,7 @@ import Pusher from 'pusher'
 import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
 import { BroadcastFailedException } from '../errors.ts'
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry.ts'
-import { channelType } from '../channel_name.ts'
+import { channelType } from '@adonisjs-broadcasting/engine/rules'
 
 /**
  * Pusher's per-request limits

@@ -1,10 +1,26 @@
 import type {
   ClientEventOutcome,
-  LabelledCount,
-  MetricsRegistry,
   MetricsSource,
   ServerMetrics,
-} from './server_metrics.ts'
+} from '@adonisjs-broadcasting/engine'
+
+/**
+ * One labelled count (an HTTP API endpoint and status, a decision's outcome
+ * and pattern)
+ */
+export interface LabelledCount {
+  labels: Record<string, string>
+  count: number
+}
+
+/**
+ * What the registry option accepts: a prom-client Registry (typed loosely
+ * so apps without prom-client still compile)
+ */
+export interface MetricsRegistry {
+  metrics(): Promise<string>
+  readonly contentType: string
+}
 
 /**
  * Counts what the broadcast side of the app does, in plain numbers: the

@@ -1,8 +1,8 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { Registry } from 'prom-client'
-import { channelKind } from '../server/channel_rules.ts'
+import { channelKind } from '@adonisjs-broadcasting/engine/rules'
 import type { BroadcastMetrics } from './broadcast_metrics.ts'
-import type { LabelledCount, MetricsRegistry } from './server_metrics.ts'
+import type { LabelledCount, MetricsRegistry } from './broadcast_metrics.ts'
 
 type PromClient = typeof import('prom-client')
 

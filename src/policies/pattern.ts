@@ -1,6 +1,6 @@
 import { SourceTextError } from '../errors.ts'
 import { UUID_LENGTH, isSinglePass } from './pattern_match.ts'
-import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '../channel_name.ts'
+import { MAX_CHANNEL_NAME_LENGTH, channelNameProblem } from '@adonisjs-broadcasting/engine/rules'
 import type { CompiledPattern, PatternParam, PatternStep } from './pattern_types.ts'
 
 /**

@@ -1,4 +1,4 @@
-import { channelType } from '../channel_name.ts'
+import { channelType } from '@adonisjs-broadcasting/engine/rules'
 import { isValidChannelName } from './pattern.ts'
 import type { PolicyDecision } from './types.ts'
 

@@ -1,10 +1,7 @@
 import Pusher from 'pusher'
 import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
-import {
-  LIFECYCLE_EVENT_NAMES,
-  type LifecycleEvent,
-  type LifecycleEventName,
-} from '../lifecycle_events.ts'
+import { LIFECYCLE_EVENT_NAMES } from '@adonisjs-broadcasting/engine/rules'
+import { type LifecycleEvent, type LifecycleEventName } from '@adonisjs-broadcasting/engine'
 import type { PusherCredentials } from '../types.ts'
 
 /**

@@ -3,7 +3,7 @@ import { randomUUID, createHmac } from 'node:crypto'
 import type { ApiClient } from '@japa/api-client'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
-import type { LifecycleEvent } from '../../src/lifecycle_events.ts'
+import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 
 /**
  * The example app verifies webhooks with its "pusher" connection, which

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import type { Bus, BusMessage } from '../../src/server/bus/bus.ts'
+import type { Bus, BusMessage } from '../../packages/engine/src/bus/bus.ts'
 import type { ContractHooks } from './channel_state_contract.ts'
 
 /**

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import type { ChannelState, ReapedLeave } from '../../src/server/state/channel_state.ts'
+import type { ChannelState, ReapedLeave } from '../../packages/engine/src/state/channel_state.ts'
 
 /**
  * Node-bound ChannelState instances over one shared store

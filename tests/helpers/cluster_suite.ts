@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import type { EmbeddedServerOptions } from '../../src/server/embedded_server.ts'
+import type { EmbeddedServerOptions } from '../../packages/engine/src/embedded_server.ts'
 import { TestCluster } from './test_cluster.ts'
 import { connected, once, sleep, within } from './server_clients.ts'
 

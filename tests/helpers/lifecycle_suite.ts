@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
-import type { EmbeddedServerOptions } from '../../src/server/embedded_server.ts'
-import type { LifecycleEvent } from '../../src/lifecycle_events.ts'
+import type { EmbeddedServerOptions } from '../../packages/engine/src/embedded_server.ts'
+import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 import { TestCluster, type Node } from './test_cluster.ts'
 import { connected, once, sleep, within } from './server_clients.ts'
 import { subscribed } from './cluster_suite.ts'

@@ -1,10 +1,13 @@
 import PusherModule from 'pusher-js'
 import PusherSdk from 'pusher'
 import { WebSocket } from 'ws'
-import { EmbeddedServer, type EmbeddedServerOptions } from '../../src/server/embedded_server.ts'
-import { memoryCluster } from '../../src/server/cluster.ts'
-import { MemoryHub } from '../../src/server/bus/memory_bus.ts'
-import { MemoryStore } from '../../src/server/state/memory_state.ts'
+import {
+  EmbeddedServer,
+  type EmbeddedServerOptions,
+} from '../../packages/engine/src/embedded_server.ts'
+import { memoryCluster } from '../../packages/engine/src/cluster.ts'
+import { MemoryHub } from '../../packages/engine/src/bus/memory_bus.ts'
+import { MemoryStore } from '../../packages/engine/src/state/memory_state.ts'
 import { HOST, RawClient, sleep } from './server_clients.ts'
 
 type PusherClient = import('pusher-js').default

@@ -1,4 +1,4 @@
-import { MAX_CHANNEL_NAME_LENGTH } from '../../channel_name.ts'
+import { MAX_CHANNEL_NAME_LENGTH } from '@adonisjs-broadcasting/engine/rules'
 import { CHANNEL_CHARS, closure, step, type PatternAutomaton } from './pattern_automaton.ts'
 
 /** Explored combinations of states before giving up (then nothing is reported) */

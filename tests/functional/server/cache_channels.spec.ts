@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
 import { LocalDriver } from '../../../src/drivers/local.ts'
-import type { MemoryState } from '../../../src/server/state/memory_state.ts'
-import type { ServerLimits } from '../../../src/server/limits.ts'
+import type { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
+import type { ServerLimits } from '../../../packages/engine/src/limits.ts'
 import { Clients, RawClient, sdk, sleep } from '../../helpers/server_clients.ts'
 
 /**

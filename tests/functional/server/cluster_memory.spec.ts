@@ -2,9 +2,9 @@ import { test } from '@japa/runner'
 import { TestCluster, APP } from '../../helpers/test_cluster.ts'
 import { clusterSuite } from '../../helpers/cluster_suite.ts'
 import { LocalDriver } from '../../../src/drivers/local.ts'
-import { MemoryState } from '../../../src/server/state/memory_state.ts'
+import { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
 import { BroadcastFailedException } from '../../../src/errors.ts'
-import type { Bus } from '../../../src/server/bus/bus.ts'
+import type { Bus } from '../../../packages/engine/src/bus/bus.ts'
 
 clusterSuite('in memory', () => ({}))
 

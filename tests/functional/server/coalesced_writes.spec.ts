@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
-import { EmbeddedServer } from '../../../src/server/embedded_server.ts'
-import { encodeFrame } from '../../../src/server/protocol.ts'
+import { EmbeddedServer } from '../../../packages/engine/src/embedded_server.ts'
+import { encodeFrame } from '../../../packages/engine/src/protocol.ts'
 import { RawClient, sleep } from '../../helpers/server_clients.ts'
 
 test.group('Embedded server | coalesced writes', () => {

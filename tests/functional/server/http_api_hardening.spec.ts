@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import PusherSdk from 'pusher'
 import { LocalDriver } from '../../../src/drivers/local.ts'
-import type { ServerLimits } from '../../../src/server/limits.ts'
+import type { ServerLimits } from '../../../packages/engine/src/limits.ts'
 import {
   Clients,
   HOST,

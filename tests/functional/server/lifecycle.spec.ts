@@ -3,7 +3,7 @@ import { WebSocket } from 'ws'
 import { createServer } from 'node:net'
 import { LocalDriver } from '../../../src/drivers/local.ts'
 import { RawClient } from '../../helpers/server_clients.ts'
-import type { ServerLimits } from '../../../src/server/limits.ts'
+import type { ServerLimits } from '../../../packages/engine/src/limits.ts'
 
 /**
  * A local driver on a port of its own, as "node ace broadcast:serve" runs it

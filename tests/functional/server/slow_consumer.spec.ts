@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
-import { EmbeddedServer } from '../../../src/server/embedded_server.ts'
+import { EmbeddedServer } from '../../../packages/engine/src/embedded_server.ts'
 import { RawClient, sleep } from '../../helpers/server_clients.ts'
 
 test.group('Embedded server | slow consumer', () => {

@@ -1,9 +1,12 @@
 import { test } from '@japa/runner'
 import { createServer } from 'node:net'
 import { collectUncaught } from '../../helpers/uncaught.ts'
-import type { LifecycleEvent } from '../../../src/lifecycle_events.ts'
+import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 import { eventually, pusherSdk, WebhookReceiver } from '../../helpers/webhook_receiver.ts'
-import { WebhookSender, type WebhookSenderOptions } from '../../../src/webhooks/webhook_sender.ts'
+import {
+  WebhookSender,
+  type WebhookSenderOptions,
+} from '../../../packages/engine/src/webhooks/webhook_sender.ts'
 
 /**
  * Remembers what the sender logs

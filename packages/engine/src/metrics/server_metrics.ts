@@ -17,24 +17,6 @@ export interface MetricsSource {
 }
 
 /**
- * One labelled count (an HTTP API endpoint and status, a decision's outcome
- * and pattern)
- */
-export interface LabelledCount {
-  labels: Record<string, string>
-  count: number
-}
-
-/**
- * What the registry option accepts: a prom-client Registry (typed loosely
- * so apps without prom-client still compile)
- */
-export interface MetricsRegistry {
-  metrics(): Promise<string>
-  readonly contentType: string
-}
-
-/**
  * The hooks the embedded server calls when metrics are on. Each is O(1)
  * and allocates nothing: the server calls them on its hot paths. Every
  * hook is optional, so a partial recorder (a test's) fits.

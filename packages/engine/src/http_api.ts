@@ -3,9 +3,9 @@ import type { ServerLimits } from './limits.ts'
 import type { ChannelState } from './state/channel_state.ts'
 import { channelNameProblem, isCacheChannel } from './channel_rules.ts'
 import { hexEquals, hmacHex, md5Hex } from './signatures.ts'
-import { SOCKET_ID_PATTERN } from '../socket_id.ts'
+import { SOCKET_ID_PATTERN } from './protocol.ts'
 import { Refusal } from './refusal.ts'
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
 
 const ROUTE =
   /^\/apps\/([^/]+)\/(events|batch_events|channels|channels\/([^/]+)|channels\/([^/]+)\/users|users\/([^/]+)\/terminate_connections)$/

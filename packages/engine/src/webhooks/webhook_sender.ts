@@ -1,4 +1,4 @@
-import { RuntimeException } from '@adonisjs/core/exceptions'
+import { RuntimeException } from '@poppinss/exception'
 import debug from '../debug.ts'
 import {
   LIFECYCLE_EVENT_NAMES,

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
-import type { BusMessage } from '../../../src/server/bus/bus.ts'
-import { RedisBus, parseEnvelope, type RedisBusOptions } from '../../../src/server/bus/redis_bus.ts'
+import type { BusMessage } from '../../../packages/engine/src/bus/bus.ts'
+import {
+  RedisBus,
+  parseEnvelope,
+  type RedisBusOptions,
+} from '../../../packages/engine/src/bus/redis_bus.ts'
 import { busContract } from '../../helpers/bus_contract.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 

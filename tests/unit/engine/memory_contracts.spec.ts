@@ -1,5 +1,5 @@
-import { MemoryBus, MemoryHub } from '../../../src/server/bus/memory_bus.ts'
-import { MemoryState, MemoryStore } from '../../../src/server/state/memory_state.ts'
+import { MemoryBus, MemoryHub } from '../../../packages/engine/src/bus/memory_bus.ts'
+import { MemoryState, MemoryStore } from '../../../packages/engine/src/state/memory_state.ts'
 import { busContract } from '../../helpers/bus_contract.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 

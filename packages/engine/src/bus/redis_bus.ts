@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
-import debug from '../../debug.ts'
+import debug from '../debug.ts'
 import type { Bus, BusMessage } from './bus.ts'
-import type { ServerMetrics } from '../../metrics/server_metrics.ts'
+import type { ServerMetrics } from '../metrics/server_metrics.ts'
 
 export interface RedisBusOptions {
   nodeId: string

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import debug from '../debug.ts'
+import debug from './debug.ts'
 import { RedisBus } from './bus/redis_bus.ts'
 import { RedisState } from './state/redis_state.ts'
 
@@ -22,8 +22,8 @@ export interface RedisAdapterOptions {
 
 /**
  * The bus and the channel state of one node over Redis. "connection" is
- * the app's ioredis client ("redis.connection('main').ioConnection" of
- * @adonisjs/redis): it is only duplicated, never used or closed here.
+ * the app's ioredis client (in an AdonisJS app, the "ioConnection" of a
+ * Redis connection): it is only duplicated, never used or closed here.
  * "close" releases the connections made here (after "state.removeNode()").
  */
 export function createRedisAdapter(connection: Redis, options: RedisAdapterOptions) {

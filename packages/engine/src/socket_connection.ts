@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { PresenceMember } from './state/channel_state.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped

@@ -5,6 +5,16 @@
  */
 
 /**
+ * A Pusher socket id: two numbers joined by a dot ("123.456")
+ */
+export const SOCKET_ID_PATTERN = /^\d+\.\d+$/
+
+/**
+ * The longest event name, in characters (Pusher's limit)
+ */
+export const MAX_EVENT_NAME_LENGTH = 200
+
+/**
  * Close codes. 4000-4099: the client does not reconnect; 4100-4199: it
  * reconnects after a back-off; 4200-4299: it reconnects at once. Never close
  * with 43xx: pusher-js treats those as fatal.

@@ -18,10 +18,10 @@ import { UserChannelLimits } from './user_channel_limits.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
 import { LifecycleReporter } from './lifecycle_reporter.ts'
 import { SubscriptionCounts, type SubscriptionCountOption } from './subscription_counts.ts'
-import type { LifecycleListener } from '../lifecycle_events.ts'
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
-import { countDelivery } from '../metrics/delivery.ts'
-import debug from '../debug.ts'
+import type { LifecycleListener } from './lifecycle_events.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import { countDelivery } from './metrics/delivery.ts'
+import debug from './debug.ts'
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
 

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
-import { RedisState, type RedisStateOptions } from '../../../src/server/state/redis_state.ts'
+import {
+  RedisState,
+  type RedisStateOptions,
+} from '../../../packages/engine/src/state/redis_state.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 

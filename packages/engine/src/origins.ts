@@ -1,4 +1,4 @@
-import { RuntimeException } from '@adonisjs/core/exceptions'
+import { RuntimeException } from '@poppinss/exception'
 
 /**
  * Whether a WebSocket upgrade's Origin header is allowed

@@ -1,4 +1,4 @@
-import type { ServerMetrics } from '../../metrics/server_metrics.ts'
+import type { ServerMetrics } from '../metrics/server_metrics.ts'
 
 /**
  * What crosses from one node of the embedded server to the others. Every

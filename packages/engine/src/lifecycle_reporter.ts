@@ -1,4 +1,4 @@
-import type { ClientEvent, LifecycleEvent, LifecycleListener } from '../lifecycle_events.ts'
+import type { ClientEvent, LifecycleEvent, LifecycleListener } from './lifecycle_events.ts'
 import type { ChannelState, JoinResult, LeaveResult } from './state/channel_state.ts'
 import { USER_CHANNEL_PREFIX } from './channel_rules.ts'
 

@@ -1,4 +1,4 @@
-import { channelNameProblem as pusherChannelNameProblem, channelType } from '../channel_name.ts'
+import { channelNameProblem as pusherChannelNameProblem, channelType } from './channel_name.ts'
 
 /**
  * Channel names as the server sees them. "#server-to-user-<id>" is the only

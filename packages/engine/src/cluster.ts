@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { ApplicationService } from '@adonisjs/core/types'
 import type { Bus } from './bus/bus.ts'
 import type { ChannelState } from './state/channel_state.ts'
 import type { ServerLimits } from './limits.ts'
@@ -31,19 +30,6 @@ export interface ClusterFactory {
    * that serves no clients (an ace command, a queue worker) then publishes
    * onto the bus itself ("ClusterPublisher") instead of through the
    * running app's HTTP API.
-   */
-  readonly shared?: boolean
-}
-
-/**
- * The "adapter" option of "drivers.local" in "config/broadcast.ts"
- * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
- * gets the app, to reach its services (a Redis connection)
- */
-export interface BroadcastAdapter {
-  (app: ApplicationService, nodeId: string, limits: ServerLimits): Promise<ClusterAdapter>
-  /**
-   * See "ClusterFactory.shared"
    */
   readonly shared?: boolean
 }

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
-import { LifecycleReporter } from '../../../src/server/lifecycle_reporter.ts'
-import { MemoryState } from '../../../src/server/state/memory_state.ts'
-import type { LifecycleEvent } from '../../../src/lifecycle_events.ts'
+import { LifecycleReporter } from '../../../packages/engine/src/lifecycle_reporter.ts'
+import { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
+import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 
 test.group('LifecycleReporter', () => {
   test('a leave is held for the delay; past maxHeldLeaves one is confirmed at once', async ({

@@ -1,0 +1,70 @@
+/**
+ * A Pusher protocol v7 server for Node, with no framework: WebSocket
+ * connections, the Pusher HTTP API, presence, client events, cache
+ * channels, user sign-in, outgoing webhooks and a cluster of nodes over a
+ * bus and a shared channel state (in memory, or Redis).
+ */
+
+/**
+ * The server: attach it to a Node HTTP server or let it listen on a port
+ */
+export {
+  EmbeddedServer,
+  type EmbeddedServerOptions,
+  type ServerLogger,
+} from './src/embedded_server.ts'
+export type { ServerLimits } from './src/limits.ts'
+export type { ClientEventsAllowed } from './src/message_handler.ts'
+export type { SubscriptionCountOption } from './src/subscription_counts.ts'
+
+/**
+ * Several nodes as one server: a bus, a channel state, and what makes them
+ */
+export { memoryCluster, type ClusterAdapter, type ClusterFactory } from './src/cluster.ts'
+export { createRedisAdapter, type RedisAdapterOptions } from './src/redis_adapter.ts'
+export { ClusterPublisher } from './src/cluster_publisher.ts'
+export type { Bus, BusMessage } from './src/bus/bus.ts'
+export type { ChannelState } from './src/state/channel_state.ts'
+
+/**
+ * What the server reports: lifecycle events, metrics hooks, and the
+ * outgoing webhooks that send lifecycle events on
+ */
+export {
+  LIFECYCLE_EVENT_NAMES,
+  type LifecycleEvent,
+  type LifecycleEventName,
+  type LifecycleListener,
+  type ChannelOccupied,
+  type ChannelVacated,
+  type MemberAdded,
+  type MemberRemoved,
+  type ClientEvent,
+  type CacheMiss,
+  type SubscriptionCount,
+} from './src/lifecycle_events.ts'
+export type {
+  ServerMetrics,
+  ClientEventOutcome,
+  MetricsSource,
+} from './src/metrics/server_metrics.ts'
+export {
+  WebhookSender,
+  type WebhookTarget,
+  type WebhookSenderOptions,
+  type WebhookStats,
+} from './src/webhooks/webhook_sender.ts'
+
+/**
+ * Pusher's rules for names and ids
+ */
+export {
+  MAX_CHANNEL_NAME_LENGTH,
+  channelNameProblem,
+  channelType,
+  type ChannelType,
+  channelKind,
+  type ServerChannelKind,
+  SOCKET_ID_PATTERN,
+  MAX_EVENT_NAME_LENGTH,
+} from './rules.ts'

@@ -1,0 +1,34 @@
+/**
+ * Pusher's rules for channel names: these characters only, at most 200 of
+ * them (the limit the official SDK enforces)
+ */
+export const CHANNEL_NAME_CHARSET = /^[A-Za-z0-9_\-=@,.;]+$/
+export const MAX_CHANNEL_NAME_LENGTH = 200
+
+/**
+ * Why a name is not a valid Pusher channel name, or null when it is
+ */
+export function channelNameProblem(name: unknown): string | null {
+  if (typeof name !== 'string' || name.length === 0) {
+    return 'a channel name must be a non-empty string'
+  }
+  if (name.length > MAX_CHANNEL_NAME_LENGTH) {
+    return `it is ${name.length} characters long, the limit is ${MAX_CHANNEL_NAME_LENGTH}`
+  }
+  if (!CHANNEL_NAME_CHARSET.test(name)) {
+    return 'only letters, digits and the characters _ - = @ , . ; are allowed'
+  }
+  return null
+}
+
+/**
+ * Channel types by name prefix. The longer prefixes are tested first.
+ */
+export type ChannelType = 'public' | 'private' | 'encrypted' | 'presence'
+
+export function channelType(name: string): ChannelType {
+  if (name.startsWith('private-encrypted-')) return 'encrypted'
+  if (name.startsWith('private-')) return 'private'
+  if (name.startsWith('presence-')) return 'presence'
+  return 'public'
+}
