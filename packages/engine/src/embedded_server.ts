@@ -1,121 +1,33 @@
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { HttpApi } from './http_api.ts'
 import { ChannelRegistry } from './channel_registry.ts'
 import { LocalSockets } from './local_sockets.ts'
 import type { BusMessage } from './bus/bus.ts'
 import type { ChannelState } from './state/channel_state.ts'
-import { createNodeId, memoryCluster, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
+import { memoryCluster } from './cluster.ts'
+import { ClusterMembership } from './cluster_membership.ts'
 import { SocketConnection } from './socket_connection.ts'
 import { resolveLimits, type ServerLimits } from './limits.ts'
 import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
-import { MessageHandler, type ClientEventsAllowed } from './message_handler.ts'
+import { MessageHandler } from './message_handler.ts'
 import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
-import { originCheck, type OriginCheck } from './origins.ts'
+import { originCheck } from './origins.ts'
+import { Admission } from './admission.ts'
+import { boundShutdown, takeOverListeners } from './http_attachment.ts'
+import { checkLiveness, livenessTick } from './liveness.ts'
 import { UserChannelLimits } from './user_channel_limits.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
 import { LifecycleReporter } from './lifecycle_reporter.ts'
-import { SubscriptionCounts, type SubscriptionCountOption } from './subscription_counts.ts'
-import type { LifecycleListener } from './lifecycle_events.ts'
+import { SubscriptionCounts } from './subscription_counts.ts'
 import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { EmbeddedServerOptions, ServerLogger } from './server_options.ts'
 import { countDelivery } from './metrics/delivery.ts'
 import debug from './debug.ts'
 
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
-
-/**
- * Where errors no input should cause are reported (the AdonisJS logger
- * fits)
- */
-export interface ServerLogger {
-  error(details: object, message: string): void
-  warn(details: object, message: string): void
-}
-
-/**
- * After "shutdownTimeout", how often and how many times to look whether
- * the app has closed its HTTP server yet (it does right after this one)
- */
-const SHUTDOWN_CHECK_MS = 250
-const SHUTDOWN_CHECKS = 120
-
-/**
- * Options of the embedded server
- */
-export interface EmbeddedServerOptions {
-  appId: string
-  key: string
-  secret: string
-  /**
-   * Path prefix before "/app/<key>" (pusher-js "wsPath"). Default: none
-   */
-  path?: string
-  limits?: Partial<ServerLimits>
-  /**
-   * Makes this node's bus and channel state on every start, so several
-   * processes act as one server. Default: in memory, one process
-   * ("memoryCluster()")
-   */
-  cluster?: ClusterFactory
-  /**
-   * How often this node marks itself alive and looks for dead nodes to
-   * remove, in seconds. Default: 3
-   */
-  heartbeatInterval?: number
-  /**
-   * Whether client events may be sent on a channel, asked per message (the
-   * local driver asks the policy service). Default: never
-   */
-  clientEventsAllowed?: ClientEventsAllowed
-  /**
-   * How long cache channels keep their last event, in seconds. Default: 1800
-   */
-  cacheTtl?: number
-  /**
-   * Browser origins allowed to open a WebSocket ("Origin" header):
-   * "https://app.example.com", "app.example.com" (any scheme and port),
-   * "*.example.com" (subdomains) or "*". Others are closed with 4009.
-   * Default: any origin, as Pusher and Reverb
-   */
-  allowedOrigins?: string[]
-  /**
-   * Receives errors that escaped a listener (a bug, never bad input: that
-   * is answered). Default: NODE_DEBUG=adonisjs:broadcast output
-   */
-  logger?: ServerLogger
-  /**
-   * Receives the channel lifecycle events ("channel_occupied", ...), each
-   * once for the cluster. Default: none
-   */
-  onLifecycleEvent?: LifecycleListener
-  /**
-   * How long "channel_vacated" and "member_removed" wait, in seconds: a
-   * join within that time takes them back, and makes no event either (a
-   * page reload). The channel's clients get "member_removed" after the
-   * same delay, and no "member_added" for a member that came back within
-   * it. Default: 3, as Pusher
-   */
-  leaveEventDelay?: number
-  /**
-   * Channels whose subscribers get their subscription count
-   * ("pusher:subscription_count" in pusher-js) after each change: true,
-   * or a function of the channel name. Never presence channels.
-   * Default: none
-   */
-  subscriptionCount?: SubscriptionCountOption
-  /**
-   * Counts what the server does (Prometheus metrics). Every hook is O(1)
-   * and allocation-free. Default: none
-   */
-  metrics?: ServerMetrics
-  /**
-   * Told of every event published from this node (the debug console).
-   * Must not throw. Default: none
-   */
-  onPublish?: (channels: string[], event: string, data: string) => void
-}
+export type { EmbeddedServerOptions, ServerLogger } from './server_options.ts'
 
 /**
  * A Pusher protocol v7 server on "ws" plus the Pusher HTTP API. It attaches
@@ -143,46 +55,36 @@ export class EmbeddedServer {
   #registry: ChannelRegistry
   #messages: MessageHandler
   #http: HttpApi
+  #membership: ClusterMembership
+  #admission: Admission
   #wss?: WebSocketServer
   #timer?: NodeJS.Timeout
   #heartbeatTimer?: NodeJS.Timeout
   #heartbeatMs: number
-  #clusterFactory: ClusterFactory
-  #cluster?: ClusterAdapter
-  #ready?: Promise<ClusterAdapter>
-  #nodeId?: string
-  #heartbeatRunning = false
   /**
    * Disconnects still leaving their channels, awaited by close()
    */
   #leaving = new Set<Promise<void>>()
-  #closing = false
   /**
    * The close in progress, shared by every caller until it ends
    */
   #inFlightClose?: Promise<void>
   #detach?: () => void
   #ownServer?: Server
-  #originAllowed: OriginCheck
   #userLimits: UserChannelLimits
   #logger?: ServerLogger
   #metrics?: ServerMetrics
   #onPublish?: EmbeddedServerOptions['onPublish']
-  /**
-   * Open sockets per client address, for "maxConnectionsPerIp"
-   */
-  #perAddress = new Map<string, number>()
 
   constructor(options: EmbeddedServerOptions) {
     this.appId = options.appId
     this.key = options.key
     this.secret = options.secret
     this.limits = resolveLimits(options.limits)
-    this.#clusterFactory = options.cluster ?? memoryCluster()
     this.#heartbeatMs = (options.heartbeatInterval ?? 3) * 1000
     this.#prefix = (options.path ?? '').replace(/\/+$/, '')
     this.#cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
-    this.#originAllowed = originCheck(options.allowedOrigins)
+    this.#admission = new Admission(this.key, this.limits, originCheck(options.allowedOrigins))
     this.#logger = options.logger
     this.#metrics = options.metrics
     this.#onPublish = options.onPublish
@@ -210,6 +112,18 @@ export class EmbeddedServer {
       options.metrics
     )
     this.#http = new HttpApi(this, options.metrics)
+    this.#membership = new ClusterMembership(
+      options.cluster ?? memoryCluster(),
+      this.limits,
+      {
+        sockets: this.sockets,
+        lifecycle: this.lifecycle,
+        subscriptionCounts: this.subscriptionCounts,
+        receive: (message) => this.#receive(message),
+        report,
+      },
+      options.metrics
+    )
   }
 
   /**
@@ -224,14 +138,14 @@ export class EmbeddedServer {
    * This node's id in its cluster, new on every start
    */
   get nodeId() {
-    return this.#nodeId
+    return this.#membership.nodeId
   }
 
   /**
    * Whether this node has joined its cluster (bus and state ready)
    */
   get joined() {
-    return this.#cluster !== undefined
+    return this.#membership.cluster !== undefined
   }
 
   /**
@@ -239,7 +153,8 @@ export class EmbeddedServer {
    * cannot disconnect, false before the node joined
    */
   get busConnected() {
-    return this.#cluster ? (this.#cluster.bus.connected ?? true) : false
+    const cluster = this.#membership.cluster
+    return cluster ? (cluster.bus.connected ?? true) : false
   }
 
   /**
@@ -247,16 +162,18 @@ export class EmbeddedServer {
    * and API request waits for that)
    */
   get state(): ChannelState {
-    if (!this.#cluster) throw new Error('The broadcast server has not joined its cluster yet')
-    return this.#cluster.state
+    const cluster = this.#membership.cluster
+    if (!cluster) throw new Error('The broadcast server has not joined its cluster yet')
+    return cluster.state
   }
 
   /**
    * Resolves once this node's bus and state are ready
    */
   async ready() {
-    if (!this.#ready) throw new Error('The broadcast server is not started')
-    return this.#ready
+    const ready = this.#membership.ready
+    if (!ready) throw new Error('The broadcast server is not started')
+    return ready
   }
 
   /**
@@ -265,9 +182,9 @@ export class EmbeddedServer {
    */
   start() {
     if (this.#wss) return
-    this.#join()
-    this.#closing = false
-    this.#perAddress.clear()
+    this.#membership.join()
+    this.#admission.closing = false
+    this.#admission.clear()
     this.#userLimits.clear()
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -275,38 +192,15 @@ export class EmbeddedServer {
       perMessageDeflate: false,
       clientTracking: false,
     })
-    const tick = Math.max(250, Math.min(this.limits.activityTimeout, this.limits.pongTimeout) * 500)
+    const safely = (where: string, body: () => void) => this.#safely(where, body)
     this.#timer = setInterval(
-      () => this.#safely('liveness timer', () => this.#checkLiveness()),
-      tick
+      () => safely('liveness timer', () => checkLiveness(this.sockets, this.limits, safely)),
+      livenessTick(this.limits)
     ).unref()
     this.#heartbeatTimer = setInterval(
-      () => this.#safely('heartbeat', () => this.#heartbeat()),
+      () => safely('heartbeat', () => this.#membership.heartbeat()),
       this.#heartbeatMs
     ).unref()
-  }
-
-  /**
-   * Makes this node's bus and state under a new node id and subscribes to
-   * the other nodes' messages. A failure is reported; sockets and requests
-   * waiting for it are refused.
-   */
-  #join() {
-    const nodeId = createNodeId()
-    this.#nodeId = nodeId
-    const ready = (async () => {
-      const cluster = await this.#clusterFactory(nodeId, this.limits)
-      if (this.#metrics) cluster.bus.instrument?.(this.#metrics)
-      await cluster.bus.start((message) =>
-        this.#safely('bus message', () => this.#receive(message))
-      )
-      // Registered before any join, so a node that dies is reaped
-      await cluster.state.heartbeat()
-      if (this.#nodeId === nodeId) this.#cluster = cluster
-      return cluster
-    })()
-    ready.catch((error) => this.#report(error, 'joining the cluster'))
-    this.#ready = ready
   }
 
   /**
@@ -327,41 +221,6 @@ export class EmbeddedServer {
     }
   }
 
-  /**
-   * Marks this node alive, then removes dead nodes' subscriptions and
-   * tells their channels who left. One round at a time.
-   */
-  #heartbeat() {
-    const cluster = this.#cluster
-    if (!cluster || this.#heartbeatRunning) return
-    this.#heartbeatRunning = true
-    const round = async () => {
-      if (await cluster.state.heartbeat()) await this.#rejoin(cluster)
-      const reaped = await cluster.state.reapDeadNodes(this.lifecycle.leaveDelayMs)
-      for (const leave of reaped) {
-        this.lifecycle.left(cluster.state, leave.channel, leave)
-        this.subscriptionCounts.changed(leave.channel)
-      }
-    }
-    round()
-      .catch((error) => this.#report(error, 'heartbeat'))
-      .finally(() => (this.#heartbeatRunning = false))
-  }
-
-  /**
-   * The shared state lost this node (Redis restarted empty, or this node
-   * was reaped after a stall): its sockets join their channels again, so
-   * counts and presence lists converge. Joins are idempotent; members the
-   * other nodes' clients already know are not announced again.
-   */
-  async #rejoin(cluster: ClusterAdapter) {
-    for (const socket of this.sockets) {
-      for (const [channel, member] of socket.channels) {
-        await cluster.state.join(channel, socket.id, member ?? undefined)
-      }
-    }
-  }
-
   #memberRemoved(channel: string, userId: string) {
     this.relay(
       channel,
@@ -371,73 +230,22 @@ export class EmbeddedServer {
 
   /**
    * Serves WebSocket upgrades on "<path>/app/<key>" and the HTTP API under
-   * "/apps/<id>/" of an existing server. API requests are answered before
-   * the server's own request listeners (the app's middleware would consume
-   * the raw body the signature covers); every other request and upgrade is
-   * left to them. Nothing a client sends may throw out of these listeners:
-   * that would stop the whole app.
+   * "/apps/<id>/" of an existing server (see takeOverListeners)
    */
   attach(server: Server) {
     if (this.#detach) return
     this.start()
-    const listeners = server.listeners('request') as RequestListener[]
-    server.removeAllListeners('request')
-    const onRequest: RequestListener = (req, res) => {
-      let ours = false
-      try {
-        ours = this.#http.matches(req)
-      } catch (error) {
-        this.#report(error, 'HTTP API routing')
-      }
-      if (ours) {
-        this.#http.handle(req, res).catch((error) => {
-          this.#report(error, 'HTTP API')
-          res.destroy()
-        })
-        return
-      }
-      for (const listener of listeners) listener.call(server, req, res)
-    }
-    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      try {
-        if (this.handleUpgrade(req, socket, head)) return
-      } catch (error) {
-        this.#report(error, 'upgrade')
-        socket.destroy()
-        return
-      }
-      // Without another upgrade listener, Node would have dropped it too
-      if (server.listenerCount('upgrade') === 1) socket.destroy()
-    }
-    server.on('request', onRequest)
-    server.on('upgrade', onUpgrade)
+    const restore = takeOverListeners(server, {
+      matches: (req) => this.#http.matches(req),
+      handle: (req, res) => this.#http.handle(req, res),
+      upgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+      report: (error, where) => this.#report(error, where),
+    })
     this.#detach = () => {
-      server.removeListener('request', onRequest)
-      server.removeListener('upgrade', onUpgrade)
-      for (const listener of listeners) server.on('request', listener)
+      restore()
       this.#detach = undefined
-      this.#boundShutdown(server)
+      boundShutdown(server, this.limits.shutdownTimeout, () => this.#detach !== undefined)
     }
-  }
-
-  /**
-   * The app closes its HTTP server after this one ("server.close()" also
-   * drops idle keep-alive connections) and then waits for every request in
-   * flight: a stalled upload would hold it for minutes. Once the server no
-   * longer listens, its requests get "shutdownTimeout" from the start of
-   * the shutdown; then every connection left is closed.
-   */
-  #boundShutdown(server: Server) {
-    const grace = this.limits.shutdownTimeout
-    if (!Number.isFinite(grace) || grace < 0) return
-    let checks = SHUTDOWN_CHECKS
-    const check = () => {
-      // Attached again: not a shutdown
-      if (this.#detach) return
-      if (!server.listening) return server.closeAllConnections()
-      if (--checks > 0) setTimeout(check, SHUTDOWN_CHECK_MS).unref()
-    }
-    setTimeout(check, grace * 1000).unref()
   }
 
   /**
@@ -482,9 +290,9 @@ export class EmbeddedServer {
         }
       }
       // A socket is served once the node has joined its cluster
-      if (this.#cluster) connect()
+      if (this.#membership.cluster) connect()
       else
-        this.#ready?.then(connect, () =>
+        this.#membership.ready?.then(connect, () =>
           refuse(ws, CloseCode.RECONNECT, 'Server not ready, retry later')
         )
     })
@@ -526,7 +334,7 @@ export class EmbeddedServer {
 
   async #cacheEvent(channel: string, frame: string) {
     try {
-      const cluster = this.#cluster ?? (await this.ready())
+      const cluster = this.#membership.cluster ?? (await this.ready())
       await cluster.state.cacheEvent(channel, frame, this.#cacheTtlMs)
     } catch (error) {
       this.#report(error, 'caching an event')
@@ -539,9 +347,10 @@ export class EmbeddedServer {
    * to tell.
    */
   async #send(message: BusMessage) {
-    if (!this.#ready) return
+    const { ready } = this.#membership
+    if (!ready) return
     try {
-      const cluster = this.#cluster ?? (await this.#ready)
+      const cluster = this.#membership.cluster ?? (await ready)
       await cluster.bus.send(message)
     } catch (error) {
       this.#report(error, 'bus send')
@@ -587,7 +396,7 @@ export class EmbeddedServer {
 
   async #close() {
     const wss = this.#wss!
-    this.#closing = true
+    this.#admission.closing = true
     this.#detach?.()
     this.#http.close()
     clearInterval(this.#timer)
@@ -607,11 +416,12 @@ export class EmbeddedServer {
     // Clients of a shared cluster reconnect to the other nodes, taking
     // their leaves back; alone, nobody can. Either way the member_removed
     // frames that stand go out before the node leaves the bus.
-    await this.lifecycle.settle(this.#clusterFactory.shared ? 'after-delay' : 'now')
+    await this.lifecycle.settle(this.#membership.shared ? 'after-delay' : 'now')
 
     wss.close()
     this.#wss = undefined
-    await this.#leaveCluster()
+    this.local.clear()
+    await this.#membership.leave()
     if (this.#ownServer) {
       const server = this.#ownServer
       this.#ownServer = undefined
@@ -620,61 +430,15 @@ export class EmbeddedServer {
     }
   }
 
-  async #leaveCluster() {
-    const ready = this.#ready
-    this.#ready = undefined
-    this.#cluster = undefined
-    this.#nodeId = undefined
-    const cluster = await ready?.catch(() => undefined)
-    this.local.clear()
-    if (!cluster) return
-    try {
-      await cluster.state.removeNode()
-    } catch (error) {
-      this.#report(error, 'removing the node state')
-    }
-    try {
-      await cluster.bus.close()
-      await cluster.close?.()
-    } catch (error) {
-      this.#report(error, 'closing the bus')
-    }
-  }
-
   #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
-    if (key !== this.key) {
-      return refuse(
-        ws,
-        CloseCode.APP_NOT_FOUND,
-        `Application does not exist: "${key.slice(0, 50)}"`
-      )
-    }
-    if (this.#closing) {
-      return refuse(ws, CloseCode.RECONNECT, 'Server shutting down')
-    }
-    const origin = originHeader(req)
-    if (!this.#originAllowed(origin)) {
-      // 4009 as Reverb: pusher-js stops instead of retrying forever
-      return refuse(ws, CloseCode.UNAUTHORIZED, `Origin not allowed: "${origin?.slice(0, 100)}"`)
-    }
-    if (this.sockets.size >= this.limits.maxConnections) {
-      return refuse(ws, CloseCode.OVER_CAPACITY, 'Over capacity')
-    }
     const address = remoteAddress(req.socket)
-    const fromAddress = this.#perAddress.get(address) ?? 0
-    const perIp = this.limits.maxConnectionsPerIp
-    if (perIp > 0 && fromAddress >= perIp) {
-      return refuse(
-        ws,
-        CloseCode.OVER_CAPACITY,
-        `Over capacity: ${perIp} connections from one address`
-      )
-    }
+    const refusal = this.#admission.refusal(key, req, this.sockets.size, address)
+    if (refusal) return refuse(ws, ...refusal)
 
     const socket = new SocketConnection(ws, this.limits.maxBufferedBytes, address, transport)
     socket.metrics = this.#metrics
     this.sockets.add(socket)
-    this.#perAddress.set(address, fromAddress + 1)
+    this.#admission.opened(address)
     ;(ws as ServedWebSocket)[CONNECTION] = socket
     ws.on('message', this.#listeners.message)
     ws.on('pong', onPong)
@@ -715,9 +479,7 @@ export class EmbeddedServer {
   async #disconnect(socket: SocketConnection) {
     socket.closed = true
     this.sockets.delete(socket)
-    const left = (this.#perAddress.get(socket.address) ?? 1) - 1
-    if (left > 0) this.#perAddress.set(socket.address, left)
-    else this.#perAddress.delete(socket.address)
+    this.#admission.closed(socket.address)
     socket.clearPending()
     // One failing channel must not keep the others (and their members) alive
     for (const channel of [...socket.channels.keys()]) {
@@ -747,28 +509,6 @@ export class EmbeddedServer {
       else debug('broadcast server: %s failed: %O', where, error)
     } catch {}
   }
-
-  /**
-   * Pings sockets idle for "activityTimeout" and closes with 4201 those
-   * that do not answer within "pongTimeout"
-   */
-  #checkLiveness() {
-    const now = Date.now()
-    const idle = this.limits.activityTimeout * 1000
-    const pong = this.limits.pongTimeout * 1000
-    const ping = encodeFrame('pusher:ping', '{}')
-    for (const socket of this.sockets) {
-      this.#safely('liveness check', () => {
-        if (socket.pingedAt !== undefined) {
-          if (now - socket.pingedAt > pong)
-            socket.close(CloseCode.PONG_NOT_RECEIVED, 'Pong reply not received in time')
-        } else if (now - socket.lastActivity >= idle) {
-          socket.pingedAt = now
-          socket.send(ping)
-        }
-      })
-    }
-  }
 }
 
 /**
@@ -791,14 +531,6 @@ function onPong(this: ServedWebSocket) {
  * the upgrade request for the life of the socket)
  */
 function ignore() {}
-
-/**
- * The Origin of an upgrade ("Sec-WebSocket-Origin" in protocol version 8)
- */
-function originHeader(req: IncomingMessage): string | undefined {
-  const origin = req.headers.origin ?? req.headers['sec-websocket-origin']
-  return typeof origin === 'string' ? origin : undefined
-}
 
 /**
  * Refuses a connection as Pusher does: "pusher:error" then the same close

@@ -1,0 +1,142 @@
+import type { BusMessage } from './bus/bus.ts'
+import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
+import type { ServerLimits } from './limits.ts'
+import type { LifecycleReporter } from './lifecycle_reporter.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { SocketConnection } from './socket_connection.ts'
+import type { SubscriptionCounts } from './subscription_counts.ts'
+
+/**
+ * What membership needs of the server: its sockets (to join again), where
+ * leaves become events and counts, where bus messages go, where failures
+ * are reported
+ */
+export interface MembershipHost {
+  readonly sockets: Iterable<SocketConnection>
+  readonly lifecycle: LifecycleReporter
+  readonly subscriptionCounts: SubscriptionCounts
+  receive(message: BusMessage): void
+  report(error: unknown, where: string): void
+}
+
+/**
+ * This node's place in its cluster: it joins under a new node id on every
+ * start (bus and state), marks itself alive, reaps dead nodes, joins its
+ * sockets again when the shared state lost it, and leaves on close
+ */
+export class ClusterMembership {
+  /**
+   * This node's id, new on every start
+   */
+  nodeId?: string
+  /**
+   * The bus and state, once joined
+   */
+  cluster?: ClusterAdapter
+  /**
+   * Settles once the join is over (rejects when it failed)
+   */
+  ready?: Promise<ClusterAdapter>
+  #heartbeatRunning = false
+
+  constructor(
+    protected factory: ClusterFactory,
+    protected limits: ServerLimits,
+    protected host: MembershipHost,
+    protected metrics?: ServerMetrics
+  ) {}
+
+  /**
+   * Whether other processes share the state (their clients may come back
+   * through them)
+   */
+  get shared() {
+    return this.factory.shared === true
+  }
+
+  /**
+   * Makes this node's bus and state under a new node id and subscribes to
+   * the other nodes' messages. A failure is reported; sockets and requests
+   * waiting for it are refused.
+   */
+  join() {
+    const nodeId = createNodeId()
+    this.nodeId = nodeId
+    const ready = (async () => {
+      const cluster = await this.factory(nodeId, this.limits)
+      if (this.metrics) cluster.bus.instrument?.(this.metrics)
+      await cluster.bus.start((message) => {
+        try {
+          this.host.receive(message)
+        } catch (error) {
+          this.host.report(error, 'bus message')
+        }
+      })
+      // Registered before any join, so a node that dies is reaped
+      await cluster.state.heartbeat()
+      if (this.nodeId === nodeId) this.cluster = cluster
+      return cluster
+    })()
+    ready.catch((error) => this.host.report(error, 'joining the cluster'))
+    this.ready = ready
+  }
+
+  /**
+   * Marks this node alive, then removes dead nodes' subscriptions and
+   * tells their channels who left. One round at a time.
+   */
+  heartbeat() {
+    const cluster = this.cluster
+    if (!cluster || this.#heartbeatRunning) return
+    this.#heartbeatRunning = true
+    const { lifecycle, subscriptionCounts } = this.host
+    const round = async () => {
+      if (await cluster.state.heartbeat()) await this.#rejoin(cluster)
+      const reaped = await cluster.state.reapDeadNodes(lifecycle.leaveDelayMs)
+      for (const leave of reaped) {
+        lifecycle.left(cluster.state, leave.channel, leave)
+        subscriptionCounts.changed(leave.channel)
+      }
+    }
+    round()
+      .catch((error) => this.host.report(error, 'heartbeat'))
+      .finally(() => (this.#heartbeatRunning = false))
+  }
+
+  /**
+   * The shared state lost this node (Redis restarted empty, or this node
+   * was reaped after a stall): its sockets join their channels again, so
+   * counts and presence lists converge. Joins are idempotent; members the
+   * other nodes' clients already know are not announced again.
+   */
+  async #rejoin(cluster: ClusterAdapter) {
+    for (const socket of this.host.sockets) {
+      for (const [channel, member] of socket.channels) {
+        await cluster.state.join(channel, socket.id, member ?? undefined)
+      }
+    }
+  }
+
+  /**
+   * Removes this node's state (never the other nodes') and leaves the bus
+   */
+  async leave() {
+    const ready = this.ready
+    this.ready = undefined
+    this.cluster = undefined
+    this.nodeId = undefined
+    const cluster = await ready?.catch(() => undefined)
+    if (!cluster) return
+    try {
+      await cluster.state.removeNode()
+    } catch (error) {
+      this.host.report(error, 'removing the node state')
+    }
+    try {
+      await cluster.bus.close()
+      await cluster.close?.()
+    } catch (error) {
+      this.host.report(error, 'closing the bus')
+    }
+  }
+}
