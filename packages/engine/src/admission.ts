@@ -58,7 +58,11 @@ export class Admission {
     else this.#perAddress.delete(address)
   }
 
-  clear() {
+  /**
+   * Admits again from nothing (the server starts again)
+   */
+  reopen() {
+    this.closing = false
     this.#perAddress.clear()
   }
 }

@@ -38,12 +38,13 @@ export class ClusterMembership {
    */
   ready?: Promise<ClusterAdapter>
   #heartbeatRunning = false
+  #heartbeatTimer?: NodeJS.Timeout
 
   constructor(
     protected factory: ClusterFactory,
     protected limits: ServerLimits,
     protected host: MembershipHost,
-    protected metrics?: ServerMetrics
+    protected options: { heartbeatMs: number; metrics?: ServerMetrics }
   ) {}
 
   /**
@@ -64,7 +65,7 @@ export class ClusterMembership {
     this.nodeId = nodeId
     const ready = (async () => {
       const cluster = await this.factory(nodeId, this.limits)
-      if (this.metrics) cluster.bus.instrument?.(this.metrics)
+      if (this.options.metrics) cluster.bus.instrument?.(this.options.metrics)
       await cluster.bus.start((message) => {
         try {
           this.host.receive(message)
@@ -79,6 +80,22 @@ export class ClusterMembership {
     })()
     ready.catch((error) => this.host.report(error, 'joining the cluster'))
     this.ready = ready
+  }
+
+  /**
+   * Runs the heartbeat every "heartbeatMs" until stopBeating()
+   */
+  startBeating(safely: (where: string, body: () => void) => void) {
+    clearInterval(this.#heartbeatTimer)
+    this.#heartbeatTimer = setInterval(
+      () => safely('heartbeat', () => this.heartbeat()),
+      this.options.heartbeatMs
+    ).unref()
+  }
+
+  stopBeating() {
+    clearInterval(this.#heartbeatTimer)
+    this.#heartbeatTimer = undefined
   }
 
   /**

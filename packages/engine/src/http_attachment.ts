@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -90,4 +90,26 @@ export function boundShutdown(server: Server, graceSeconds: number, attachedAgai
     if (--checks > 0) setTimeout(check, SHUTDOWN_CHECK_MS).unref()
   }
   setTimeout(check, graceSeconds * 1000).unref()
+}
+
+/**
+ * An HTTP server of the engine's own (broadcast:serve), attached before it
+ * listens; anything not the engine's is a 404
+ */
+export async function listenOwn(port: number, host: string, attach: (server: Server) => void) {
+  const server = createServer((_req, res) => res.writeHead(404).end())
+  attach(server)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return server
+}
+
+/**
+ * Closes an HTTP server of the engine's own, with its idle connections
+ */
+export async function closeOwn(server: Server) {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
 }

@@ -3,11 +3,19 @@ import type { SocketConnection } from './socket_connection.ts'
 import { CloseCode, encodeFrame } from './protocol.ts'
 
 /**
- * How often the liveness check runs: half the shorter of the two
- * timeouts, at least every 250 ms
+ * Runs the liveness check on a timer: every half of the shorter of the
+ * two timeouts, at most every 250 ms
  */
-export function livenessTick(limits: ServerLimits) {
-  return Math.max(250, Math.min(limits.activityTimeout, limits.pongTimeout) * 500)
+export function startLivenessTimer(
+  sockets: Iterable<SocketConnection>,
+  limits: ServerLimits,
+  safely: (where: string, body: () => void) => void
+) {
+  const tick = Math.max(250, Math.min(limits.activityTimeout, limits.pongTimeout) * 500)
+  return setInterval(
+    () => safely('liveness timer', () => checkLiveness(sockets, limits, safely)),
+    tick
+  ).unref()
 }
 
 /**

@@ -1,0 +1,225 @@
+import type { Duplex } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { Admission } from './admission.ts'
+import type { ChannelRegistry } from './channel_registry.ts'
+import type { ClusterMembership } from './cluster_membership.ts'
+import type { ServerLimits } from './limits.ts'
+import type { LocalSockets } from './local_sockets.ts'
+import type { MessageHandler } from './message_handler.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import { SocketConnection } from './socket_connection.ts'
+import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
+import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
+
+/**
+ * How long clients get to close after the server said it shuts down
+ */
+const CLOSE_GRACE_MS = 1000
+
+export interface ConnectionsOptions {
+  limits: ServerLimits
+  /**
+   * Path prefix before "/app/<key>", without a trailing slash
+   */
+  prefix: string
+  sockets: Set<SocketConnection>
+  local: LocalSockets
+  admission: Admission
+  messages: MessageHandler
+  registry: ChannelRegistry
+  membership: ClusterMembership
+  metrics?: ServerMetrics
+  report(error: unknown, where: string): void
+}
+
+/**
+ * The life of a connection: the WebSocket handshake on "<path>/app/<key>",
+ * admission, "pusher:connection_established", its messages, and on close
+ * the leaving of every channel it was in
+ */
+export class Connections {
+  #wss?: WebSocketServer
+  /**
+   * Disconnects still leaving their channels, awaited by closeAll()
+   */
+  #leaving = new Set<Promise<void>>()
+
+  constructor(protected options: ConnectionsOptions) {}
+
+  /**
+   * Whether upgrades are taken
+   */
+  get open() {
+    return this.#wss !== undefined
+  }
+
+  start() {
+    this.#wss ??= new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+  }
+
+  /**
+   * Handles an upgrade when its path is "<path>/app/<key>"; false otherwise.
+   * A key that is not valid percent-encoding gets a plain 400.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const key = upgradeKey(req.url ?? '/', this.options.prefix)
+    if (key === undefined || !this.#wss) return false
+    if (key === null) {
+      rejectUpgrade(socket, 400, 'Malformed percent-encoding in the WebSocket path')
+      return true
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      /**
+       * "ws" reports bad frames and resets as "error" events: without a
+       * listener, garbage sent to a socket being refused would be thrown
+       */
+      ws.on('error', ignore)
+      const connect = () => {
+        try {
+          this.#connect(ws, key, req, socket)
+        } catch (error) {
+          this.options.report(error, 'connect')
+          ws.terminate()
+        }
+      }
+      // A socket is served once the node has joined its cluster
+      const { membership } = this.options
+      if (membership.cluster) connect()
+      else
+        membership.ready?.then(connect, () =>
+          refuse(ws, CloseCode.RECONNECT, 'Server not ready, retry later')
+        )
+    })
+    return true
+  }
+
+  /**
+   * Tells every client to reconnect (4200), drops those that do not close
+   * within a second, and waits until each has left its channels
+   */
+  async closeAll() {
+    const { sockets } = this.options
+    const closed = [...sockets].map(
+      (socket) => new Promise<void>((resolve) => socket.ws.once('close', () => resolve()))
+    )
+    for (const socket of sockets) socket.close(CloseCode.RECONNECT, 'Server shutting down')
+    const grace = setTimeout(() => {
+      for (const socket of sockets) socket.ws.terminate()
+    }, CLOSE_GRACE_MS)
+    await Promise.all(closed)
+    clearTimeout(grace)
+    await Promise.all(this.#leaving)
+  }
+
+  /**
+   * Takes no more upgrades
+   */
+  stop() {
+    this.#wss?.close()
+    this.#wss = undefined
+  }
+
+  #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
+    const { admission, limits, sockets } = this.options
+    const address = remoteAddress(req.socket)
+    const refusal = admission.refusal(key, req, sockets.size, address)
+    if (refusal) return refuse(ws, ...refusal)
+
+    const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport)
+    socket.metrics = this.options.metrics
+    sockets.add(socket)
+    admission.opened(address)
+    ;(ws as ServedWebSocket)[CONNECTION] = socket
+    ws.on('message', this.#listeners.message)
+    ws.on('pong', onPong)
+    ws.on('close', this.#listeners.close)
+    socket.send(
+      encodeFrame(
+        'pusher:connection_established',
+        JSON.stringify({ socket_id: socket.id, activity_timeout: limits.activityTimeout })
+      )
+    )
+  }
+
+  /**
+   * One message and one close listener for every socket (closures per
+   * socket would cost memory on every idle connection); "this" is the
+   * socket's WebSocket
+   */
+  #listeners = (() => {
+    const connections = this
+    return {
+      message(this: ServedWebSocket, raw: RawData) {
+        const socket = this[CONNECTION]!
+        connections.options.messages.handle(socket, raw).catch((error) => {
+          connections.options.report(error, 'message')
+          try {
+            socket.error(null, 'Internal error')
+          } catch (failure) {
+            connections.options.report(failure, 'message')
+          }
+        })
+      },
+      close(this: ServedWebSocket) {
+        const leaving = connections
+          .#disconnect(this[CONNECTION]!)
+          .catch((error) => connections.options.report(error, 'close'))
+        connections.#leaving.add(leaving)
+        leaving.finally(() => connections.#leaving.delete(leaving))
+      },
+    }
+  })()
+
+  async #disconnect(socket: SocketConnection) {
+    const { sockets, admission, registry, local, report } = this.options
+    socket.closed = true
+    sockets.delete(socket)
+    admission.closed(socket.address)
+    socket.clearPending()
+    // One failing channel must not keep the others (and their members) alive
+    for (const channel of [...socket.channels.keys()]) {
+      try {
+        await registry.unsubscribe(socket, channel)
+      } catch (error) {
+        report(error, 'close')
+      }
+    }
+    local.removeSocket(socket)
+  }
+}
+
+/**
+ * The connection a served WebSocket belongs to
+ */
+const CONNECTION = Symbol('connection')
+type ServedWebSocket = WebSocket & { [CONNECTION]?: SocketConnection }
+
+/**
+ * A pong proves the socket alive
+ */
+function onPong(this: ServedWebSocket) {
+  const socket = this[CONNECTION]!
+  socket.lastActivity = Date.now()
+  socket.pingedAt = undefined
+}
+
+/**
+ * A listener that keeps nothing alive (an arrow function here would hold
+ * the upgrade request for the life of the socket)
+ */
+function ignore() {}
+
+/**
+ * Refuses a connection as Pusher does: "pusher:error" then the same close
+ * code
+ */
+function refuse(ws: WebSocket, code: number, message: string) {
+  ws.send(errorFrame(code, message))
+  ws.close(code, closeReason(message))
+}

@@ -1,0 +1,141 @@
+import type { BusMessage } from './bus/bus.ts'
+import type { ClusterAdapter } from './cluster.ts'
+import type { ClusterMembership } from './cluster_membership.ts'
+import type { LocalSockets } from './local_sockets.ts'
+import type { ServerMetrics } from './metrics/server_metrics.ts'
+import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
+import { CloseCode, encodeFrame } from './protocol.ts'
+import { countDelivery } from './metrics/delivery.ts'
+
+export interface FrameRouterOptions {
+  local: LocalSockets
+  membership: ClusterMembership
+  /**
+   * The cluster once joined; rejects when the server is not started
+   */
+  ready(): Promise<ClusterAdapter>
+  cacheTtlMs: number
+  report(error: unknown, where: string): void
+  metrics?: ServerMetrics
+  /**
+   * Told of every event published from this node (the debug console)
+   */
+  onPublish?: (channels: string[], event: string, data: string) => void
+}
+
+/**
+ * Where frames go: to this node's sockets at once, and to the other nodes
+ * through the bus (and what the bus brings, to this node's sockets only)
+ */
+export class FrameRouter {
+  constructor(protected options: FrameRouterOptions) {}
+
+  /**
+   * Sends an event to every socket of the channels but the excluded one, on
+   * every node. This node's sockets have it when this returns (the frame
+   * is serialized once per channel and the same Buffer goes to every
+   * socket); the promise settles once the other nodes were told, and
+   * rejects when the bus could not take it (also reported).
+   */
+  publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
+    this.options.onPublish?.(channels, event, data)
+    const sent: Promise<void>[] = []
+    for (const channel of channels) {
+      const frame = encodeFrame(event, data, channel)
+      sent.push(this.#publishFrame(channel, frame, exceptSocketId))
+      if (isCacheChannel(channel)) sent.push(this.#cacheEvent(channel, frame))
+    }
+    return sent.length === 1 ? sent[0] : Promise.all(sent).then(() => {})
+  }
+
+  /**
+   * Sends a frame to a channel on every node, for a caller with nobody to
+   * tell of a bus failure (it is reported)
+   */
+  relay(channel: string, frame: string, exceptSocketId?: string) {
+    this.#publishFrame(channel, frame, exceptSocketId).catch(() => {})
+  }
+
+  /**
+   * Tells a presence channel on every node that a member left
+   */
+  memberRemoved(channel: string, userId: string) {
+    const data = JSON.stringify({ user_id: userId })
+    this.relay(channel, encodeFrame('pusher_internal:member_removed', data, channel))
+  }
+
+  /**
+   * A message from another node: for this node's sockets only
+   */
+  receive(message: BusMessage) {
+    if (message.type === 'publish') {
+      const { metrics, local } = this.options
+      if (metrics)
+        countDelivery(
+          metrics,
+          local.count(message.channel),
+          message.exceptSocketId !== undefined,
+          message.frame
+        )
+      local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
+    } else if (message.type === 'terminate_user') {
+      this.#terminateLocal(message.userId)
+    }
+  }
+
+  /**
+   * Sends an event to the sockets signed in as a user, on every node
+   */
+  toUser(userId: string, event: string, data: string) {
+    return this.publish([`${USER_CHANNEL_PREFIX}${userId}`], event, data)
+  }
+
+  /**
+   * Closes the user's signed-in sockets with 4009 (clients do not
+   * reconnect), on every node
+   */
+  async terminateUser(userId: string) {
+    this.#terminateLocal(userId)
+    await this.#send({ type: 'terminate_user', userId })
+  }
+
+  #terminateLocal(userId: string) {
+    this.options.local.forUser(userId, (socket) =>
+      socket.close(CloseCode.UNAUTHORIZED, 'You got disconnected by the app.')
+    )
+  }
+
+  #publishFrame(channel: string, frame: string, exceptSocketId?: string) {
+    const { metrics, local } = this.options
+    if (metrics) countDelivery(metrics, local.count(channel), exceptSocketId !== undefined, frame)
+    local.publish(channel, Buffer.from(frame), exceptSocketId)
+    return this.#send({ type: 'publish', channel, frame, exceptSocketId })
+  }
+
+  async #cacheEvent(channel: string, frame: string) {
+    try {
+      const cluster = this.options.membership.cluster ?? (await this.options.ready())
+      await cluster.state.cacheEvent(channel, frame, this.options.cacheTtlMs)
+    } catch (error) {
+      this.options.report(error, 'caching an event')
+      throw error
+    }
+  }
+
+  /**
+   * Hands a message to the other nodes. Not started: there is no cluster
+   * to tell.
+   */
+  async #send(message: BusMessage) {
+    const { membership } = this.options
+    const ready = membership.ready
+    if (!ready) return
+    try {
+      const cluster = membership.cluster ?? (await ready)
+      await cluster.bus.send(message)
+    } catch (error) {
+      this.options.report(error, 'bus send')
+      throw error
+    }
+  }
+}
