@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
-import { generateAppCredentials } from './src/app_credentials.ts'
+import { CLIENT_ENV, generateAppCredentials, setDotenvValues } from './src/app_credentials.ts'
 
 /**
  * Environment variables the package reads, with the values written to a
@@ -40,6 +40,23 @@ const RC_ENTRIES = {
  */
 async function readAppFile(command: Configure, path: string) {
   return readFile(command.app.makePath(path), 'utf8').catch(() => '')
+}
+
+/**
+ * Gives ".env" and the committed ".env.example" the variables the browser
+ * reads (Vite exposes only "VITE_" names), so a teammate whose ".env" is a
+ * copy of ".env.example" gets a page that connects. A value already set is
+ * kept, so a second run changes nothing.
+ */
+async function defineClientEnv(command: Configure) {
+  for (const file of ['.env', '.env.example']) {
+    const contents = await readFile(command.app.makePath(file), 'utf8').catch(() => undefined)
+    if (contents === undefined) continue
+    const result = setDotenvValues(contents, CLIENT_ENV, { replace: false })
+    if (result.written.length === 0) continue
+    await writeFile(command.app.makePath(file), result.contents)
+    command.logger.action(`update ${file} file`).succeeded()
+  }
 }
 
 /**
@@ -153,6 +170,7 @@ export async function configure(command: Configure) {
   if (Object.keys(missing).length > 0) {
     await codemods.defineEnvVariables(missing, { omitFromExample: ['PUSHER_APP_SECRET'] })
   }
+  await defineClientEnv(command)
   if (!(await envValidationsPresent(command))) {
     await codemods.defineEnvValidations({
       leadingComment: 'Variables for configuring the broadcasting package',
@@ -186,7 +204,8 @@ export async function configure(command: Configure) {
       "       import broadcast from 'adonisjs-broadcasting/services/main'",
       '       broadcast.registerRoutes()',
       '  2. Edit policies/channels.yaml to decide who may join which channel',
-      '  3. In the browser (npm install pusher-js; VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY} in .env):',
+      '  3. In the browser (npm install pusher-js; .env and .env.example now hold',
+      '     VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}, the key Vite hands to the page):',
       `       const csrfToken = document.querySelector('meta[name="csrf-token"]').content`,
       '       const pusher = new Pusher(import.meta.env.VITE_PUSHER_APP_KEY, {',
       "         cluster: '',",

@@ -3,9 +3,11 @@ import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import { keepTestApp } from '../helpers/keep_test_app.ts'
 import Configure from '@adonisjs/core/commands/configure'
+import { EnvParser } from '@adonisjs/core/env'
 import { ESLint } from 'eslint'
 import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
+import BroadcastCredentials from '../../commands/broadcast_credentials.ts'
 import { ChannelPolicies } from '../../src/policies/main.ts'
 import { loadPolicyTests } from '../../src/policies/testing/load_tests.ts'
 import { runPolicyTests } from '../../src/policies/testing/run_tests.ts'
@@ -288,6 +290,64 @@ test.group('configure', (group) => {
     assert.notMatch(secondLogs, /update start\/env\.ts/)
     assert.notMatch(secondLogs, /update adonisrc\.ts/)
     assert.deepEqual(await lintApp(BASE_URL), [])
+  }).timeout(60_000)
+
+  test('.env.example names the browser key, so a clone plus broadcast:credentials is complete', async ({
+    fs,
+    assert,
+  }) => {
+    await starterKitApp(fs)
+    const ace = await createAce()
+    const configured = await ace.create(Configure, ['../../../index.ts'])
+    await configured.exec()
+    configured.assertSucceeded()
+
+    const clientKey = 'VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}'
+    await assert.fileContains('.env', clientKey)
+    await assert.fileContains('.env.example', clientKey)
+
+    // A teammate's clone: ".env" is a copy of the committed template
+    const example = await fs.contents('.env.example')
+    assert.notMatch(example, /PUSHER_APP_SECRET=./)
+    await fs.create('.env', example)
+    const credentials = await ace.create(BroadcastCredentials, [])
+    await credentials.exec()
+    credentials.assertSucceeded()
+
+    // The app reads the env as AdonisJS does, interpolating the key into the browser's variable
+    const env = await new EnvParser(await fs.contents('.env'), BASE_URL, {
+      ignoreProcessEnv: true,
+    }).parse()
+    assert.match(env.PUSHER_APP_KEY!, /^[0-9a-f]{20}$/)
+    assert.equal(env.VITE_PUSHER_APP_KEY, env.PUSHER_APP_KEY)
+    assert.match(env.PUSHER_APP_SECRET!, /^[0-9a-f]{40}$/)
+    assert.equal(await fs.contents('.env.example'), example)
+    assert.lengthOf((await fs.contents('.env')).match(/VITE_PUSHER_APP_KEY=/g)!, 1)
+  }).timeout(60_000)
+
+  test('an app that put the browser key in .env only gets it in .env.example too', async ({
+    fs,
+    assert,
+  }) => {
+    await freshApp(fs)
+    const ace = await createAce()
+    const first = await ace.create(Configure, ['../../../index.ts'])
+    await first.exec()
+    first.assertSucceeded()
+    // As an app configured before, following the old docs: the key in .env only
+    const example = (await fs.contents('.env.example')).replace(/^VITE_PUSHER_APP_KEY=.*\n/m, '')
+    await fs.create('.env.example', example)
+    const env = await fs.contents('.env')
+
+    const second = await ace.create(Configure, ['../../../index.ts'])
+    await second.exec()
+    second.assertSucceeded()
+
+    assert.equal(await fs.contents('.env'), env)
+    assert.equal(
+      await fs.contents('.env.example'),
+      `${example}VITE_PUSHER_APP_KEY=\${PUSHER_APP_KEY}\n`
+    )
   }).timeout(60_000)
 
   test('make:broadcast-event writes an event class from the stub', async ({ fs, assert }) => {
