@@ -3,7 +3,11 @@ import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../ty
 import type { PusherDriver } from './pusher.ts'
 import { EmbeddedServer, type EmbeddedServerOptions } from '../server/embedded_server.ts'
 import { ClusterPublisher } from '../server/cluster_publisher.ts'
-import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
+import {
+  BroadcastAppUnreachableException,
+  BroadcastFailedException,
+  E_BROADCAST_SERVER_NOT_RUNNING,
+} from '../errors.ts'
 import { WebhookSender, type WebhookTarget } from '../webhooks/webhook_sender.ts'
 
 /**
@@ -41,6 +45,10 @@ export class LocalDriver implements BroadcastDriver {
   #publisher?: ClusterPublisher
   #webhooks?: WebhookSender
   #closing?: Promise<void>
+  /**
+   * Whether the last attempt to reach "publishTo" found nothing there
+   */
+  #unreachable = false
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
@@ -132,7 +140,36 @@ export class LocalDriver implements BroadcastDriver {
       return
     }
     const remote = await this.#remoteApp()
-    await remote.send(messages)
+    await this.#throughApp(
+      messages.map((message) => message.event),
+      messages.flatMap((message) => message.channels),
+      () => remote.send(messages)
+    )
+  }
+
+  /**
+   * A call to the app at "publishTo". A failure without an answer (refused,
+   * reset, timed out) means the app is not there, and says so; the first of
+   * a run of such failures is marked so it can be reported once.
+   */
+  async #throughApp<T>(events: string[], channels: string[], call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call()
+      this.#unreachable = false
+      return result
+    } catch (error) {
+      if (!(error instanceof BroadcastFailedException) || error.responseStatus !== undefined) {
+        throw error
+      }
+      const repeated = this.#unreachable
+      this.#unreachable = true
+      throw new BroadcastAppUnreachableException(this.#config.publishTo!, {
+        events,
+        channels,
+        cause: error,
+        repeated,
+      })
+    }
   }
 
   /**
@@ -179,7 +216,9 @@ export class LocalDriver implements BroadcastDriver {
       return target.toUser(String(userId), event, payload)
     }
     const remote = await this.#remoteApp()
-    return remote.toUser(userId, event, payload)
+    return this.#throughApp([event], [`#server-to-user-${userId}`], () =>
+      remote.toUser(userId, event, payload)
+    )
   }
 
   /**
@@ -191,7 +230,7 @@ export class LocalDriver implements BroadcastDriver {
       return target.terminateUserConnections(String(userId))
     }
     const remote = await this.#remoteApp()
-    return remote.terminateUserConnections(userId)
+    return this.#throughApp([], [], () => remote.terminateUserConnections(userId))
   }
 
   /**
