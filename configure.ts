@@ -29,11 +29,21 @@ const ENV_VALIDATIONS = {
   PUSHER_SCHEME: `Env.schema.enum.optional(['http', 'https'] as const)`,
 }
 
+/**
+ * The policy files are meta files, copied into builds; their tests
+ * ("*.test.yaml") are not, a build has no use for them
+ */
 const RC_ENTRIES = {
   provider: 'adonisjs-broadcasting/broadcast_provider',
   commands: 'adonisjs-broadcasting/commands',
-  metaFiles: 'policies/**/*.yaml',
+  metaFiles: 'policies/**/!(*.test).yaml',
 }
+
+/**
+ * The meta-file pattern earlier versions wrote: an app that has it is left
+ * as it is, rather than given a second pattern
+ */
+const EARLIER_META_FILES = 'policies/**/*.yaml'
 
 /**
  * The text of an app file, or '' when it does not exist
@@ -89,8 +99,11 @@ async function envValidationsPresent(command: Configure) {
  */
 async function rcEntriesPresent(command: Configure) {
   const contents = await readAppFile(command, 'adonisrc.ts')
-  return Object.values(RC_ENTRIES).every(
-    (entry) => contents.includes(`'${entry}'`) || contents.includes(`"${entry}"`)
+  const has = (entry: string) => contents.includes(`'${entry}'`) || contents.includes(`"${entry}"`)
+  return (
+    has(RC_ENTRIES.provider) &&
+    has(RC_ENTRIES.commands) &&
+    (has(RC_ENTRIES.metaFiles) || has(EARLIER_META_FILES))
   )
 }
 

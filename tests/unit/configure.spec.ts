@@ -5,6 +5,7 @@ import { keepTestApp } from '../helpers/keep_test_app.ts'
 import Configure from '@adonisjs/core/commands/configure'
 import { EnvParser } from '@adonisjs/core/env'
 import { ESLint } from 'eslint'
+import fastGlob from 'fast-glob'
 import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
 import BroadcastCredentials from '../../commands/broadcast_credentials.ts'
@@ -221,13 +222,15 @@ test.group('configure', (group) => {
     assert.deepEqual([coverage.patterns.missed, coverage.branches.missed], [[], []])
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/broadcast_provider`)
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/commands`)
-    await assert.fileContains('adonisrc.ts', `policies/**/*.yaml`)
     // Builds copy the policies, but an edit never restarts the server: the package's own
     // watcher reloads them and an invalid edit keeps the last good policy
     await assert.fileContains(
       'adonisrc.ts',
-      /pattern: 'policies\/\*\*\/\*\.yaml',\s*reloadServer: false/
+      /pattern: 'policies\/\*\*\/!\(\*\.test\)\.yaml',\s*reloadServer: false/
     )
+    // The pattern, as the assembler's build copies meta files (fast-glob), leaves the tests out
+    const pattern = (await fs.contents('adonisrc.ts')).match(/pattern: '(policies[^']*)'/)![1]
+    assert.deepEqual(await fastGlob(pattern, { cwd: fs.basePath }), ['policies/channels.yaml'])
     await assert.fileContains('.env', 'BROADCAST_CONNECTION=local')
     await assert.fileContains('.env', 'PUSHER_APP_SECRET=')
     await assert.fileContains('.env.example', 'PUSHER_APP_KEY=')
@@ -348,6 +351,26 @@ test.group('configure', (group) => {
       await fs.contents('.env.example'),
       `${example}VITE_PUSHER_APP_KEY=\${PUSHER_APP_KEY}\n`
     )
+  }).timeout(60_000)
+
+  test('an app configured with the earlier meta-file pattern is not given a second one', async ({
+    fs,
+    assert,
+  }) => {
+    await freshApp(fs)
+    const ace = await createAce()
+    const first = await ace.create(Configure, ['../../../index.ts'])
+    await first.exec()
+    const earlier = (await fs.contents('adonisrc.ts')).replace(
+      'policies/**/!(*.test).yaml',
+      'policies/**/*.yaml'
+    )
+    await fs.create('adonisrc.ts', earlier)
+
+    const second = await ace.create(Configure, ['../../../index.ts'])
+    await second.exec()
+    second.assertSucceeded()
+    assert.equal(await fs.contents('adonisrc.ts'), earlier)
   }).timeout(60_000)
 
   test('make:broadcast-event writes an event class from the stub', async ({ fs, assert }) => {
