@@ -138,6 +138,18 @@ async function lintApp(root: URL) {
 }
 
 /**
+ * The last code block of a doc whose first line names the app file it is
+ * ("// start/routes.ts")
+ */
+async function docSnippet(doc: string, path: string) {
+  const text = await readFile(new URL(`../../docs/${doc}`, import.meta.url), 'utf8')
+  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1])
+  const block = blocks.findLast((body) => body.startsWith(`// ${path}\n`))
+  if (!block) throw new Error(`docs/${doc} has no snippet of ${path}`)
+  return block
+}
+
+/**
  * Files the app's "prettier --check ." would report
  */
 async function unformatted(root: URL, files: string[]) {
@@ -371,6 +383,21 @@ test.group('configure', (group) => {
     await second.exec()
     second.assertSucceeded()
     assert.equal(await fs.contents('adonisrc.ts'), earlier)
+  }).timeout(60_000)
+
+  test("the docs' snippets of app files pass the kit's lint", async ({ fs, assert }) => {
+    await starterKitApp(fs)
+    const snippets: Array<[doc: string, path: string]> = [
+      ['getting-started.md', 'app/events/order_shipped.ts'],
+      ['getting-started.md', 'app/controllers/orders_controller.ts'],
+      ['getting-started.md', 'start/routes.ts'],
+      ['getting-started.md', 'database/migrations/1700000000000_alter_users_table.ts'],
+      ['testing.md', 'tests/functional/channel_policies.spec.ts'],
+      ['policies.md', 'tests/unit/policies.spec.ts'],
+    ]
+    for (const [doc, path] of snippets) await fs.create(path, await docSnippet(doc, path))
+
+    assert.deepEqual(await lintApp(BASE_URL), [])
   }).timeout(60_000)
 
   test('make:broadcast-event writes an event class from the stub', async ({ fs, assert }) => {
