@@ -1,4 +1,5 @@
 import { format } from 'node:util'
+import { isAbsolute, join } from 'node:path'
 import type { HttpContext } from '@adonisjs/core/http'
 import { Exception, createError } from '@adonisjs/core/exceptions'
 
@@ -424,6 +425,7 @@ export class PolicyError extends Exception {
   line: number
   column: number
   hint?: string
+  #reason: string
 
   constructor(position: SourcePosition, message: string, hint?: string) {
     super(
@@ -433,6 +435,22 @@ export class PolicyError extends Exception {
     this.line = position.line
     this.column = position.column
     this.hint = hint
+    this.#reason = message
+  }
+
+  /**
+   * The error as a failed boot prints it (Youch reads "hint" and the stack):
+   * the hint once, under the message rather than in it too, and a stack
+   * whose one frame is the position in the policy file, so the code frame
+   * shown is the YAML, not the package's compiled code
+   */
+  forBoot(appRoot: string): PolicyError {
+    const position = { file: this.file, line: this.line, column: this.column }
+    const error = new PolicyError(position, this.#reason)
+    error.hint = this.hint
+    const path = isAbsolute(this.file) ? this.file : join(appRoot, this.file)
+    error.stack = `${error.name}: ${error.message}\n    at ${path}:${this.line}:${this.column}`
+    return error
   }
 }
 
