@@ -222,6 +222,12 @@ test.group('configure', (group) => {
     await assert.fileContains('config/broadcast.ts', 'drivers.pusher(')
     await assert.fileExists('policies/channels.yaml')
     await assert.fileContains('policies/channels.yaml', 'private-<userId>:')
+    // The rules reading a column the starter kits lack say so where they are
+    await assert.fileContains(
+      'policies/channels.yaml',
+      "user.role is a column the starter kits' User model does not"
+    )
+    first.assertLogMatches(/read user\.role, which/)
     // The starter tests pass against the starter policy and reach all of it
     const policies = await ChannelPolicies.load(`${fs.basePath}/policies`)
     const [tests] = await loadPolicyTests(`${fs.basePath}/policies`)
