@@ -2,6 +2,7 @@ import { getActiveTest, test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import { keepTestApp } from '../helpers/keep_test_app.ts'
+import { DOC_APP_FILES, docSnippet } from '../helpers/doc_snippets.ts'
 import Configure from '@adonisjs/core/commands/configure'
 import { EnvParser } from '@adonisjs/core/env'
 import { ESLint } from 'eslint'
@@ -135,18 +136,6 @@ async function lintApp(root: URL) {
         `${result.filePath.slice(root.pathname.length)}:${message.line}:${message.column} ${message.ruleId} ${message.message}`
     )
   )
-}
-
-/**
- * The last code block of a doc whose first line names the app file it is
- * ("// start/routes.ts")
- */
-async function docSnippet(doc: string, path: string) {
-  const text = await readFile(new URL(`../../docs/${doc}`, import.meta.url), 'utf8')
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1])
-  const block = blocks.findLast((body) => body.startsWith(`// ${path}\n`))
-  if (!block) throw new Error(`docs/${doc} has no snippet of ${path}`)
-  return block
 }
 
 /**
@@ -393,15 +382,7 @@ test.group('configure', (group) => {
 
   test("the docs' snippets of app files pass the kit's lint", async ({ fs, assert }) => {
     await starterKitApp(fs)
-    const snippets: Array<[doc: string, path: string]> = [
-      ['getting-started.md', 'app/events/order_shipped.ts'],
-      ['getting-started.md', 'app/controllers/orders_controller.ts'],
-      ['getting-started.md', 'start/routes.ts'],
-      ['getting-started.md', 'database/migrations/1700000000000_alter_users_table.ts'],
-      ['testing.md', 'tests/functional/channel_policies.spec.ts'],
-      ['policies.md', 'tests/unit/policies.spec.ts'],
-    ]
-    for (const [doc, path] of snippets) await fs.create(path, await docSnippet(doc, path))
+    for (const [doc, path] of DOC_APP_FILES) await fs.create(path, await docSnippet(doc, path))
 
     assert.deepEqual(await lintApp(BASE_URL), [])
   }).timeout(60_000)
