@@ -41,7 +41,11 @@ export class LocalDriver implements BroadcastDriver {
   readonly credentials: PusherCredentials
   readonly server: EmbeddedServer
   #config: LocalDriverConfig
-  #remote?: Promise<PusherDriver>
+  /**
+   * The app at "publishTo": retrying transient failures, and trying once
+   * while it is known to be unreachable (a seeder then fails fast per model)
+   */
+  #remote: { retrying?: Promise<PusherDriver>; once?: Promise<PusherDriver> } = {}
   #publisher?: ClusterPublisher
   #webhooks?: WebhookSender
   #closing?: Promise<void>
@@ -173,23 +177,27 @@ export class LocalDriver implements BroadcastDriver {
   }
 
   /**
-   * The app that serves clients ("publishTo"), through its Pusher HTTP API
+   * The app that serves clients ("publishTo"), through its Pusher HTTP API.
+   * While the last call found nothing there, a call is tried once, without
+   * the retries: the first failure already waited for them.
    */
   #remoteApp() {
     const target = this.#config.publishTo
     if (!target) {
       throw new E_BROADCAST_SERVER_NOT_RUNNING()
     }
-    this.#remote ??= import('./pusher.ts').then(
+    const variant = this.#unreachable ? 'once' : 'retrying'
+    this.#remote[variant] ??= import('./pusher.ts').then(
       ({ PusherDriver }) =>
         new PusherDriver({
           ...this.credentials,
           host: target.host,
           port: target.port,
           scheme: target.scheme ?? 'http',
+          ...(variant === 'once' ? { retry: { retries: 0 } } : {}),
         })
     )
-    return this.#remote
+    return this.#remote[variant]
   }
 
   /**

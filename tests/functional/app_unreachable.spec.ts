@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import { createServer } from 'node:http'
+import { createServer as createTcpServer } from 'node:net'
 import { AceFactory } from '@adonisjs/core/factories'
 import { BaseCommand, ListLoader } from '@adonisjs/core/ace'
 import app, { setApp } from '@adonisjs/core/services/app'
@@ -127,5 +128,32 @@ test.group('A command broadcasting while the app is down', (group) => {
       logs.filter((entry) => entry.level === 'debug'),
       2
     )
+  }).timeout(20_000)
+
+  test('while the app is known to be down, a broadcast is tried once, without the retries', async ({
+    assert,
+    cleanup,
+  }) => {
+    // Accepts and hangs up: no answer, as from an app that is not there
+    let connections = 0
+    const hangUp = createTcpServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve))
+    cleanup(() => new Promise<void>((resolve) => hangUp.close(() => resolve())))
+    const { port } = hangUp.address() as { port: number }
+    const { manager } = await commandProcess(port)
+    cleanup(() => manager.close())
+
+    const attempts = []
+    for (let index = 0; index < 3; index++) {
+      const before = connections
+      const error = await manager.channel('releases', 'NewRelease', {}).catch((reason) => reason)
+      assert.instanceOf(error, BroadcastAppUnreachableException)
+      attempts.push(connections - before)
+    }
+    // The first waited for the two retries; the next ones fail at once
+    assert.deepEqual(attempts, [3, 1, 1])
   }).timeout(20_000)
 })
