@@ -47,7 +47,7 @@ export default defineConfig({
     { file: () => import('#tests/fixtures/routes'), environment: ['test'] },
   ],
 
-  metaFiles: [{ pattern: 'policies/**/*.yaml', reloadServer: false }],
+  metaFiles: [{ pattern: 'policies/**/!(*.test).yaml', reloadServer: false }],
 
   tests: {
     suites: [

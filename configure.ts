@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
-import { generateAppCredentials } from './src/app_credentials.ts'
+import { CLIENT_ENV, generateAppCredentials, setDotenvValues } from './src/app_credentials.ts'
 
 /**
  * Environment variables the package reads, with the values written to a
@@ -29,17 +29,44 @@ const ENV_VALIDATIONS = {
   PUSHER_SCHEME: `Env.schema.enum.optional(['http', 'https'] as const)`,
 }
 
+/**
+ * The policy files are meta files, copied into builds; their tests
+ * ("*.test.yaml") are not, a build has no use for them
+ */
 const RC_ENTRIES = {
   provider: 'adonisjs-broadcasting/broadcast_provider',
   commands: 'adonisjs-broadcasting/commands',
-  metaFiles: 'policies/**/*.yaml',
+  metaFiles: 'policies/**/!(*.test).yaml',
 }
+
+/**
+ * The meta-file pattern earlier versions wrote: an app that has it is left
+ * as it is, rather than given a second pattern
+ */
+const EARLIER_META_FILES = 'policies/**/*.yaml'
 
 /**
  * The text of an app file, or '' when it does not exist
  */
 async function readAppFile(command: Configure, path: string) {
   return readFile(command.app.makePath(path), 'utf8').catch(() => '')
+}
+
+/**
+ * Gives ".env" and the committed ".env.example" the variables the browser
+ * reads (Vite exposes only "VITE_" names), so a teammate whose ".env" is a
+ * copy of ".env.example" gets a page that connects. A value already set is
+ * kept, so a second run changes nothing.
+ */
+async function defineClientEnv(command: Configure) {
+  for (const file of ['.env', '.env.example']) {
+    const contents = await readFile(command.app.makePath(file), 'utf8').catch(() => undefined)
+    if (contents === undefined) continue
+    const result = setDotenvValues(contents, CLIENT_ENV, { replace: false })
+    if (result.written.length === 0) continue
+    await writeFile(command.app.makePath(file), result.contents)
+    command.logger.action(`update ${file} file`).succeeded()
+  }
 }
 
 /**
@@ -72,8 +99,11 @@ async function envValidationsPresent(command: Configure) {
  */
 async function rcEntriesPresent(command: Configure) {
   const contents = await readAppFile(command, 'adonisrc.ts')
-  return Object.values(RC_ENTRIES).every(
-    (entry) => contents.includes(`'${entry}'`) || contents.includes(`"${entry}"`)
+  const has = (entry: string) => contents.includes(`'${entry}'`) || contents.includes(`"${entry}"`)
+  return (
+    has(RC_ENTRIES.provider) &&
+    has(RC_ENTRIES.commands) &&
+    (has(RC_ENTRIES.metaFiles) || has(EARLIER_META_FILES))
   )
 }
 
@@ -153,6 +183,7 @@ export async function configure(command: Configure) {
   if (Object.keys(missing).length > 0) {
     await codemods.defineEnvVariables(missing, { omitFromExample: ['PUSHER_APP_SECRET'] })
   }
+  await defineClientEnv(command)
   if (!(await envValidationsPresent(command))) {
     await codemods.defineEnvValidations({
       leadingComment: 'Variables for configuring the broadcasting package',
@@ -185,8 +216,11 @@ export async function configure(command: Configure) {
       '  1. Register the auth routes in start/routes.ts:',
       "       import broadcast from 'adonisjs-broadcasting/services/main'",
       '       broadcast.registerRoutes()',
-      '  2. Edit policies/channels.yaml to decide who may join which channel',
-      '  3. In the browser (npm install pusher-js; VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY} in .env):',
+      '  2. Edit policies/channels.yaml to decide who may join which channel. Its',
+      '     private-admins and private-broadcasting-console rules read user.role, which',
+      "     the starter kits' User model lacks: add the column or change the rules",
+      '  3. In the browser (npm install pusher-js; .env and .env.example now hold',
+      '     VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}, the key Vite hands to the page):',
       `       const csrfToken = document.querySelector('meta[name="csrf-token"]').content`,
       '       const pusher = new Pusher(import.meta.env.VITE_PUSHER_APP_KEY, {',
       "         cluster: '',",

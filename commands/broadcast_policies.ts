@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { loadPoliciesFor } from '../src/commands/load_policies.ts'
@@ -27,13 +28,30 @@ export default class BroadcastPolicies extends BaseCommand {
     const policies = await loadPoliciesFor(this, this.policies)
     if (!policies) return
 
+    const plain = colorless(this.colors)
     const table = this.ui.table()
+    if (plain) {
+      // The table library dims its borders whatever the terminal or NO_COLOR say
+      const renderer = this.ui.logger.getRenderer()
+      table.useRenderer({
+        getLogs: () => renderer.getLogs(),
+        flushLogs: () => renderer.flushLogs(),
+        log: (message) => renderer.log(stripVTControlCharacters(message)),
+        logError: (message) => renderer.logError(stripVTControlCharacters(message)),
+        logUpdate: (message) => renderer.logUpdate(stripVTControlCharacters(message)),
+        logUpdatePersist: () => renderer.logUpdatePersist(),
+      })
+    }
     table.head(['#', 'Pattern', 'Rule', 'Presence', 'Client events', 'Defined at'])
     policies.list().forEach((entry, index) => {
       table.row([
         String(index + 1),
         entry.pattern,
-        entry.kind === 'deny' ? this.colors.red('deny') : (entry.rule ?? 'allow'),
+        entry.kind === 'deny'
+          ? plain
+            ? 'deny'
+            : this.colors.red('deny')
+          : (entry.rule ?? 'allow'),
         entry.presence ? 'yes' : '',
         entry.clientEvents ? 'yes' : '',
         `${entry.file}:${entry.line}`,
@@ -52,4 +70,12 @@ export default class BroadcastPolicies extends BaseCommand {
       )
     }
   }
+}
+
+/**
+ * Whether output must carry no escape codes: NO_COLOR set (no-color.org),
+ * or ace's colors off ("--no-ansi", or output that is not a terminal)
+ */
+function colorless(colors: { red(text: string): string }) {
+  return Boolean(process.env.NO_COLOR) || colors.red('x') === 'x'
 }

@@ -2,6 +2,7 @@ import '../src/extended_types.ts'
 import { configProvider } from '@adonisjs/core'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
+import { PolicyError } from '../src/errors.ts'
 import { BroadcastManager } from '../src/broadcast_manager.ts'
 import { PolicyService } from '../src/policies/policy_service.ts'
 import { AuthorizationService } from '../src/authorization/authorization_service.ts'
@@ -164,7 +165,11 @@ export default class BroadcastProvider {
       return
     }
     const policies = await this.app.container.make(PolicyService)
-    await policies.load()
+    try {
+      await policies.load()
+    } catch (error) {
+      throw error instanceof PolicyError ? error.forBoot(this.app.makePath()) : error
+    }
     // A missing prom-client stops boot, naming the package
     const config = await this.#resolveConfig()
     if (config.metrics.enabled) await this.app.container.make(BroadcastMetrics)

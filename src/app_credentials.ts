@@ -19,6 +19,14 @@ export function generateAppCredentials(): Record<CredentialVariable, string> {
 }
 
 /**
+ * What the browser reads, in ".env" and ".env.example" alike: Vite exposes
+ * only "VITE_" variables, and interpolates the public key from the server's
+ * own. Clients of the embedded server take its host and port from the page
+ * ("location"), so the key is all they need.
+ */
+export const CLIENT_ENV = { VITE_PUSHER_APP_KEY: '${PUSHER_APP_KEY}' }
+
+/**
  * The line of a dotenv file that assigns `name`, as the env parser reads it
  * (an optional "export " prefix, spaces around "=")
  */

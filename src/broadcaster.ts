@@ -2,7 +2,7 @@ import type { Logger } from '@adonisjs/core/logger'
 import debug from './debug.ts'
 import { createMessage } from './message.ts'
 import { channelType } from '@adonisjs-broadcasting/engine/rules'
-import { BroadcastFailedException } from './errors.ts'
+import { BroadcastAppUnreachableException, BroadcastFailedException } from './errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
@@ -263,6 +263,9 @@ export class Broadcaster {
     } catch (error) {
       if (this.options.onFailure !== 'report') {
         throw error
+      }
+      if (error instanceof BroadcastAppUnreachableException) {
+        return BroadcastAppUnreachableException.log(error, this.logger)
       }
       const details = error instanceof BroadcastFailedException ? error : undefined
       this.logger.error(

@@ -1,4 +1,5 @@
 import { format } from 'node:util'
+import { isAbsolute, join } from 'node:path'
 import type { HttpContext } from '@adonisjs/core/http'
 import { Exception, createError } from '@adonisjs/core/exceptions'
 
@@ -114,6 +115,63 @@ export class BroadcastFailedException extends Exception {
 }
 
 export const E_BROADCAST_FAILED = BroadcastFailedException
+
+/**
+ * A process whose embedded server serves nobody (an ace command, a seeder,
+ * a queue worker) forwards to the app at "publishTo", and nothing answered
+ * there: the app is most likely not running. "repeated" is true when the
+ * connection already failed so since it last reached the app, so a seeder
+ * saving many models reports it once.
+ */
+export class BroadcastAppUnreachableException extends BroadcastFailedException {
+  static code = 'E_BROADCAST_APP_UNREACHABLE'
+
+  declare host: string
+  declare port: string
+  declare repeated: boolean
+
+  constructor(
+    target: { host: string; port: number | string; scheme?: string },
+    details: { events: string[]; channels: string[]; cause?: unknown; repeated?: boolean }
+  ) {
+    const url = `${target.scheme ?? 'http'}://${target.host}:${target.port}`
+    super(
+      `Cannot broadcast: nothing answers at ${url}, the "publishTo" of the local connection. Is the app running? Start it ("node ace serve"), or point "publishTo" at its HOST and PORT`,
+      details
+    )
+    this.host = target.host
+    this.port = String(target.port)
+    this.repeated = details.repeated ?? false
+  }
+
+  /**
+   * Ace prints the message alone: the stack of an HTTP client says nothing
+   * more than "the app is not there"
+   */
+  render(error: this, kernel: { ui: { logger: { logError(message: string): void } } }) {
+    kernel.ui.logger.logError(`${error.message} (${error.code})`)
+  }
+
+  /**
+   * Logs a failure of a broadcast nobody awaits (the Lucid mixin, "report"
+   * connections): the first of a run of them as one line without a stack,
+   * the repeats at debug level, so a seeder saving many models says it once
+   */
+  static log(
+    error: BroadcastAppUnreachableException,
+    logger: { error(message: string): void; debug(obj: object, message: string): void }
+  ) {
+    if (error.repeated) {
+      logger.debug({ events: error.events, code: error.code }, 'broadcast failed: app unreachable')
+      return
+    }
+    logger.error(
+      `${error.message} (${error.code}). Later broadcasts that fail the same way are logged at debug level`
+    )
+  }
+}
+
+export const E_BROADCAST_APP_UNREACHABLE = BroadcastAppUnreachableException
 
 /*
 |--------------------------------------------------------------------------
@@ -367,6 +425,7 @@ export class PolicyError extends Exception {
   line: number
   column: number
   hint?: string
+  #reason: string
 
   constructor(position: SourcePosition, message: string, hint?: string) {
     super(
@@ -376,6 +435,22 @@ export class PolicyError extends Exception {
     this.line = position.line
     this.column = position.column
     this.hint = hint
+    this.#reason = message
+  }
+
+  /**
+   * The error as a failed boot prints it (Youch reads "hint" and the stack):
+   * the hint once, under the message rather than in it too, and a stack
+   * whose one frame is the position in the policy file, so the code frame
+   * shown is the YAML, not the package's compiled code
+   */
+  forBoot(appRoot: string): PolicyError {
+    const position = { file: this.file, line: this.line, column: this.column }
+    const error = new PolicyError(position, this.#reason)
+    error.hint = this.hint
+    const path = isAbsolute(this.file) ? this.file : join(appRoot, this.file)
+    error.stack = `${error.name}: ${error.message}\n    at ${path}:${this.line}:${this.column}`
+    return error
   }
 }
 

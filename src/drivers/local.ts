@@ -8,7 +8,11 @@ import {
   WebhookSender,
   type WebhookTarget,
 } from '@adonisjs-broadcasting/engine'
-import { BroadcastFailedException, E_BROADCAST_SERVER_NOT_RUNNING } from '../errors.ts'
+import {
+  BroadcastAppUnreachableException,
+  BroadcastFailedException,
+  E_BROADCAST_SERVER_NOT_RUNNING,
+} from '../errors.ts'
 
 /**
  * Config of the local driver: the embedded Pusher-protocol server, attached
@@ -41,10 +45,18 @@ export class LocalDriver implements BroadcastDriver {
   readonly credentials: PusherCredentials
   readonly server: EmbeddedServer
   #config: LocalDriverConfig
-  #remote?: Promise<PusherDriver>
+  /**
+   * The app at "publishTo": retrying transient failures, and trying once
+   * while it is known to be unreachable (a seeder then fails fast per model)
+   */
+  #remote: { retrying?: Promise<PusherDriver>; once?: Promise<PusherDriver> } = {}
   #publisher?: ClusterPublisher
   #webhooks?: WebhookSender
   #closing?: Promise<void>
+  /**
+   * Whether the last attempt to reach "publishTo" found nothing there
+   */
+  #unreachable = false
 
   constructor(config: LocalDriverConfig) {
     this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
@@ -136,27 +148,60 @@ export class LocalDriver implements BroadcastDriver {
       return
     }
     const remote = await this.#remoteApp()
-    await remote.send(messages)
+    await this.#throughApp(
+      messages.map((message) => message.event),
+      messages.flatMap((message) => message.channels),
+      () => remote.send(messages)
+    )
   }
 
   /**
-   * The app that serves clients ("publishTo"), through its Pusher HTTP API
+   * A call to the app at "publishTo". A failure without an answer (refused,
+   * reset, timed out) means the app is not there, and says so; the first of
+   * a run of such failures is marked so it can be reported once.
+   */
+  async #throughApp<T>(events: string[], channels: string[], call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call()
+      this.#unreachable = false
+      return result
+    } catch (error) {
+      if (!(error instanceof BroadcastFailedException) || error.responseStatus !== undefined) {
+        throw error
+      }
+      const repeated = this.#unreachable
+      this.#unreachable = true
+      throw new BroadcastAppUnreachableException(this.#config.publishTo!, {
+        events,
+        channels,
+        cause: error,
+        repeated,
+      })
+    }
+  }
+
+  /**
+   * The app that serves clients ("publishTo"), through its Pusher HTTP API.
+   * While the last call found nothing there, a call is tried once, without
+   * the retries: the first failure already waited for them.
    */
   #remoteApp() {
     const target = this.#config.publishTo
     if (!target) {
       throw new E_BROADCAST_SERVER_NOT_RUNNING()
     }
-    this.#remote ??= import('./pusher.ts').then(
+    const variant = this.#unreachable ? 'once' : 'retrying'
+    this.#remote[variant] ??= import('./pusher.ts').then(
       ({ PusherDriver }) =>
         new PusherDriver({
           ...this.credentials,
           host: target.host,
           port: target.port,
           scheme: target.scheme ?? 'http',
+          ...(variant === 'once' ? { retry: { retries: 0 } } : {}),
         })
     )
-    return this.#remote
+    return this.#remote[variant]
   }
 
   /**
@@ -183,7 +228,9 @@ export class LocalDriver implements BroadcastDriver {
       return target.toUser(String(userId), event, payload)
     }
     const remote = await this.#remoteApp()
-    return remote.toUser(userId, event, payload)
+    return this.#throughApp([event], [`#server-to-user-${userId}`], () =>
+      remote.toUser(userId, event, payload)
+    )
   }
 
   /**
@@ -195,7 +242,7 @@ export class LocalDriver implements BroadcastDriver {
       return target.terminateUserConnections(String(userId))
     }
     const remote = await this.#remoteApp()
-    return remote.terminateUserConnections(userId)
+    return this.#throughApp([], [], () => remote.terminateUserConnections(userId))
   }
 
   /**

@@ -3,6 +3,7 @@ import type { NormalizeConstructor } from '@adonisjs/core/types/helpers'
 import type { Logger } from '@adonisjs/core/logger'
 import type { Broadcaster } from '../broadcaster.ts'
 import { ModelEvent, type BroadcastingModel, type ModelAction } from './model_event.ts'
+import { BroadcastAppUnreachableException } from '../errors.ts'
 
 export type { ModelAction } from './model_event.ts'
 
@@ -80,6 +81,9 @@ async function broadcastModel(model: BroadcastingModel, action: ModelAction, con
   try {
     await broadcast.use(connection).emit(event)
   } catch (error) {
+    if (error instanceof BroadcastAppUnreachableException) {
+      return BroadcastAppUnreachableException.log(error, logger)
+    }
     logger.error({ err: error, event: event.broadcastAs() }, 'broadcast of a model failed')
   }
 }

@@ -288,6 +288,20 @@ test.group('node ace, as typed in this repository', () => {
   }).timeout(30_000)
 })
 
+test.group('broadcast:policies output', () => {
+  test('NO_COLOR=1 leaves no escape codes in the table', async ({ assert }) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+    delete env.FORCE_COLOR
+    const { stdout } = await promisify(execFile)(process.execPath, ['ace', 'broadcast:policies'], {
+      cwd: new URL('../../', import.meta.url),
+      env,
+    })
+    assert.include(stdout, 'private-admins')
+    assert.include(stdout, 'Pattern')
+    assert.notInclude(stdout, '\u001b[')
+  }).timeout(30_000)
+})
+
 test.group('checkPolicy test helper', () => {
   test('snapshots a Lucid user like the auth route does', async ({ assert }) => {
     const policies = await ChannelPolicies.load(app.makePath('policies'))

@@ -61,9 +61,23 @@ test.group('broadcast:credentials', (group) => {
     assert.match(env.PUSHER_APP_ID, /^\d{6}$/)
     assert.match(env.PUSHER_APP_KEY, /^[0-9a-f]{20}$/)
     assert.match(env.PUSHER_APP_SECRET, /^[0-9a-f]{40}$/)
-    // The committed template is not the place for a secret
-    assert.equal(await readFile(new URL('.env.example', BASE_URL), 'utf8'), 'TZ=UTC\nPORT=3333\n')
+    // The browser's key is named, not copied, in both files
+    assert.equal(env.VITE_PUSHER_APP_KEY, '${PUSHER_APP_KEY}')
+    // The committed template is not the place for a secret, only for the browser's key
+    assert.equal(
+      await readFile(new URL('.env.example', BASE_URL), 'utf8'),
+      'TZ=UTC\nPORT=3333\nVITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}\n'
+    )
     command.assertLogMatches(/write PUSHER_APP_SECRET to \.env/)
+    command.assertLogMatches(/write VITE_PUSHER_APP_KEY to \.env\.example/)
+
+    // A second run changes neither file
+    const before = [await readEnv(), await readFile(new URL('.env.example', BASE_URL), 'utf8')]
+    ;(await run()).assertSucceeded()
+    assert.deepEqual(
+      [await readEnv(), await readFile(new URL('.env.example', BASE_URL), 'utf8')],
+      before
+    )
   })
 
   test('creates .env when the app has none', async ({ fs, assert }) => {
@@ -76,6 +90,7 @@ test.group('broadcast:credentials', (group) => {
       'PUSHER_APP_ID',
       'PUSHER_APP_KEY',
       'PUSHER_APP_SECRET',
+      'VITE_PUSHER_APP_KEY',
     ])
   })
 
@@ -97,13 +112,15 @@ test.group('broadcast:credentials', (group) => {
     // In place, not appended
     assert.equal(
       contents,
-      copied.replace('PUSHER_APP_SECRET=\n', `PUSHER_APP_SECRET=${env.PUSHER_APP_SECRET}\n`)
+      copied.replace('PUSHER_APP_SECRET=\n', `PUSHER_APP_SECRET=${env.PUSHER_APP_SECRET}\n`) +
+        'VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}\n'
     )
     command.assertLogMatches(/write PUSHER_APP_KEY to \.env.*already set, --force replaces it/)
   })
 
   test('leaves credentials already set, unless --force', async ({ fs, assert }) => {
-    const existing = 'PUSHER_APP_ID=1\nPUSHER_APP_KEY=key\nPUSHER_APP_SECRET=secret\n'
+    const existing =
+      'PUSHER_APP_ID=1\nPUSHER_APP_KEY=key\nPUSHER_APP_SECRET=secret\nVITE_PUSHER_APP_KEY=key\n'
     await fs.create('.env', existing)
 
     const kept = await run()
@@ -119,13 +136,17 @@ test.group('broadcast:credentials', (group) => {
     assert.lengthOf((await readEnv()).match(/PUSHER_APP_SECRET=/g)!, 1)
   })
 
-  test('--show prints credentials and writes nothing', async ({ fs, assert }) => {
+  test('--show prints new credentials, says they are not the current ones, writes nothing', async ({
+    fs,
+    assert,
+  }) => {
     await fs.create('.env', 'TZ=UTC\n')
 
     const command = await run(['--show'])
     command.assertSucceeded()
 
     assert.equal(await readEnv(), 'TZ=UTC\n')
+    command.assertLogMatches(/New credentials, not written \(the ones in \.env stay as they are\)/)
     command.assertLogMatches(/^PUSHER_APP_ID=\d{6}$/)
     command.assertLogMatches(/^PUSHER_APP_KEY=[0-9a-f]{20}$/)
     command.assertLogMatches(/^PUSHER_APP_SECRET=[0-9a-f]{40}$/)

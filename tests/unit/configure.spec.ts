@@ -2,10 +2,14 @@ import { getActiveTest, test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import { keepTestApp } from '../helpers/keep_test_app.ts'
+import { DOC_APP_FILES, docSnippet } from '../helpers/doc_snippets.ts'
 import Configure from '@adonisjs/core/commands/configure'
+import { EnvParser } from '@adonisjs/core/env'
 import { ESLint } from 'eslint'
+import fastGlob from 'fast-glob'
 import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
+import BroadcastCredentials from '../../commands/broadcast_credentials.ts'
 import { ChannelPolicies } from '../../src/policies/main.ts'
 import { loadPolicyTests } from '../../src/policies/testing/load_tests.ts'
 import { runPolicyTests } from '../../src/policies/testing/run_tests.ts'
@@ -207,6 +211,12 @@ test.group('configure', (group) => {
     await assert.fileContains('config/broadcast.ts', 'drivers.pusher(')
     await assert.fileExists('policies/channels.yaml')
     await assert.fileContains('policies/channels.yaml', 'private-<userId>:')
+    // The rules reading a column the starter kits lack say so where they are
+    await assert.fileContains(
+      'policies/channels.yaml',
+      "user.role is a column the starter kits' User model does not"
+    )
+    first.assertLogMatches(/read user\.role, which/)
     // The starter tests pass against the starter policy and reach all of it
     const policies = await ChannelPolicies.load(`${fs.basePath}/policies`)
     const [tests] = await loadPolicyTests(`${fs.basePath}/policies`)
@@ -219,13 +229,15 @@ test.group('configure', (group) => {
     assert.deepEqual([coverage.patterns.missed, coverage.branches.missed], [[], []])
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/broadcast_provider`)
     await assert.fileContains('adonisrc.ts', `adonisjs-broadcasting/commands`)
-    await assert.fileContains('adonisrc.ts', `policies/**/*.yaml`)
     // Builds copy the policies, but an edit never restarts the server: the package's own
     // watcher reloads them and an invalid edit keeps the last good policy
     await assert.fileContains(
       'adonisrc.ts',
-      /pattern: 'policies\/\*\*\/\*\.yaml',\s*reloadServer: false/
+      /pattern: 'policies\/\*\*\/!\(\*\.test\)\.yaml',\s*reloadServer: false/
     )
+    // The pattern, as the assembler's build copies meta files (fast-glob), leaves the tests out
+    const pattern = (await fs.contents('adonisrc.ts')).match(/pattern: '(policies[^']*)'/)![1]
+    assert.deepEqual(await fastGlob(pattern, { cwd: fs.basePath }), ['policies/channels.yaml'])
     await assert.fileContains('.env', 'BROADCAST_CONNECTION=local')
     await assert.fileContains('.env', 'PUSHER_APP_SECRET=')
     await assert.fileContains('.env.example', 'PUSHER_APP_KEY=')
@@ -287,6 +299,91 @@ test.group('configure', (group) => {
     const secondLogs = logsOf(second).slice(before).join('\n')
     assert.notMatch(secondLogs, /update start\/env\.ts/)
     assert.notMatch(secondLogs, /update adonisrc\.ts/)
+    assert.deepEqual(await lintApp(BASE_URL), [])
+  }).timeout(60_000)
+
+  test('.env.example names the browser key, so a clone plus broadcast:credentials is complete', async ({
+    fs,
+    assert,
+  }) => {
+    await starterKitApp(fs)
+    const ace = await createAce()
+    const configured = await ace.create(Configure, ['../../../index.ts'])
+    await configured.exec()
+    configured.assertSucceeded()
+
+    const clientKey = 'VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}'
+    await assert.fileContains('.env', clientKey)
+    await assert.fileContains('.env.example', clientKey)
+
+    // A teammate's clone: ".env" is a copy of the committed template
+    const example = await fs.contents('.env.example')
+    assert.notMatch(example, /PUSHER_APP_SECRET=./)
+    await fs.create('.env', example)
+    const credentials = await ace.create(BroadcastCredentials, [])
+    await credentials.exec()
+    credentials.assertSucceeded()
+
+    // The app reads the env as AdonisJS does, interpolating the key into the browser's variable
+    const env = await new EnvParser(await fs.contents('.env'), BASE_URL, {
+      ignoreProcessEnv: true,
+    }).parse()
+    assert.match(env.PUSHER_APP_KEY!, /^[0-9a-f]{20}$/)
+    assert.equal(env.VITE_PUSHER_APP_KEY, env.PUSHER_APP_KEY)
+    assert.match(env.PUSHER_APP_SECRET!, /^[0-9a-f]{40}$/)
+    assert.equal(await fs.contents('.env.example'), example)
+    assert.lengthOf((await fs.contents('.env')).match(/VITE_PUSHER_APP_KEY=/g)!, 1)
+  }).timeout(60_000)
+
+  test('an app that put the browser key in .env only gets it in .env.example too', async ({
+    fs,
+    assert,
+  }) => {
+    await freshApp(fs)
+    const ace = await createAce()
+    const first = await ace.create(Configure, ['../../../index.ts'])
+    await first.exec()
+    first.assertSucceeded()
+    // As an app configured before, following the old docs: the key in .env only
+    const example = (await fs.contents('.env.example')).replace(/^VITE_PUSHER_APP_KEY=.*\n/m, '')
+    await fs.create('.env.example', example)
+    const env = await fs.contents('.env')
+
+    const second = await ace.create(Configure, ['../../../index.ts'])
+    await second.exec()
+    second.assertSucceeded()
+
+    assert.equal(await fs.contents('.env'), env)
+    assert.equal(
+      await fs.contents('.env.example'),
+      `${example}VITE_PUSHER_APP_KEY=\${PUSHER_APP_KEY}\n`
+    )
+  }).timeout(60_000)
+
+  test('an app configured with the earlier meta-file pattern is not given a second one', async ({
+    fs,
+    assert,
+  }) => {
+    await freshApp(fs)
+    const ace = await createAce()
+    const first = await ace.create(Configure, ['../../../index.ts'])
+    await first.exec()
+    const earlier = (await fs.contents('adonisrc.ts')).replace(
+      'policies/**/!(*.test).yaml',
+      'policies/**/*.yaml'
+    )
+    await fs.create('adonisrc.ts', earlier)
+
+    const second = await ace.create(Configure, ['../../../index.ts'])
+    await second.exec()
+    second.assertSucceeded()
+    assert.equal(await fs.contents('adonisrc.ts'), earlier)
+  }).timeout(60_000)
+
+  test("the docs' snippets of app files pass the kit's lint", async ({ fs, assert }) => {
+    await starterKitApp(fs)
+    for (const [doc, path] of DOC_APP_FILES) await fs.create(path, await docSnippet(doc, path))
+
     assert.deepEqual(await lintApp(BASE_URL), [])
   }).timeout(60_000)
 

@@ -110,6 +110,7 @@ test.group('Errors | codes shared by the app and the auth routes', () => {
       new errors.E_UNKNOWN_CONNECTION(['x', 'y']),
       new errors.E_BROADCAST_SERVER_NOT_RUNNING(),
       new errors.BroadcastFailedException('x', { events: [], channels: [] }),
+      new errors.E_BROADCAST_APP_UNREACHABLE({ host: 'h', port: 1 }, { events: [], channels: [] }),
       new errors.PolicyError({ file: 'a.yaml', line: 1, column: 2 }, 'bad'),
       new errors.E_INVALID_SOCKET_ID(['x']),
     ]
@@ -117,7 +118,7 @@ test.group('Errors | codes shared by the app and the auth routes', () => {
       assert.match(String(error.code), /^E_[A-Z_]+$/)
       assert.isNumber(error.status)
     }
-    assert.equal(samples[4].message, 'a.yaml:1:2: bad')
+    assert.equal(samples[5].message, 'a.yaml:1:2: bad')
     assert.strictEqual(errors.E_INVALID_POLICY, errors.PolicyError)
   })
 })

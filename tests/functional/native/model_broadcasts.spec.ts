@@ -5,7 +5,9 @@ import broadcast from 'adonisjs-broadcasting/services/main'
 import AppUser from '#models/user'
 import { Channel } from '../../../src/channels.ts'
 import { useModelBroadcaster, withBroadcasts, type ModelAction } from '../../../src/mixins/lucid.ts'
-import { pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
+import { createManager, pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
+import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { PusherApiServer } from '../../helpers/pusher_api_server.ts'
 
 /**
  * The app's User model (its password column is "serializeAs: null"), with
@@ -246,4 +248,39 @@ test.group('Lucid models | withBroadcasts', (group) => {
       await setup.server.close()
     }
   })
+
+  test('a seeder saving models while the app is down logs one line naming publishTo, not one per model', async ({
+    assert,
+  }) => {
+    const down = await new PusherApiServer().start()
+    const port = down.port
+    await down.close()
+    const { logger, entries } = recordingLogger()
+    const manager = await createManager(
+      defineConfig({
+        default: 'local',
+        connections: {
+          local: drivers.local({
+            appId: PusherApiServer.APP_ID,
+            key: PusherApiServer.KEY,
+            secret: PusherApiServer.SECRET,
+            publishTo: { host: '127.0.0.1', port },
+          }),
+        },
+      }),
+      logger
+    )
+    useModelBroadcaster(async () => ({ broadcast: manager, logger }))
+    try {
+      for (let index = 0; index < 3; index++) await User.create(fields())
+
+      const errors = entries.filter((entry) => entry.level === 'error')
+      assert.lengthOf(errors, 1)
+      assert.include(String(errors[0].args[0]), `http://127.0.0.1:${port}`)
+      assert.include(String(errors[0].args[0]), 'Is the app running?')
+    } finally {
+      useAppBroadcaster()
+      await manager.close()
+    }
+  }).timeout(20_000)
 })
