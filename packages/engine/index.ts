@@ -64,7 +64,13 @@ export {
   channelType,
   type ChannelType,
   channelKind,
+  CHANNEL_KINDS,
   type ServerChannelKind,
   SOCKET_ID_PATTERN,
   MAX_EVENT_NAME_LENGTH,
 } from './rules.ts'
+
+/**
+ * Read-only views of a node, for consoles, health checks and gauges
+ */
+export { type ServerStats, type ServerSnapshot, type SnapshotBounds } from './src/server_view.ts'

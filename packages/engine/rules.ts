@@ -10,6 +10,6 @@ export {
   channelType,
   type ChannelType,
 } from './src/channel_name.ts'
-export { channelKind, type ServerChannelKind } from './src/channel_rules.ts'
+export { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './src/channel_rules.ts'
 export { SOCKET_ID_PATTERN, MAX_EVENT_NAME_LENGTH } from './src/protocol.ts'
 export { LIFECYCLE_EVENT_NAMES } from './src/lifecycle_events.ts'

@@ -1,5 +1,4 @@
-import { channelKind } from '@adonisjs-broadcasting/engine/rules'
-import { type LifecycleEvent, type EmbeddedServer } from '@adonisjs-broadcasting/engine'
+import type { LifecycleEvent, EmbeddedServer } from '@adonisjs-broadcasting/engine'
 import type { PolicyDecision } from '../policies/types.ts'
 import type { ConsoleFeedLike } from '../types.ts'
 import { Ring } from './ring.ts'
@@ -21,9 +20,12 @@ export const CONSOLE_EVENT = 'console.update'
  */
 const PREVIEW_CHARS = 300
 const MAX_ITEMS = 50
-const MAX_CHANNELS = 100
-const MAX_SOCKETS = 100
-const MAX_MEMBERS = 20
+const SNAPSHOT_BOUNDS = {
+  sockets: 100,
+  channels: 100,
+  membersPerChannel: 20,
+  channelsPerSocket: 10,
+}
 const TICK_MS = 1000
 
 const preview = (text: string) =>
@@ -65,7 +67,7 @@ export class ConsoleFeed implements ConsoleFeedLike {
    * Whether a console listens on this node: otherwise nothing is kept
    */
   get #watched() {
-    return this.#server !== undefined && this.#server.local.count(this.channel) > 0
+    return this.#server !== undefined && this.#server.subscribers(this.channel) > 0
   }
 
   published(channels: string[], event: string, data: string) {
@@ -114,7 +116,7 @@ export class ConsoleFeed implements ConsoleFeedLike {
     try {
       const published = this.#published
       this.#published = 0
-      if (!server?.serving || server.local.count(this.channel) === 0) {
+      if (!server?.serving || server.subscribers(this.channel) === 0) {
         this.#drainAll()
         return
       }
@@ -122,7 +124,7 @@ export class ConsoleFeed implements ConsoleFeedLike {
         at: Date.now(),
         node: server.nodeId ?? null,
         perSecond: (published * 1000) / TICK_MS,
-        ...this.#snapshot(server),
+        ...server.snapshot(SNAPSHOT_BOUNDS),
         events: this.#events.drain(),
         lifecycle: this.#lifecycle.drain(),
         clientEvents: this.#clientEvents.drain(),
@@ -145,44 +147,5 @@ export class ConsoleFeed implements ConsoleFeedLike {
     this.#lifecycle.drain()
     this.#clientEvents.drain()
     this.#decisions.drain()
-  }
-
-  /**
-   * This node's connections and channels, bounded
-   */
-  #snapshot(server: EmbeddedServer) {
-    const channels = new Map<string, { count: number; members: string[] }>()
-    const sockets = []
-    for (const socket of server.sockets) {
-      if (sockets.length < MAX_SOCKETS) {
-        sockets.push({
-          id: socket.id,
-          user: socket.userId ?? null,
-          channels: [...socket.channels.keys()].slice(0, 10),
-        })
-      }
-      for (const [name, member] of socket.channels) {
-        let entry = channels.get(name)
-        if (!entry) {
-          if (channels.size >= MAX_CHANNELS) continue
-          entry = { count: 0, members: [] }
-          channels.set(name, entry)
-        }
-        entry.count++
-        if (member && entry.members.length < MAX_MEMBERS && !entry.members.includes(member.id)) {
-          entry.members.push(member.id)
-        }
-      }
-    }
-    return {
-      connections: server.sockets.size,
-      sockets,
-      channels: [...channels].map(([name, { count, members }]) => ({
-        name,
-        type: channelKind(name),
-        count,
-        members,
-      })),
-    }
   }
 }

@@ -81,7 +81,7 @@ export class LocalDriver implements BroadcastDriver {
       get nodeId() {
         return server.nodeId
       },
-      sockets: server.sockets,
+      stats: () => server.stats(),
       webhookStats: () => this.webhookStats(),
     })
   }

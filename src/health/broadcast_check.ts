@@ -46,16 +46,16 @@ export class BroadcastCheck extends BaseCheck {
 
     const driver = this.broadcast.driver(this.connection)
     if (isLocal(driver)) {
-      const { server } = driver
+      const stats = driver.server.stats()
       meta.server = {
-        serving: server.serving,
-        node: server.nodeId ?? null,
-        connections: server.sockets.size,
-        busConnected: server.busConnected,
+        serving: stats.serving,
+        node: stats.nodeId,
+        connections: stats.connections,
+        busConnected: stats.busConnected,
       }
-      if (!server.serving) errors.push('the embedded server is not serving clients')
-      else if (!server.joined) errors.push('the embedded server has not joined its cluster')
-      else if (!server.busConnected) errors.push('the Redis adapter is disconnected')
+      if (!stats.serving) errors.push('the embedded server is not serving clients')
+      else if (!stats.joined) errors.push('the embedded server has not joined its cluster')
+      else if (!stats.busConnected) errors.push('the Redis adapter is disconnected')
 
       const full = driver.fullWebhookTargets()
       meta.webhooks = { ...driver.webhookStats(), full }

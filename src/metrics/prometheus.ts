@@ -1,6 +1,6 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { Registry } from 'prom-client'
-import { channelKind } from '@adonisjs-broadcasting/engine/rules'
+import { CHANNEL_KINDS } from '@adonisjs-broadcasting/engine/rules'
 import type { BroadcastMetrics } from './broadcast_metrics.ts'
 import type { LabelledCount, MetricsRegistry } from './broadcast_metrics.ts'
 
@@ -32,8 +32,6 @@ export async function loadPromClient(): Promise<PromClient> {
     )
   }
 }
-
-const CHANNEL_TYPES = ['public', 'private', 'encrypted', 'presence', 'user'] as const
 
 /**
  * Registers the broadcast metrics on a registry. Every value is read from
@@ -109,12 +107,13 @@ export function registerPrometheus(
     })
   }
 
-  perNode('connections', 'Open WebSocket connections', 'gauge', (s) => s.sockets.size)
-  perNode('subscriptions', 'Channel subscriptions of the open connections', 'gauge', (s) => {
-    let subscriptions = 0
-    for (const socket of s.sockets) subscriptions += socket.channels.size
-    return subscriptions
-  })
+  perNode('connections', 'Open WebSocket connections', 'gauge', (s) => s.stats().connections)
+  perNode(
+    'subscriptions',
+    'Channel subscriptions of the open connections',
+    'gauge',
+    (s) => s.stats().subscriptions
+  )
   new client.Gauge({
     name: fresh(`${p}channels`),
     help: 'Channels with at least one subscriber on this node, by type',
@@ -124,12 +123,8 @@ export function registerPrometheus(
       this.reset()
       for (const source of metrics.sources) {
         if (source.nodeId === undefined) continue
-        const channels = new Set<string>()
-        for (const socket of source.sockets)
-          for (const name of socket.channels.keys()) channels.add(name)
-        const byType = Object.fromEntries(CHANNEL_TYPES.map((type) => [type, 0]))
-        for (const name of channels) byType[channelKind(name)]++
-        for (const type of CHANNEL_TYPES) this.set({ node: source.nodeId, type }, byType[type])
+        const { channels } = source.stats()
+        for (const type of CHANNEL_KINDS) this.set({ node: source.nodeId, type }, channels[type])
       }
     },
   })

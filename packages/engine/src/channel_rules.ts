@@ -12,6 +12,14 @@ export const USER_CHANNEL_PREFIX = '#server-to-user-'
  */
 export type ServerChannelKind = 'public' | 'private' | 'encrypted' | 'presence' | 'user'
 
+export const CHANNEL_KINDS: readonly ServerChannelKind[] = [
+  'public',
+  'private',
+  'encrypted',
+  'presence',
+  'user',
+]
+
 export function channelKind(name: string): ServerChannelKind {
   return name.startsWith(USER_CHANNEL_PREFIX) ? 'user' : channelType(name)
 }

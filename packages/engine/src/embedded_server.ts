@@ -14,13 +14,20 @@ import { resolveLimits, type ServerLimits } from './limits.ts'
 import { MessageHandler } from './message_handler.ts'
 import { originCheck } from './origins.ts'
 import { Admission } from './admission.ts'
-import { boundShutdown, closeOwn, listenOwn, takeOverListeners } from './http_attachment.ts'
+import { HttpAttachment } from './http_attachment.ts'
 import { startLivenessTimer } from './liveness.ts'
 import { UserChannelLimits } from './user_channel_limits.ts'
 import { LifecycleReporter } from './lifecycle_reporter.ts'
 import { SubscriptionCounts } from './subscription_counts.ts'
 import type { EmbeddedServerOptions } from './server_options.ts'
 import { failureReport } from './failure_report.ts'
+import {
+  connectionCounts,
+  snapshotOf,
+  type ServerSnapshot,
+  type ServerStats,
+  type SnapshotBounds,
+} from './server_view.ts'
 
 export type { EmbeddedServerOptions, ServerLogger } from './server_options.ts'
 
@@ -57,10 +64,8 @@ export class EmbeddedServer {
    * The close in progress, shared by every caller until it ends
    */
   #inFlightClose?: Promise<void>
-  #detach?: () => void
-  #ownServer?: Server
+  #attachment: HttpAttachment
   #userLimits: UserChannelLimits
-  #report: (error: unknown, where: string) => void
   #safely: (where: string, body: () => void) => void
 
   constructor(options: EmbeddedServerOptions) {
@@ -71,7 +76,6 @@ export class EmbeddedServer {
     this.#admission = new Admission(this.key, this.limits, originCheck(options.allowedOrigins))
     this.#userLimits = new UserChannelLimits(this.limits)
     const { report, safely } = failureReport(options.logger)
-    this.#report = report
     this.#safely = safely
     this.lifecycle = new LifecycleReporter({
       listener: options.onLifecycleEvent,
@@ -128,6 +132,15 @@ export class EmbeddedServer {
       metrics: options.metrics,
       report,
     })
+    this.#attachment = new HttpAttachment(
+      {
+        matches: (req) => this.#http.matches(req),
+        handle: (req, res) => this.#http.handle(req, res),
+        upgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+        report,
+      },
+      this.limits.shutdownTimeout
+    )
   }
 
   /**
@@ -135,7 +148,7 @@ export class EmbeddedServer {
    * listening on its own port
    */
   get serving() {
-    return this.#detach !== undefined
+    return this.#attachment.attached
   }
 
   /**
@@ -172,6 +185,33 @@ export class EmbeddedServer {
   }
 
   /**
+   * What a health check or a metrics scrape reads of this node
+   */
+  stats(): ServerStats {
+    return {
+      serving: this.serving,
+      joined: this.joined,
+      busConnected: this.busConnected,
+      nodeId: this.nodeId ?? null,
+      ...connectionCounts(this.sockets),
+    }
+  }
+
+  /**
+   * A bounded, read-only picture of this node's connections and channels
+   */
+  snapshot(bounds: SnapshotBounds): ServerSnapshot {
+    return snapshotOf(this.sockets, bounds)
+  }
+
+  /**
+   * This node's sockets in a channel
+   */
+  subscribers(channel: string) {
+    return this.local.count(channel)
+  }
+
+  /**
    * Resolves once this node's bus and state are ready
    */
   async ready() {
@@ -199,29 +239,17 @@ export class EmbeddedServer {
    * "/apps/<id>/" of an existing server (see takeOverListeners)
    */
   attach(server: Server) {
-    if (this.#detach) return
+    if (this.#attachment.attached) return
     this.start()
-    const restore = takeOverListeners(server, {
-      matches: (req) => this.#http.matches(req),
-      handle: (req, res) => this.#http.handle(req, res),
-      upgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
-      report: this.#report,
-    })
-    this.#detach = () => {
-      restore()
-      this.#detach = undefined
-      boundShutdown(server, this.limits.shutdownTimeout, () => this.#detach !== undefined)
-    }
+    this.#attachment.attach(server)
   }
 
   /**
    * Listens on a port of its own (broadcast:serve)
    */
   async listen(port: number, host = '0.0.0.0') {
-    const server = await listenOwn(port, host, (own) => {
-      this.attach(own)
-      this.#ownServer = own
-    })
+    this.start()
+    const server = await this.#attachment.listen(port, host)
     await this.ready()
     const address = server.address() as AddressInfo
     return { host: address.address, port: address.port }
@@ -278,7 +306,7 @@ export class EmbeddedServer {
 
   async #close() {
     this.#admission.closing = true
-    this.#detach?.()
+    this.#attachment.detach()
     this.#http.close()
     clearInterval(this.#livenessTimer)
     this.#membership.stopBeating()
@@ -293,8 +321,6 @@ export class EmbeddedServer {
     this.#connections.stop()
     this.local.clear()
     await this.#membership.leave()
-    const own = this.#ownServer
-    this.#ownServer = undefined
-    if (own) await closeOwn(own)
+    await this.#attachment.closeOwn()
   }
 }

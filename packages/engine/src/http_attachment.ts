@@ -93,23 +93,63 @@ export function boundShutdown(server: Server, graceSeconds: number, attachedAgai
 }
 
 /**
- * An HTTP server of the engine's own (broadcast:serve), attached before it
- * listens; anything not the engine's is a 404
+ * Where the server is reachable: attached to one HTTP server at a time,
+ * which may be one of its own (broadcast:serve)
  */
-export async function listenOwn(port: number, host: string, attach: (server: Server) => void) {
-  const server = createServer((_req, res) => res.writeHead(404).end())
-  attach(server)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => resolve())
-  })
-  return server
-}
+export class HttpAttachment {
+  #detach?: () => void
+  #own?: Server
 
-/**
- * Closes an HTTP server of the engine's own, with its idle connections
- */
-export async function closeOwn(server: Server) {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
+  constructor(
+    protected handlers: AttachedHandlers,
+    protected shutdownTimeout: number
+  ) {}
+
+  get attached() {
+    return this.#detach !== undefined
+  }
+
+  /**
+   * Takes over the server's listeners (idempotent while attached)
+   */
+  attach(server: Server) {
+    if (this.#detach) return
+    const restore = takeOverListeners(server, this.handlers)
+    this.#detach = () => {
+      restore()
+      this.#detach = undefined
+      boundShutdown(server, this.shutdownTimeout, () => this.#detach !== undefined)
+    }
+  }
+
+  /**
+   * Attaches to an HTTP server of its own, then listens; anything not the
+   * engine's is a 404
+   */
+  async listen(port: number, host: string) {
+    const server = createServer((_req, res) => res.writeHead(404).end())
+    this.attach(server)
+    this.#own = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    return server
+  }
+
+  /**
+   * Gives the server its listeners back; a server of its own is closed by
+   * closeOwn()
+   */
+  detach() {
+    this.#detach?.()
+  }
+
+  async closeOwn() {
+    const own = this.#own
+    this.#own = undefined
+    if (!own) return
+    own.closeAllConnections()
+    await new Promise((resolve) => own.close(resolve))
+  }
 }

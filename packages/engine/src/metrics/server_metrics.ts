@@ -1,4 +1,5 @@
 import type { WebhookStats } from '../webhooks/target_queue.ts'
+import type { ServerStats } from '../server_view.ts'
 
 /**
  * What a client event came to: sent on, refused (not subscribed, not
@@ -11,8 +12,14 @@ export type ClientEventOutcome = 'relayed' | 'refused' | 'rate_limited'
  * time, so keeping gauges costs the hot path nothing
  */
 export interface MetricsSource {
+  /**
+   * Read on every labelled count: must be cheap
+   */
   readonly nodeId: string | undefined
-  readonly sockets: ReadonlySet<{ readonly channels: ReadonlyMap<string, unknown> }>
+  /**
+   * Read at scrape time
+   */
+  stats(): ServerStats
   webhookStats?(): WebhookStats | undefined
 }
 

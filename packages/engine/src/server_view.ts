@@ -1,0 +1,108 @@
+import type { SocketConnection } from './socket_connection.ts'
+import { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './channel_rules.ts'
+
+/**
+ * What a health check or a metrics scrape reads of one node
+ */
+export interface ServerStats {
+  /**
+   * Attached to an HTTP server or listening on its own port
+   */
+  serving: boolean
+  /**
+   * Joined its cluster (bus and state ready)
+   */
+  joined: boolean
+  /**
+   * The cluster's bus is connected (always, for a bus that cannot drop)
+   */
+  busConnected: boolean
+  nodeId: string | null
+  connections: number
+  /**
+   * Subscriptions of this node's connections
+   */
+  subscriptions: number
+  /**
+   * Channels with a subscriber on this node, by kind
+   */
+  channels: Record<ServerChannelKind, number>
+}
+
+/**
+ * How much a snapshot holds at most: it is sent to a browser
+ */
+export interface SnapshotBounds {
+  sockets: number
+  channels: number
+  membersPerChannel: number
+  channelsPerSocket: number
+}
+
+/**
+ * A bounded, read-only picture of one node's connections and channels
+ * (the debug console)
+ */
+export interface ServerSnapshot {
+  connections: number
+  sockets: Array<{ id: string; user: string | null; channels: string[] }>
+  channels: Array<{ name: string; type: ServerChannelKind; count: number; members: string[] }>
+}
+
+/**
+ * Counts of the node's connections, subscriptions and channels by kind
+ */
+export function connectionCounts(sockets: ReadonlySet<SocketConnection>) {
+  let subscriptions = 0
+  const names = new Set<string>()
+  for (const socket of sockets) {
+    subscriptions += socket.channels.size
+    for (const name of socket.channels.keys()) names.add(name)
+  }
+  const channels = Object.fromEntries(CHANNEL_KINDS.map((kind) => [kind, 0])) as Record<
+    ServerChannelKind,
+    number
+  >
+  for (const name of names) channels[channelKind(name)]++
+  return { connections: sockets.size, subscriptions, channels }
+}
+
+export function snapshotOf(
+  sockets: ReadonlySet<SocketConnection>,
+  bounds: SnapshotBounds
+): ServerSnapshot {
+  const channels = new Map<string, { count: number; members: string[] }>()
+  const listed: ServerSnapshot['sockets'] = []
+  for (const socket of sockets) {
+    if (listed.length < bounds.sockets) {
+      listed.push({
+        id: socket.id,
+        user: socket.userId ?? null,
+        channels: [...socket.channels.keys()].slice(0, bounds.channelsPerSocket),
+      })
+    }
+    for (const [name, member] of socket.channels) {
+      let entry = channels.get(name)
+      if (!entry) {
+        if (channels.size >= bounds.channels) continue
+        entry = { count: 0, members: [] }
+        channels.set(name, entry)
+      }
+      entry.count++
+      const { members } = entry
+      if (member && members.length < bounds.membersPerChannel && !members.includes(member.id)) {
+        members.push(member.id)
+      }
+    }
+  }
+  return {
+    connections: sockets.size,
+    sockets: listed,
+    channels: [...channels].map(([name, { count, members }]) => ({
+      name,
+      type: channelKind(name),
+      count,
+      members,
+    })),
+  }
+}
