@@ -79,6 +79,11 @@ export class HttpApi {
     this.#inFlight.clear()
   }
 
+  /**
+   * The checks in a fixed order, which decides the answer to a request
+   * wrong in several ways: route (404), app (404), signature (401), method
+   * (405), path segments (400), then the body
+   */
   async #dispatch(req: IncomingMessage): Promise<unknown> {
     const { path, search } = splitUrl(req.url ?? '/')
     const query = parseQuery(search)
