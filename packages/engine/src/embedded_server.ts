@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, Server } from 'node:http'
-import { HttpApi } from './http_api.ts'
+import { HttpApi } from './http_api/http_api.ts'
 import { ChannelRegistry } from './channel_registry.ts'
 import { LocalSockets } from './local_sockets.ts'
 import type { ChannelState } from './state/channel_state.ts'
