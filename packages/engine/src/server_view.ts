@@ -1,5 +1,13 @@
-import type { SocketConnection } from './socket_connection.ts'
 import { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './channel_rules.ts'
+
+/**
+ * What the views read of a connection (a SocketConnection)
+ */
+interface ViewedSocket {
+  readonly id: string
+  readonly userId?: string
+  readonly channels: ReadonlyMap<string, { id: string } | null>
+}
 
 /**
  * What a health check or a metrics scrape reads of one node
@@ -52,7 +60,7 @@ export interface ServerSnapshot {
 /**
  * Counts of the node's connections, subscriptions and channels by kind
  */
-export function connectionCounts(sockets: ReadonlySet<SocketConnection>) {
+export function connectionCounts(sockets: ReadonlySet<ViewedSocket>) {
   let subscriptions = 0
   const names = new Set<string>()
   for (const socket of sockets) {
@@ -68,7 +76,7 @@ export function connectionCounts(sockets: ReadonlySet<SocketConnection>) {
 }
 
 export function snapshotOf(
-  sockets: ReadonlySet<SocketConnection>,
+  sockets: ReadonlySet<ViewedSocket>,
   bounds: SnapshotBounds
 ): ServerSnapshot {
   const channels = new Map<string, { count: number; members: string[] }>()
