@@ -48,12 +48,7 @@ export type {
   ClientEventOutcome,
   MetricsSource,
 } from './src/metrics/server_metrics.ts'
-export {
-  WebhookSender,
-  type WebhookTarget,
-  type WebhookSenderOptions,
-  type WebhookStats,
-} from './src/webhooks/webhook_sender.ts'
+export * from './webhooks.ts'
 
 /**
  * Pusher's rules for names and ids
