@@ -10,7 +10,7 @@ import { Refusal } from './refusal.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
 import {
   channelKind,
-  channelNameProblem,
+  serverChannelNameProblem,
   isCacheChannel,
   USER_CHANNEL_PREFIX,
 } from './channel_rules.ts'
@@ -63,7 +63,7 @@ export class ChannelRegistry {
    */
   async subscribe(socket: SocketConnection, data: Record<string, unknown>) {
     const channel = data.channel
-    const nameProblem = channelNameProblem(channel)
+    const nameProblem = serverChannelNameProblem(channel)
     if (nameProblem) {
       socket.error(null, `Invalid subscription: ${nameProblem}`)
       return

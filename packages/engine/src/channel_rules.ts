@@ -1,4 +1,4 @@
-import { channelNameProblem as pusherChannelNameProblem, channelType } from './channel_name.ts'
+import { channelNameProblem, channelType } from './channel_name.ts'
 
 /**
  * Channel names as the server sees them. "#server-to-user-<id>" is the only
@@ -37,13 +37,14 @@ export function isCacheChannel(name: string) {
 }
 
 /**
- * Why a channel name is refused, or null. Pusher's charset and the SDK's
- * 200 characters; "#" only for a user channel with a non-empty id.
+ * Why a channel name is refused by the server, or null: Pusher's rules
+ * (channelNameProblem), plus the one "#" name it serves, a user channel
+ * with a non-empty id
  */
-export function channelNameProblem(name: unknown): string | null {
+export function serverChannelNameProblem(name: unknown): string | null {
   if (typeof name !== 'string' || !name.startsWith(USER_CHANNEL_PREFIX)) {
-    return pusherChannelNameProblem(name)
+    return channelNameProblem(name)
   }
   const id = name.slice(USER_CHANNEL_PREFIX.length)
-  return id.length === 0 ? `"${name}" has no user id` : pusherChannelNameProblem(id)
+  return id.length === 0 ? `"${name}" has no user id` : channelNameProblem(id)
 }

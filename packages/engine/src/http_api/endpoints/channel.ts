@@ -1,4 +1,4 @@
-import { channelNameProblem, isCacheChannel } from '../../channel_rules.ts'
+import { serverChannelNameProblem, isCacheChannel } from '../../channel_rules.ts'
 import { Refusal } from '../../refusal.ts'
 import type { ApiRequest, HttpApiHost } from '../endpoint.ts'
 
@@ -8,7 +8,7 @@ import type { ApiRequest, HttpApiHost } from '../endpoint.ts'
  */
 export async function channelInfo(host: HttpApiHost, { params, query }: ApiRequest) {
   const name = params.channel
-  const problem = channelNameProblem(name)
+  const problem = serverChannelNameProblem(name)
   if (problem) throw new Refusal(400, problem)
   const presence = name.startsWith('presence-')
   const attributes = query.info ? query.info.split(',') : []

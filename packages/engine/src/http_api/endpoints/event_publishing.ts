@@ -1,4 +1,4 @@
-import { channelNameProblem } from '../../channel_rules.ts'
+import { serverChannelNameProblem } from '../../channel_rules.ts'
 import type { ServerLimits } from '../../limits.ts'
 import { SOCKET_ID_PATTERN } from '../../protocol.ts'
 import { Refusal } from '../../refusal.ts'
@@ -43,7 +43,7 @@ export function checkedEvent(body: Record<string, unknown>, limits: ServerLimits
     )
   }
   for (const channel of channels) {
-    const problem = channelNameProblem(channel)
+    const problem = serverChannelNameProblem(channel)
     if (problem) throw new Refusal(400, problem)
   }
   if (
