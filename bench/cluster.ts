@@ -37,6 +37,7 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { APP, CHANNEL, EVENT, payloadFor } from './lib/bench_app.ts'
+import { pumpEvents } from './lib/pump_events.ts'
 
 const N = 1000
 /** Measured events per phase; 10% more are sent first as warm-up */
@@ -107,63 +108,21 @@ async function drive(
     })
     const ready = await nextMessage(child, 'ready', 300_000)
 
-    let next = 0
-    let acked = 0
     let started = 0
-    /** With a rate, event i is due at origin + i / rate */
-    let origin = now()
     let cpu = process.cpuUsage()
     let redisCpu = redisCpuUs()
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stalled at ${acked}/${total}`)), 300_000)
-      let pumping = false
-      let waiting = false
-      const pump = async () => {
-        if (pumping) return
-        pumping = true
-        try {
-          while (next < total && next - acked < pace.window) {
-            if (next === warm && acked < warm) break
-            if (pace.rate && next === warm && !started) origin = now() - (warm * 1000) / pace.rate!
-            const wait = pace.rate ? origin + (next * 1000) / pace.rate - now() : 0
-            if (wait > 0.1) {
-              if (!waiting) {
-                waiting = true
-                setTimeout(() => {
-                  waiting = false
-                  void pump()
-                }, wait)
-              }
-              break
-            }
-            if (next === warm) {
-              started = now()
-              cpu = process.cpuUsage()
-              redisCpu = redisCpuUs()
-            }
-            const id = next++
-            const t = now()
-            await publisherOf(id).server.publish(
-              [CHANNEL],
-              EVENT,
-              JSON.stringify(payloadFor(id, t))
-            )
-          }
-        } catch (error) {
-          reject(error)
-        } finally {
-          pumping = false
-        }
-      }
-      child.on('message', (message: any) => {
-        if (message?.type !== 'ack') return
-        acked++
-        if (acked === total) {
-          clearTimeout(timer)
-          resolve()
-        } else void pump()
-      })
-      void pump()
+    await pumpEvents({
+      child,
+      warm,
+      total,
+      pace,
+      publish: (id, t) =>
+        publisherOf(id).server.publish([CHANNEL], EVENT, JSON.stringify(payloadFor(id, t))),
+      onMeasureStart: () => {
+        started = now()
+        cpu = process.cpuUsage()
+        redisCpu = redisCpuUs()
+      },
     })
     const elapsed = now() - started
     const used = process.cpuUsage(cpu)

@@ -31,6 +31,7 @@ import {
   writeResult,
 } from './lib/common.ts'
 import { cpuMicros } from './lib/proc_stats.ts'
+import { pumpEvents } from './lib/pump_events.ts'
 import { clientKind, type ServerKind } from './lib/bench_app.ts'
 import { startServer } from './lib/servers.ts'
 import { prepareSoketi } from './lib/soketi.ts'
@@ -127,57 +128,20 @@ async function measure(
     })
     const ready = await nextMessage(child, 'ready', 300_000)
 
-    let next = 0
-    let acked = 0
     let started = 0
     let cpu = 0
     // The measured part starts once the warm-up events are all delivered
-    const startMeasuring = () => {
-      started = now()
-      cpu = cpuOf(server.pid)
-    }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${kind} ${scenario}: stalled at ${acked}/${total}`)),
-        300_000
-      )
-      // Paced: emits one at a time, each awaited as an app awaits "broadcast.emit"
-      let pumping = false
-      const pump = async () => {
-        if (pumping) return
-        pumping = true
-        try {
-          while (next < total && next - acked < WINDOW) {
-            if (next === warm && acked < warm) break
-            if (next === warm) startMeasuring()
-            await server.publish(next++, now())
-          }
-        } catch (error) {
-          reject(error)
-        } finally {
-          pumping = false
-        }
-      }
-      // Burst: every event issued before any is awaited, one timestamp for all
-      const burst = () => {
-        if (next === warm) startMeasuring()
-        const t = now()
-        const sends = []
-        for (const end = Math.min(total, next + BURST); next < end;) {
-          sends.push(server.publish(next++, t))
-        }
-        Promise.all(sends).catch(reject)
-      }
-      const emit = scenario === 'burst' ? burst : () => void pump()
-      child.on('message', (message: any) => {
-        if (message?.type !== 'ack') return
-        acked++
-        if (acked === total) {
-          clearTimeout(timer)
-          resolve()
-        } else if (scenario === 'paced' || acked === next) emit()
-      })
-      emit()
+    await pumpEvents({
+      child,
+      warm,
+      total,
+      pace: scenario === 'burst' ? { burst: BURST } : { window: WINDOW },
+      publish: (id, t) => server.publish(id, t),
+      onMeasureStart: () => {
+        started = now()
+        cpu = cpuOf(server.pid)
+      },
+      label: `${kind} ${scenario}`,
     })
     const elapsed = now() - started
     const used = cpuOf(server.pid) - cpu
