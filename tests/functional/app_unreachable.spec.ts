@@ -4,11 +4,9 @@ import { createServer as createTcpServer } from 'node:net'
 import { AceFactory } from '@adonisjs/core/factories'
 import { BaseCommand, ListLoader } from '@adonisjs/core/ace'
 import app, { setApp } from '@adonisjs/core/services/app'
-import { defineConfig, drivers } from '../../src/define_config.ts'
 import { BroadcastAppUnreachableException } from '../../src/errors.ts'
 import type { BroadcastManager } from '../../src/broadcast_manager.ts'
-import { createManager, recordingLogger } from '../helpers/broadcast.ts'
-import { PusherApiServer } from '../helpers/pusher_api_server.ts'
+import { commandProcess } from '../helpers/broadcast.ts'
 
 /**
  * A port nothing listens on: the app that should serve clients is down
@@ -19,30 +17,6 @@ async function closedPort() {
   const { port } = server.address() as { port: number }
   await new Promise((resolve) => server.close(resolve))
   return port
-}
-
-/**
- * The local connection of a process whose embedded server serves nobody
- * (an ace command, a seeder), forwarding to the app at "publishTo"
- */
-async function commandProcess(port: number, onFailure: 'throw' | 'report' = 'throw') {
-  const { logger, entries } = recordingLogger()
-  const manager = await createManager(
-    defineConfig({
-      default: 'local',
-      connections: {
-        local: drivers.local({
-          appId: PusherApiServer.APP_ID,
-          key: PusherApiServer.KEY,
-          secret: PusherApiServer.SECRET,
-          publishTo: { host: '127.0.0.1', port },
-          onFailure,
-        }),
-      },
-    }),
-    logger
-  )
-  return { manager, logs: entries }
 }
 
 /**

@@ -106,3 +106,27 @@ export async function pusherSetup(options: Partial<PusherConnectionConfig> = {})
   const manager = await pusherManager(server.port, logger, options)
   return { server, manager, logs: entries }
 }
+
+/**
+ * The local connection of a process whose embedded server serves nobody
+ * (an ace command, a seeder), forwarding to the app at "publishTo"
+ */
+export async function commandProcess(port: number, onFailure: 'throw' | 'report' = 'throw') {
+  const { logger, entries } = recordingLogger()
+  const manager = await createManager(
+    defineConfig({
+      default: 'local',
+      connections: {
+        local: drivers.local({
+          appId: PusherApiServer.APP_ID,
+          key: PusherApiServer.KEY,
+          secret: PusherApiServer.SECRET,
+          publishTo: { host: '127.0.0.1', port },
+          onFailure,
+        }),
+      },
+    }),
+    logger
+  )
+  return { manager, logger, logs: entries }
+}

@@ -5,8 +5,7 @@ import broadcast from 'adonisjs-broadcasting/services/main'
 import AppUser from '#models/user'
 import { Channel } from '../../../src/channels.ts'
 import { useModelBroadcaster, withBroadcasts, type ModelAction } from '../../../src/mixins/lucid.ts'
-import { createManager, pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
-import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { commandProcess, pusherSetup, recordingLogger } from '../../helpers/broadcast.ts'
 import { PusherApiServer } from '../../helpers/pusher_api_server.ts'
 
 /**
@@ -255,21 +254,7 @@ test.group('Lucid models | withBroadcasts', (group) => {
     const down = await new PusherApiServer().start()
     const port = down.port
     await down.close()
-    const { logger, entries } = recordingLogger()
-    const manager = await createManager(
-      defineConfig({
-        default: 'local',
-        connections: {
-          local: drivers.local({
-            appId: PusherApiServer.APP_ID,
-            key: PusherApiServer.KEY,
-            secret: PusherApiServer.SECRET,
-            publishTo: { host: '127.0.0.1', port },
-          }),
-        },
-      }),
-      logger
-    )
+    const { manager, logger, logs: entries } = await commandProcess(port)
     useModelBroadcaster(async () => ({ broadcast: manager, logger }))
     try {
       for (let index = 0; index < 3; index++) await User.create(fields())
