@@ -1,6 +1,7 @@
 export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
-export { defineConfig, drivers, adapters, type BroadcastAdapter } from './src/define_config.ts'
+export { defineConfig, drivers } from './src/define_config.ts'
+export { adapters, type BroadcastAdapter, type RedisAdapterConfig } from './src/adapters.ts'
 export {
   Channel,
   PrivateChannel,
@@ -52,6 +53,8 @@ export {
   type ClientEvent,
   type CacheMiss,
   type SubscriptionCount,
-  type ServerMetrics,
   type ClientEventOutcome,
+  type ServerEventMap,
+  type ServingNode,
 } from '@adonisjs-broadcasting/engine'
+export { EventsHub, type BroadcastEventMap } from './src/events_hub.ts'

@@ -16,12 +16,16 @@ import { broadcastOnDispatch } from '../src/dispatch/broadcast_on_dispatch.ts'
 import { appBroadcastQueue, assertQueue } from '../src/queue/broadcast_queue.ts'
 import { useModelBroadcaster } from '../src/mixins/lucid.ts'
 import { useGlobalTransactions } from '../src/dispatch/after_commit.ts'
+import { EventsHub } from '../src/events_hub.ts'
+import { emitLifecycleEvent } from '../src/lifecycle_events.ts'
 import type { ResolvedBroadcastConfig } from '../src/types.ts'
 
 /**
  * Registers the "broadcast" service (the manager), the policy service and
- * what the auth routes are injected with. Nothing is opened before the app
- * is ready, and nothing at all in warmup mode.
+ * what the auth routes are injected with, and wires what the package tells
+ * (one events hub) to the app's emitter, the metrics and the console: the
+ * one place where the parts meet. Nothing is opened before the app is
+ * ready, and nothing at all in warmup mode.
  */
 export default class BroadcastProvider {
   #config?: Promise<ResolvedBroadcastConfig<any>>
@@ -29,6 +33,7 @@ export default class BroadcastProvider {
    * The worker sends with the connection's driver, inline
    */
   #queue: ReturnType<typeof appBroadcastQueue>
+  #console?: ConsoleFeed
 
   constructor(protected app: ApplicationService) {
     this.#queue = appBroadcastQueue(app, async (connection, messages) => {
@@ -55,9 +60,32 @@ export default class BroadcastProvider {
   }
 
   register() {
+    /**
+     * What the embedded server and the policies tell. The lifecycle events
+     * go to the app's emitter ("broadcast:<name>"); a failing listener
+     * there is logged, never the server's problem.
+     */
+    this.app.container.singleton(EventsHub, async (resolver) => {
+      const [logger, emitter] = await Promise.all([
+        resolver.make('logger'),
+        resolver.make('emitter'),
+      ])
+      const events = new EventsHub(logger)
+      events.on('lifecycle', (event) => {
+        Promise.resolve(emitLifecycleEvent(emitter, event)).catch((error) =>
+          logger.error({ err: error }, `broadcast: a "broadcast:${event.name}" listener failed`)
+        )
+      })
+      return events
+    })
+
     this.app.container.singleton(PolicyService, async (resolver) => {
       const config = await this.#resolveConfig()
-      return new PolicyService(config.policies, await resolver.make('logger'))
+      return new PolicyService(
+        config.policies,
+        await resolver.make('logger'),
+        await resolver.make(EventsHub)
+      )
     })
     this.app.container.alias('broadcast.policies', PolicyService)
 
@@ -67,7 +95,9 @@ export default class BroadcastProvider {
     this.app.container.singleton(BroadcastMetrics, async (resolver) => {
       const config = await this.#resolveConfig()
       const { createMetrics } = await import('../src/metrics/create_metrics.ts')
-      return createMetrics(config.metrics, await resolver.make(PolicyService))
+      const metrics = await createMetrics(config.metrics)
+      metrics.listen(await resolver.make(EventsHub))
+      return metrics
     })
 
     /**
@@ -75,23 +105,23 @@ export default class BroadcastProvider {
      */
     this.app.container.singleton(ConsoleFeed, async (resolver) => {
       const config = await this.#resolveConfig()
-      const feed = new ConsoleFeed(config.console.channel)
-      const policies = await resolver.make(PolicyService)
-      policies.observeDecisions((channel, decision, context) =>
-        feed.decision(channel, decision, context.user?.id)
-      )
-      return feed
+      this.#console = new ConsoleFeed(config.console.channel)
+      this.#console.listen(await resolver.make(EventsHub))
+      return this.#console
     })
 
+    /**
+     * The metrics and the console listen before the first driver exists
+     */
     this.app.container.singleton(BroadcastManager, async (resolver) => {
       const config = await this.#resolveConfig()
+      if (config.metrics.enabled) await resolver.make(BroadcastMetrics)
+      if (config.console.enabled) await resolver.make(ConsoleFeed)
       return new BroadcastManager(config, {
         logger: await resolver.make('logger'),
         router: await resolver.make('router'),
         policies: await resolver.make(PolicyService),
-        emitter: await resolver.make('emitter'),
-        metrics: config.metrics.enabled ? await resolver.make(BroadcastMetrics) : undefined,
-        console: config.console.enabled ? await resolver.make(ConsoleFeed) : undefined,
+        events: await resolver.make(EventsHub),
         queue: this.#queue,
       })
     })
@@ -125,10 +155,11 @@ export default class BroadcastProvider {
       ConsoleConnection,
       async (resolver) => new ConsoleConnection(await resolver.make(BroadcastManager))
     )
-    this.app.container.singleton(
-      MetricsEndpoint,
-      async (resolver) => new MetricsEndpoint(await resolver.make(BroadcastManager))
-    )
+    this.app.container.singleton(MetricsEndpoint, async (resolver) => {
+      const config = await this.#resolveConfig()
+      const metrics = config.metrics.enabled ? await resolver.make(BroadcastMetrics) : undefined
+      return new MetricsEndpoint(config, metrics)
+    })
   }
 
   /**
@@ -209,6 +240,7 @@ export default class BroadcastProvider {
     const policies = await this.app.container.make(PolicyService)
     policies.close()
     const broadcast = await this.app.container.make(BroadcastManager)
+    this.#console?.close()
     await broadcast.close()
   }
 }

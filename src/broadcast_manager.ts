@@ -9,9 +9,7 @@ import { SentOnce } from './dispatch/sent_once.ts'
 import type { TransactionLike } from './dispatch/transaction.ts'
 import type { BroadcastQueue } from './queue/types.ts'
 import type { ChannelLike } from './channels.ts'
-import type { LifecycleEmitter } from './lifecycle_events.ts'
-import type { BroadcastMetrics } from './metrics/broadcast_metrics.ts'
-import type { ConsoleFeed } from './console/console_feed.ts'
+import { EventsHub } from './events_hub.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
@@ -36,17 +34,21 @@ export class BroadcastManager<
   #logger: Logger
   #router?: Router
   #policies?: ClientEventsPolicy
-  #emitter?: LifecycleEmitter
-  #metrics?: BroadcastMetrics
-  #console?: ConsoleFeed
   #sentOnce = new SentOnce()
   #warnedAfterCommit = new WeakSet<Function>()
   #queue?: (what?: string) => Promise<BroadcastQueue>
 
   /**
+   * What the drivers tell (the embedded server's lifecycle events,
+   * publishes, counts): the provider wires the app's emitter, the metrics
+   * and the console to it
+   */
+  readonly events: EventsHub
+
+  /**
    * "policies" decides client events on the embedded server (the policy
-   * service); without it they are never allowed. The embedded server emits
-   * its lifecycle events on "emitter".
+   * service); without it they are never allowed. The drivers tell what
+   * happens on "events" (a hub of the manager's own by default).
    */
   constructor(
     public readonly config: ResolvedBroadcastConfig<KnownConnections>,
@@ -54,9 +56,7 @@ export class BroadcastManager<
       logger: Logger
       router?: Router
       policies?: ClientEventsPolicy
-      emitter?: LifecycleEmitter
-      metrics?: BroadcastMetrics
-      console?: ConsoleFeed
+      events?: EventsHub
       /**
        * Where queued events go ("@adonisjs/queue"); rejects with a message
        * saying what to install when it is missing
@@ -68,9 +68,7 @@ export class BroadcastManager<
     this.#logger = dependencies.logger
     this.#router = dependencies.router
     this.#policies = dependencies.policies
-    this.#emitter = dependencies.emitter
-    this.#metrics = dependencies.metrics
-    this.#console = dependencies.console
+    this.events = dependencies.events ?? new EventsHub(dependencies.logger)
   }
 
   /**
@@ -78,13 +76,6 @@ export class BroadcastManager<
    */
   get policies(): ClientEventsPolicy | undefined {
     return this.#policies
-  }
-
-  /**
-   * What the broadcast side of the app counted, when "metrics" is on
-   */
-  get metrics(): BroadcastMetrics | undefined {
-    return this.#metrics
   }
 
   /**
@@ -205,9 +196,7 @@ export class BroadcastManager<
         connection,
         logger: this.#logger,
         policies: this.#policies,
-        emitter: this.#emitter,
-        metrics: this.#metrics,
-        console: this.#console,
+        events: this.events,
       })
       this.#drivers.set(connection, driver)
     }
@@ -276,7 +265,6 @@ export class BroadcastManager<
    */
   async close() {
     const drivers = [...this.#drivers.values()]
-    this.#console?.close()
     this.#drivers.clear()
     this.#broadcasters.clear()
     await Promise.allSettled(drivers.map(async (driver) => driver.close?.()))

@@ -1,6 +1,5 @@
 import { configProvider } from '@adonisjs/core'
-import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
-import type { Logger } from '@adonisjs/core/logger'
+import type { ConfigProvider } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
@@ -11,8 +10,7 @@ import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
 import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
-import type { ClusterAdapter, LifecycleListener, ServerLimits } from '@adonisjs-broadcasting/engine'
-import { emitLifecycleEvent, type LifecycleEmitter } from './lifecycle_events.ts'
+import { clusterFactory, type BroadcastAdapter } from './adapters.ts'
 import type {
   BroadcastConfig,
   ConnectionFactory,
@@ -32,7 +30,7 @@ export type PusherConnectionConfig = PusherDriverConfig & ConnectionOptions
  * What "drivers.local" accepts. The logger is the app's; the cluster comes
  * from "adapter".
  */
-export type LocalConnectionConfig = Omit<LocalDriverConfig, 'logger' | 'cluster'> &
+export type LocalConnectionConfig = Omit<LocalDriverConfig, 'logger' | 'cluster' | 'events'> &
   ConnectionOptions & {
     /**
      * How the nodes of the app share channels and events:
@@ -128,27 +126,6 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
   })
 }
 
-/**
- * The embedded server's lifecycle events go to the app's emitter
- * ("broadcast:<name>") and to the config's own listener, if any. A failing
- * listener is logged: it must not break the server.
- */
-function lifecycleListener(
-  own: LifecycleListener | undefined,
-  emitter: LifecycleEmitter | undefined,
-  logger: Logger
-): LifecycleListener | undefined {
-  if (!own && !emitter) return undefined
-  return (event) => {
-    if (emitter) {
-      Promise.resolve(emitLifecycleEvent(emitter, event)).catch((error) =>
-        logger.error({ err: error }, `broadcast: a "broadcast:${event.name}" listener failed`)
-      )
-    }
-    own?.(event)
-  }
-}
-
 function connectionOptions(options: ConnectionOptions): ResolvedConnectionOptions {
   return {
     maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
@@ -185,56 +162,23 @@ export const drivers = {
   },
 
   local(config: LocalConnectionConfig): ConfigProvider<ConnectionFactory<LocalDriver>> {
-    const {
-      maxPayloadBytes,
-      onFailure,
-      requireAuthenticatedSender,
-      queue,
-      limits,
-      adapter,
-      ...server
-    } = config
+    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, queue, adapter, ...server } =
+      config
     const options = connectionOptions({
       maxPayloadBytes,
       onFailure,
       requireAuthenticatedSender,
       queue,
     })
+    // The HTTP API accepts what the connection itself may send
+    const limits = { maxEventBytes: options.maxPayloadBytes, ...server.limits }
     return configProvider.create(async (app) => {
       const { LocalDriver } = await import('./drivers/local.ts')
+      const cluster = adapter && clusterFactory(app, adapter)
       return {
         driver: 'local',
         options,
-        create({ connection, logger, policies, emitter, metrics, console: feed }) {
-          assertCredentials(connection, server)
-          const lifecycle = lifecycleListener(server.onLifecycleEvent, emitter, logger)
-          const driver = new LocalDriver({
-            logger,
-            metrics,
-            onPublish: feed && ((...args) => feed.published(...args)),
-            ...server,
-            onLifecycleEvent: feed
-              ? (event) => {
-                  feed.lifecycle(event)
-                  lifecycle?.(event)
-                }
-              : lifecycle,
-            cluster:
-              adapter &&
-              Object.assign(
-                (nodeId: string, serverLimits: ServerLimits) => adapter(app, nodeId, serverLimits),
-                { shared: adapter.shared }
-              ),
-            // The HTTP API accepts what the connection itself may send
-            limits: { maxEventBytes: options.maxPayloadBytes, ...limits },
-            // Client events follow the policy's "clientEvents" flag, hot reloads included
-            clientEventsAllowed:
-              server.clientEventsAllowed ??
-              ((channel) => policies?.clientEventsAllowed(channel) ?? false),
-          })
-          feed?.attach(driver.server)
-          return driver
-        },
+        create: (context) => new LocalDriver({ ...server, limits, cluster }, context),
       }
     })
   },
@@ -260,89 +204,4 @@ export const drivers = {
       }
     })
   },
-}
-
-/**
- * The "adapter" option of "drivers.local" in "config/broadcast.ts"
- * ("adapters.memory()", "adapters.redis(...)"): a ClusterFactory that also
- * gets the app, to reach its services (a Redis connection)
- */
-export interface BroadcastAdapter {
-  (app: ApplicationService, nodeId: string, limits: ServerLimits): Promise<ClusterAdapter>
-  /**
-   * See "ClusterFactory.shared"
-   */
-  readonly shared?: boolean
-}
-
-/**
- * Cluster adapters for the "adapter" option of "drivers.local": how the
- * app's processes share channels, presence and events. A Redis adapter
- * makes several processes one Pusher server.
- */
-export const adapters = {
-  /**
-   * This process only (the default)
-   */
-  memory(): BroadcastAdapter {
-    return async (_app, nodeId, limits) => {
-      const { memoryCluster } = await import('@adonisjs-broadcasting/engine')
-      return memoryCluster()(nodeId, limits)
-    }
-  },
-
-  /**
-   * Every process of the app shares one Redis through "@adonisjs/redis":
-   * events reach every node, presence and counts are the cluster's
-   */
-  redis(config: RedisAdapterConfig = {}): BroadcastAdapter {
-    // Shared across processes: ace commands and workers publish through it
-    const adapter: BroadcastAdapter = async (app, nodeId) => {
-      if (!app.container.hasBinding('redis')) {
-        throw new RuntimeException(
-          'adapters.redis() needs @adonisjs/redis: run "node ace add @adonisjs/redis" and set REDIS_HOST, REDIS_PORT and REDIS_PASSWORD'
-        )
-      }
-      const [{ createRedisAdapter }, redis, logger] = await Promise.all([
-        import('@adonisjs-broadcasting/engine'),
-        app.container.make('redis' as any) as Promise<RedisConnections>,
-        app.container.make('logger'),
-      ])
-      return createRedisAdapter(redis.connection(config.connection).ioConnection, {
-        nodeId,
-        prefix: config.prefix,
-        nodeTimeout: config.nodeTimeout,
-        logger,
-      })
-    }
-    return Object.assign(adapter, { shared: true })
-  },
-}
-
-/**
- * Options of "adapters.redis"
- */
-export interface RedisAdapterConfig {
-  /**
-   * A connection of "config/redis.ts". Default: its default connection
-   */
-  connection?: string
-  /**
-   * Put before every key and the bus channel, so several apps can share
-   * one Redis. Default "broadcast:"
-   */
-  prefix?: string
-  /**
-   * Milliseconds without a heartbeat after which a node counts as dead and
-   * its members leave. Default 10000 (heartbeats every 3 s)
-   */
-  nodeTimeout?: number
-}
-
-/**
- * What the adapter needs of "@adonisjs/redis" (an optional peer: typed
- * here so apps without it still compile)
- */
-interface RedisConnections {
-  connection(name?: string): { ioConnection: import('ioredis').Redis }
 }

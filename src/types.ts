@@ -3,8 +3,7 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ChannelLike } from './channels.ts'
 import type { TransactionLike } from './dispatch/transaction.ts'
-import type { LifecycleEvent, ServerMetrics } from '@adonisjs-broadcasting/engine'
-import type { LifecycleEmitter } from './lifecycle_events.ts'
+import type { EventsHub } from './events_hub.ts'
 import type { PolicyPredicate, PolicyUser } from './policies/types.ts'
 import type { PolicyHealth } from './policies/policy_service.ts'
 import type { SerializeUser } from './policies/user_snapshot.ts'
@@ -186,32 +185,11 @@ export interface DriverContext {
   logger: Logger
   policies?: ClientEventsPolicy
   /**
-   * The app's emitter: the embedded server emits its lifecycle events
-   * ("broadcast:channel_occupied", ...) on it
+   * The app's events hub: the embedded server tells it what happens
+   * (lifecycle events, publishes, counts), and the provider wires the
+   * app's emitter, the metrics and the debug console to it
    */
-  emitter?: LifecycleEmitter
-  /**
-   * Where the embedded server counts what it does, when metrics are on
-   */
-  metrics?: ServerMetrics
-  /**
-   * The debug console's feed, when the console is on
-   */
-  console?: ConsoleFeedLike
-}
-
-/**
- * What a driver tells the debug console's feed (ConsoleFeed), typed by
- * shape: the feed reads the embedded server, whose modules import this one
- */
-export interface ConsoleFeedLike {
-  published(channels: string[], event: string, data: string): void
-  lifecycle(event: LifecycleEvent): void
-  /**
-   * Starts sending updates through the "local" driver's embedded server
-   * (an EmbeddedServer: the feed's own signature says so)
-   */
-  attach(server: object): void
+  events?: EventsHub
 }
 
 /**

@@ -27,8 +27,8 @@ export type { Bus, BusMessage } from './src/bus/bus.ts'
 export type { ChannelState } from './src/state/channel_state.ts'
 
 /**
- * What the server reports: lifecycle events, metrics hooks, and the
- * outgoing webhooks that send lifecycle events on
+ * What the server tells (one events hub), and the outgoing webhooks
+ * that send its lifecycle events on
  */
 export {
   LIFECYCLE_EVENT_NAMES,
@@ -43,11 +43,7 @@ export {
   type CacheMiss,
   type SubscriptionCount,
 } from './src/lifecycle_events.ts'
-export type {
-  ServerMetrics,
-  ClientEventOutcome,
-  MetricsSource,
-} from './src/metrics/server_metrics.ts'
+export * from './events.ts'
 export * from './webhooks.ts'
 
 /**
@@ -64,8 +60,3 @@ export {
   SOCKET_ID_PATTERN,
   MAX_EVENT_NAME_LENGTH,
 } from './rules.ts'
-
-/**
- * Read-only views of a node, for consoles, health checks and gauges
- */
-export { type ServerStats, type ServerSnapshot, type SnapshotBounds } from './src/server_view.ts'

@@ -1,6 +1,7 @@
-import type { LifecycleEvent, EmbeddedServer } from '@adonisjs-broadcasting/engine'
+import type { ServingNode } from '@adonisjs-broadcasting/engine/events'
+import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 import type { PolicyDecision } from '../policies/types.ts'
-import type { ConsoleFeedLike } from '../types.ts'
+import type { EventsHub } from '../events_hub.ts'
 import { Ring } from './ring.ts'
 
 /**
@@ -38,9 +39,9 @@ const preview = (text: string) =>
  * sends nothing while no console is open. What it is told never throws
  * back at the caller.
  */
-export class ConsoleFeed implements ConsoleFeedLike {
+export class ConsoleFeed {
   readonly channel: string
-  #server?: EmbeddedServer
+  #server?: ServingNode
   #timer?: NodeJS.Timeout
   #events = new Ring<Record<string, unknown>>(MAX_ITEMS)
   #lifecycle = new Ring<Record<string, unknown>>(MAX_ITEMS)
@@ -53,9 +54,25 @@ export class ConsoleFeed implements ConsoleFeedLike {
   }
 
   /**
+   * Shows what "events" tells, and sends through the first node started
+   * on it; returns what stops it
+   */
+  listen(events: EventsHub) {
+    const stops = [
+      events.on('started', (node) => this.attach(node)),
+      events.on('published', (channels, event, data) => this.published(channels, event, data)),
+      events.on('lifecycle', (event) => this.lifecycle(event)),
+      events.on('decision', (channel, decision, context) =>
+        this.decision(channel, decision, context.user?.id)
+      ),
+    ]
+    return () => stops.forEach((stop) => stop())
+  }
+
+  /**
    * Starts sending updates through "server"
    */
-  attach(server: EmbeddedServer) {
+  attach(server: ServingNode) {
     // The first local connection made (the default one, in practice)
     if (this.#server) return
     this.#server = server

@@ -12,7 +12,7 @@ export interface BroadcastCheckSource {
 }
 
 function isLocal(driver: BroadcastDriver): driver is LocalDriver {
-  return typeof (driver as Partial<LocalDriver>).fullWebhookTargets === 'function'
+  return typeof (driver as Partial<LocalDriver>).server?.stats === 'function'
 }
 
 /**
@@ -57,8 +57,7 @@ export class BroadcastCheck extends BaseCheck {
       else if (!stats.joined) errors.push('the embedded server has not joined its cluster')
       else if (!stats.busConnected) errors.push('the Redis adapter is disconnected')
 
-      const full = driver.fullWebhookTargets()
-      meta.webhooks = { ...driver.webhookStats(), full }
+      const { full } = (meta.webhooks = stats.webhooks ?? { full: [] })
       if (full.length > 0) warnings.push(`the webhook queue is full for ${full.join(', ')}`)
     }
 

@@ -1,8 +1,5 @@
-import type {
-  ClientEventOutcome,
-  MetricsSource,
-  ServerMetrics,
-} from '@adonisjs-broadcasting/engine'
+import type { ClientEventOutcome, ServingNode } from '@adonisjs-broadcasting/engine/events'
+import type { EventsHub } from '../events_hub.ts'
 
 /**
  * One labelled count (an HTTP API endpoint and status, a decision's outcome
@@ -28,7 +25,7 @@ export interface MetricsRegistry {
  * Prometheus registry reads them when scraped (see "prometheus.ts"), so
  * recording never depends on prom-client.
  */
-export class BroadcastMetrics implements ServerMetrics {
+export class BroadcastMetrics {
   messagesReceived = 0
   bytesReceived = 0
   messagesSent = 0
@@ -46,7 +43,7 @@ export class BroadcastMetrics implements ServerMetrics {
    */
   readonly apiRequests = new Map<string, LabelledCount>()
   readonly decisions = new Map<string, LabelledCount>()
-  readonly sources = new Set<MetricsSource>()
+  readonly sources = new Set<ServingNode>()
   /**
    * Where bus latencies go (the Prometheus histogram), once exposed
    */
@@ -102,8 +99,30 @@ export class BroadcastMetrics implements ServerMetrics {
     this.busReconnects++
   }
 
-  observe(source: MetricsSource) {
-    this.sources.add(source)
+  /**
+   * A node whose gauges are read when scraped
+   */
+  observe(node: ServingNode) {
+    this.sources.add(node)
+  }
+
+  /**
+   * Counts what "events" tells, the nodes started on it and the policies'
+   * decisions included; returns what stops it
+   */
+  listen(events: EventsHub) {
+    const stops = [
+      events.on('started', (node) => this.observe(node)),
+      events.on('received', (bytes) => this.received(bytes)),
+      events.on('delivered', (recipients, bytes) => this.delivered(recipients, bytes)),
+      events.on('clientEvent', (outcome) => this.clientEvent(outcome)),
+      events.on('slowConsumerDropped', () => this.slowConsumerDropped()),
+      events.on('apiRequest', (endpoint, status) => this.apiRequest(endpoint, status)),
+      events.on('busPublished', (seconds) => this.busPublished(seconds)),
+      events.on('busReconnected', () => this.busReconnected()),
+      events.on('decision', (_channel, decision) => this.decision(decision)),
+    ]
+    return () => stops.forEach((stop) => stop())
   }
 
   /**

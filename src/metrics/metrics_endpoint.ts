@@ -1,30 +1,13 @@
-import type { ResolvedBroadcastConfig } from '../types.ts'
-
-/**
- * What the metrics route needs of the broadcast manager (typed by shape:
- * the manager registers the route that uses this)
- */
-interface ManagerLike {
-  config: Pick<ResolvedBroadcastConfig<any>, 'metrics'>
-  metrics?: { text(): Promise<{ body: string; contentType: string }> }
-}
+import type { ResolvedMetricsConfig } from '../types.ts'
+import type { BroadcastMetrics } from './broadcast_metrics.ts'
 
 /**
  * The metrics, when on, and who may read them ("metrics.shouldExpose").
  * A container singleton, injected into the metrics route.
  */
 export class MetricsEndpoint {
-  #manager: ManagerLike
-
-  constructor(manager: ManagerLike) {
-    this.#manager = manager
-  }
-
-  get config() {
-    return this.#manager.config
-  }
-
-  get metrics() {
-    return this.#manager.metrics
-  }
+  constructor(
+    readonly config: { metrics: ResolvedMetricsConfig },
+    readonly metrics?: BroadcastMetrics
+  ) {}
 }

@@ -172,13 +172,13 @@ export function registerPrometheus(
     'webhooks_sent_total',
     'Lifecycle events delivered by outgoing webhooks',
     'counter',
-    (s) => s.webhookStats?.()?.sent
+    (s) => s.stats().webhooks?.sent
   )
   perNode(
     'webhooks_failed_total',
     'Lifecycle events whose webhook failed for good',
     'counter',
-    (s) => s.webhookStats?.()?.failed
+    (s) => s.stats().webhooks?.failed
   )
   new client.Counter({
     name: fresh(`${p}webhooks_dropped_total`),
@@ -188,7 +188,7 @@ export function registerPrometheus(
     collect() {
       this.reset()
       for (const source of metrics.sources) {
-        const dropped = source.nodeId === undefined ? undefined : source.webhookStats?.()
+        const dropped = source.nodeId === undefined ? undefined : source.stats().webhooks
         if (!dropped) continue
         for (const [event, count] of Object.entries(dropped.droppedByEvent)) {
           this.inc({ node: source.nodeId!, event }, count)
@@ -200,7 +200,7 @@ export function registerPrometheus(
     'webhooks_queued',
     'Lifecycle events waiting to be sent by webhook',
     'gauge',
-    (s) => s.webhookStats?.()?.queued
+    (s) => s.stats().webhooks?.queued
   )
 
   const latency = new client.Histogram({

@@ -4,6 +4,7 @@ import { ChannelPolicies } from './channel_policies.ts'
 import { logDecision } from './decision_log.ts'
 import { watchPolicies } from './watch.ts'
 import { resolveUserShape, type UserShapeConfig } from './user_shape.ts'
+import type { EventsHub } from '../events_hub.ts'
 import type {
   PolicyContext,
   PolicyDecision,
@@ -27,15 +28,6 @@ export interface PolicyServiceConfig {
 }
 
 /**
- * Told of every decision the auth routes ask for (metrics, the console)
- */
-export type DecisionObserver = (
-  channel: string,
-  decision: PolicyDecision,
-  context: PolicyContext
-) => void
-
-/**
  * Whether policies are loaded, and the last load or reload that failed
  * (cleared by the next one that succeeds)
  */
@@ -54,12 +46,15 @@ export class PolicyService {
   #loaded?: ChannelPolicies
   #options?: Promise<PolicyLoadOptions>
   #stopWatching?: () => void
-  #observers = new Set<DecisionObserver>()
   #lastError?: unknown
 
   constructor(
     readonly config: PolicyServiceConfig,
-    protected logger: Pick<Logger, 'error' | 'info'>
+    protected logger: Pick<Logger, 'error' | 'info'>,
+    /**
+     * Told of every decision (metrics, the console)
+     */
+    protected events?: EventsHub
   ) {}
 
   /**
@@ -152,22 +147,8 @@ export class PolicyService {
     if (this.config.logDecisions) {
       logDecision(this.logger, channel, context, decision, performance.now() - start)
     }
-    for (const observer of this.#observers) {
-      try {
-        observer(channel, decision, context)
-      } catch (error) {
-        this.logger.error(`broadcast: a decision observer failed: ${(error as Error)?.message}`)
-      }
-    }
+    this.events?.emit('decision', channel, decision, context)
     return decision
-  }
-
-  /**
-   * Calls "observer" after each decision; returns a function that stops it
-   */
-  observeDecisions(observer: DecisionObserver) {
-    this.#observers.add(observer)
-    return () => void this.#observers.delete(observer)
   }
 
   /**

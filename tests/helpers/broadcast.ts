@@ -37,7 +37,7 @@ export async function resolveConfig<KnownConnections extends ConnectionsList<Kno
 
 /**
  * A broadcast manager built from a "defineConfig" result, without the
- * container
+ * container; "metrics" counts what its drivers tell, as the provider wires it
  */
 export async function createManager<KnownConnections extends ConnectionsList<KnownConnections>>(
   config: ConfigProvider<ResolvedBroadcastConfig<KnownConnections>>,
@@ -45,7 +45,9 @@ export async function createManager<KnownConnections extends ConnectionsList<Kno
   app?: ApplicationService,
   dependencies: { metrics?: BroadcastMetrics } = {}
 ) {
-  return new BroadcastManager(await resolveConfig(config, app), { logger, ...dependencies })
+  const manager = new BroadcastManager(await resolveConfig(config, app), { logger })
+  dependencies.metrics?.listen(manager.events)
+  return manager
 }
 
 /**

@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import type { EmbeddedServerOptions } from '../../packages/engine/src/embedded_server.ts'
+import { ServerEvents } from '../../packages/engine/src/server_events.ts'
 import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 import { TestCluster, type Node } from './test_cluster.ts'
 import { connected, once, sleep, within } from './server_clients.ts'
@@ -51,12 +52,14 @@ export function lifecycleSuite(
       cluster = new TestCluster()
       const shared = options()
       for (let index = 0; index < size; index++) {
+        const hub = new ServerEvents()
+        hub.on('lifecycle', (event) => events.push({ ...event, node: index }))
         await cluster.addNode({
           ...shared,
           leaveEventDelay: LEAVE_DELAY,
           clientEventsAllowed: () => true,
           subscriptionCount: (channel) => channel.startsWith('counted-'),
-          onLifecycleEvent: (event) => events.push({ ...event, node: index }),
+          events: hub,
         })
       }
       node = (index) => cluster.nodes[index % size]

@@ -2,7 +2,7 @@ import type { BusMessage } from './bus/bus.ts'
 import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
 import type { ServerLimits } from './limits.ts'
 import type { LifecycleReporter } from './lifecycle_reporter.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import type { SubscriptionCounts } from './subscription_counts.ts'
 
@@ -44,7 +44,7 @@ export class ClusterMembership {
     protected factory: ClusterFactory,
     protected limits: ServerLimits,
     protected host: MembershipHost,
-    protected options: { heartbeatMs: number; metrics?: ServerMetrics }
+    protected options: { heartbeatMs: number; events: ServerEvents }
   ) {}
 
   /**
@@ -65,7 +65,7 @@ export class ClusterMembership {
     this.nodeId = nodeId
     const ready = (async () => {
       const cluster = await this.factory(nodeId, this.limits)
-      if (this.options.metrics) cluster.bus.instrument?.(this.options.metrics)
+      cluster.bus.instrument?.(this.options.events)
       await cluster.bus.start((message) => {
         try {
           this.host.receive(message)

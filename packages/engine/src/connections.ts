@@ -7,7 +7,7 @@ import type { ClusterMembership } from './cluster_membership.ts'
 import type { ServerLimits } from './limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { MessageHandler } from './message_handler.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
 import { SocketConnection } from './socket_connection.ts'
 import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
@@ -29,7 +29,7 @@ export interface ConnectionsOptions {
   messages: MessageHandler
   registry: ChannelRegistry
   membership: ClusterMembership
-  metrics?: ServerMetrics
+  events: ServerEvents
   report(error: unknown, where: string): void
 }
 
@@ -132,7 +132,7 @@ export class Connections {
     if (refusal) return refuse(ws, ...refusal)
 
     const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport)
-    socket.metrics = this.options.metrics
+    socket.events = this.options.events
     sockets.add(socket)
     admission.opened(address)
     ;(ws as ServedWebSocket)[CONNECTION] = socket

@@ -21,6 +21,8 @@ import { LifecycleReporter } from './lifecycle_reporter.ts'
 import { SubscriptionCounts } from './subscription_counts.ts'
 import type { EmbeddedServerOptions } from './server_options.ts'
 import { failureReport } from './failure_report.ts'
+import { ServerEvents } from './server_events.ts'
+import { OutgoingWebhooks } from './webhooks/outgoing_webhooks.ts'
 import {
   connectionCounts,
   snapshotOf,
@@ -51,6 +53,10 @@ export class EmbeddedServer {
    */
   readonly lifecycle: LifecycleReporter
   readonly subscriptionCounts: SubscriptionCounts
+  /**
+   * What the server tells: lifecycle events, publishes, counts
+   */
+  readonly events: ServerEvents
 
   #registry: ChannelRegistry
   #messages: MessageHandler
@@ -67,6 +73,7 @@ export class EmbeddedServer {
   #attachment: HttpAttachment
   #userLimits: UserChannelLimits
   #safely: (where: string, body: () => void) => void
+  #webhooks: OutgoingWebhooks
 
   constructor(options: EmbeddedServerOptions) {
     this.appId = options.appId
@@ -77,8 +84,12 @@ export class EmbeddedServer {
     this.#userLimits = new UserChannelLimits(this.limits)
     const { report, safely } = failureReport(options.logger)
     this.#safely = safely
+    const events =
+      options.events ?? new ServerEvents((error, name) => report(error, `"${name}" listener`))
+    this.events = events
+    this.#webhooks = new OutgoingWebhooks(this, options)
     this.lifecycle = new LifecycleReporter({
-      listener: options.onLifecycleEvent,
+      events,
       leaveDelayMs: (options.leaveEventDelay ?? 3) * 1000,
       onMemberRemoved: (channel, userId) => this.#frames.memberRemoved(channel, userId),
       report,
@@ -96,9 +107,9 @@ export class EmbeddedServer {
       this.#registry,
       options.clientEventsAllowed ?? (() => false),
       this.#userLimits,
-      options.metrics
+      events
     )
-    this.#http = new HttpApi(this, options.metrics)
+    this.#http = new HttpApi(this, events)
     this.#membership = new ClusterMembership(
       options.cluster ?? memoryCluster(),
       this.limits,
@@ -109,7 +120,7 @@ export class EmbeddedServer {
         receive: (message) => this.#frames.receive(message),
         report,
       },
-      { heartbeatMs: (options.heartbeatInterval ?? 3) * 1000, metrics: options.metrics }
+      { heartbeatMs: (options.heartbeatInterval ?? 3) * 1000, events }
     )
     this.#frames = new FrameRouter({
       local: this.local,
@@ -117,8 +128,7 @@ export class EmbeddedServer {
       ready: () => this.ready(),
       cacheTtlMs: (options.cacheTtl ?? 1800) * 1000,
       report,
-      metrics: options.metrics,
-      onPublish: options.onPublish,
+      events,
     })
     this.#connections = new Connections({
       limits: this.limits,
@@ -129,7 +139,7 @@ export class EmbeddedServer {
       messages: this.#messages,
       registry: this.#registry,
       membership: this.#membership,
-      metrics: options.metrics,
+      events,
       report,
     })
     this.#attachment = new HttpAttachment(
@@ -194,6 +204,7 @@ export class EmbeddedServer {
       busConnected: this.busConnected,
       nodeId: this.nodeId ?? null,
       ...connectionCounts(this.sockets),
+      webhooks: this.#webhooks.stats(),
     }
   }
 
@@ -232,6 +243,8 @@ export class EmbeddedServer {
     this.#connections.start()
     this.#livenessTimer = startLivenessTimer(this.sockets, this.limits, this.#safely)
     this.#membership.startBeating(this.#safely)
+    this.#webhooks.start()
+    this.events.emit('started', this)
   }
 
   /**
@@ -322,5 +335,7 @@ export class EmbeddedServer {
     this.local.clear()
     await this.#membership.leave()
     await this.#attachment.closeOwn()
+    // Last: the leaves of the last sockets go out too
+    await this.#webhooks.close()
   }
 }

@@ -2,10 +2,10 @@ import type { BusMessage } from './bus/bus.ts'
 import type { ClusterAdapter } from './cluster.ts'
 import type { ClusterMembership } from './cluster_membership.ts'
 import type { LocalSockets } from './local_sockets.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
 import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
 import { CloseCode, encodeFrame } from './protocol.ts'
-import { countDelivery } from './metrics/delivery.ts'
+import { countDelivery } from './delivery_count.ts'
 
 export interface FrameRouterOptions {
   local: LocalSockets
@@ -16,11 +16,10 @@ export interface FrameRouterOptions {
   ready(): Promise<ClusterAdapter>
   cacheTtlMs: number
   report(error: unknown, where: string): void
-  metrics?: ServerMetrics
   /**
-   * Told of every event published from this node (the debug console)
+   * Told of every event published from this node, and of deliveries
    */
-  onPublish?: (channels: string[], event: string, data: string) => void
+  events: ServerEvents
 }
 
 /**
@@ -38,7 +37,7 @@ export class FrameRouter {
    * rejects when the bus could not take it (also reported).
    */
   publish(channels: string[], event: string, data: string, exceptSocketId?: string) {
-    this.options.onPublish?.(channels, event, data)
+    this.options.events.emit('published', channels, event, data)
     const sent: Promise<void>[] = []
     for (const channel of channels) {
       const frame = encodeFrame(event, data, channel)
@@ -69,14 +68,8 @@ export class FrameRouter {
    */
   receive(message: BusMessage) {
     if (message.type === 'publish') {
-      const { metrics, local } = this.options
-      if (metrics)
-        countDelivery(
-          metrics,
-          local.count(message.channel),
-          message.exceptSocketId !== undefined,
-          message.frame
-        )
+      const { events, local } = this.options
+      countDelivery(events, local.count(message.channel), message.exceptSocketId, message.frame)
       local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
     } else if (message.type === 'terminate_user') {
       this.#terminateLocal(message.userId)
@@ -106,8 +99,8 @@ export class FrameRouter {
   }
 
   #publishFrame(channel: string, frame: string, exceptSocketId?: string) {
-    const { metrics, local } = this.options
-    if (metrics) countDelivery(metrics, local.count(channel), exceptSocketId !== undefined, frame)
+    const { events, local } = this.options
+    countDelivery(events, local.count(channel), exceptSocketId, frame)
     local.publish(channel, Buffer.from(frame), exceptSocketId)
     return this.#send({ type: 'publish', channel, frame, exceptSocketId })
   }

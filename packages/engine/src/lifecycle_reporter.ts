@@ -1,4 +1,5 @@
-import type { ClientEvent, LifecycleEvent, LifecycleListener } from './lifecycle_events.ts'
+import type { ClientEvent, LifecycleEvent } from './lifecycle_events.ts'
+import type { ServerEvents } from './server_events.ts'
 import type { ChannelState, JoinResult, LeaveResult } from './state/channel_state.ts'
 import { USER_CHANNEL_PREFIX } from './channel_rules.ts'
 
@@ -27,10 +28,10 @@ interface HeldLeave {
 
 export interface LifecycleReporterOptions {
   /**
-   * Receives every event; without one nothing is reported and no leave is
-   * held
+   * Where every event goes ("lifecycle"); while nobody listens there,
+   * nothing is reported and no leave is held
    */
-  listener?: LifecycleListener
+  events: ServerEvents
   /**
    * How long "channel_vacated" and "member_removed" wait for a join to
    * take them back, in ms
@@ -62,7 +63,7 @@ export interface LifecycleReporterOptions {
  * the join's own event: a page reload makes none.
  */
 export class LifecycleReporter {
-  #listener?: LifecycleListener
+  #events: ServerEvents
   #delayMs: number
   #report: LifecycleReporterOptions['report']
   #onMemberRemoved: LifecycleReporterOptions['onMemberRemoved']
@@ -72,7 +73,7 @@ export class LifecycleReporter {
   #missesTimer?: NodeJS.Timeout
 
   constructor(options: LifecycleReporterOptions) {
-    this.#listener = options.listener
+    this.#events = options.events
     this.#delayMs = Math.max(0, options.leaveDelayMs)
     this.#report = options.report
     this.#onMemberRemoved = options.onMemberRemoved
@@ -80,7 +81,7 @@ export class LifecycleReporter {
   }
 
   get enabled() {
-    return this.#listener !== undefined
+    return this.#events.has('lifecycle')
   }
 
   /**
@@ -184,11 +185,6 @@ export class LifecycleReporter {
   }
 
   #emit(event: LifecycleEvent) {
-    if (!this.#listener) return
-    try {
-      this.#listener(event)
-    } catch (error) {
-      this.#report(error, `lifecycle listener (${event.name})`)
-    }
+    this.#events.emit('lifecycle', event)
   }
 }

@@ -7,7 +7,7 @@ import { MAX_EVENT_NAME_LENGTH } from './protocol.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from './signatures.ts'
 import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from './protocol.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
 
 /**
  * Decides whether client events ("client-*") may be sent on a channel,
@@ -26,7 +26,7 @@ export class MessageHandler {
     protected registry: ChannelRegistry,
     protected clientEventsAllowed: ClientEventsAllowed,
     protected userLimits: UserChannelLimits,
-    protected metrics?: ServerMetrics
+    protected events: ServerEvents
   ) {}
 
   async handle(socket: SocketConnection, raw: RawData) {
@@ -36,7 +36,7 @@ export class MessageHandler {
     const size = Array.isArray(raw)
       ? raw.reduce((total, chunk) => total + chunk.length, 0)
       : raw.byteLength
-    this.metrics?.received?.(size)
+    this.events.emit('received', size)
     if (size > this.limits.maxMessageBytes) {
       socket.error(
         null,
@@ -96,23 +96,23 @@ export class MessageHandler {
         null,
         `Client event rejected: its name is ${event.length} characters, the limit is ${MAX_EVENT_NAME_LENGTH}`
       )
-      this.metrics?.clientEvent?.('refused')
+      this.events.emit('clientEvent', 'refused')
       return
     }
     if (!channel || !socket.channels.has(channel)) {
       socket.error(null, `Client event rejected: not subscribed to "${channel ?? ''}"`)
-      this.metrics?.clientEvent?.('refused')
+      this.events.emit('clientEvent', 'refused')
       return
     }
     const kind = channelKind(channel)
     if (kind !== 'private' && kind !== 'presence') {
       socket.error(null, 'Client events are only allowed on private and presence channels')
-      this.metrics?.clientEvent?.('refused')
+      this.events.emit('clientEvent', 'refused')
       return
     }
     if (!this.clientEventsAllowed(channel)) {
       socket.error(null, `Client events are not enabled on "${channel}"`)
-      this.metrics?.clientEvent?.('refused')
+      this.events.emit('clientEvent', 'refused')
       return
     }
     if (!socket.takeClientEvent(this.limits.clientEventsPerSecond)) {
@@ -120,7 +120,7 @@ export class MessageHandler {
         ErrorCode.CLIENT_EVENT_RATE_LIMIT,
         `Client event rejected: over ${this.limits.clientEventsPerSecond} per second`
       )
-      this.metrics?.clientEvent?.('rate_limited')
+      this.events.emit('clientEvent', 'rate_limited')
       return
     }
     const user = socket.countedAs.get(channel)
@@ -129,14 +129,14 @@ export class MessageHandler {
         ErrorCode.CLIENT_EVENT_RATE_LIMIT,
         `Client event rejected: over ${this.limits.clientEventsPerUserPerSecond} per second for this user on "${channel}"`
       )
-      this.metrics?.clientEvent?.('rate_limited')
+      this.events.emit('clientEvent', 'rate_limited')
       return
     }
 
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
     const userId = kind === 'presence' ? socket.channels.get(channel)?.id : undefined
     this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
-    this.metrics?.clientEvent?.('relayed')
+    this.events.emit('clientEvent', 'relayed')
     this.host.lifecycle.clientEvent({
       channel,
       event,

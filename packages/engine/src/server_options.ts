@@ -2,8 +2,8 @@ import type { ServerLimits } from './limits.ts'
 import type { ClusterFactory } from './cluster.ts'
 import type { ClientEventsAllowed } from './message_handler.ts'
 import type { SubscriptionCountOption } from './subscription_counts.ts'
-import type { LifecycleListener } from './lifecycle_events.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
+import type { WebhookTarget } from './webhooks/webhook_sender.ts'
 
 /**
  * Where errors no input should cause are reported (the AdonisJS logger
@@ -59,10 +59,17 @@ export interface EmbeddedServerOptions {
    */
   logger?: ServerLogger
   /**
-   * Receives the channel lifecycle events ("channel_occupied", ...), each
-   * once for the cluster. Default: none
+   * Where the server tells what happens: lifecycle events, publishes,
+   * counts for metrics. Give several servers one hub to listen to them
+   * all. Default: a hub of its own ("server.events")
    */
-  onLifecycleEvent?: LifecycleListener
+  events?: ServerEvents
+  /**
+   * Pusher-compatible webhooks of the lifecycle events, signed with the
+   * app's key and secret (or the target's own "secret"), batched, retried
+   * for 5 minutes. Default: none
+   */
+  webhooks?: WebhookTarget[]
   /**
    * How long "channel_vacated" and "member_removed" wait, in seconds: a
    * join within that time takes them back, and makes no event either (a
@@ -78,14 +85,4 @@ export interface EmbeddedServerOptions {
    * Default: none
    */
   subscriptionCount?: SubscriptionCountOption
-  /**
-   * Counts what the server does (Prometheus metrics). Every hook is O(1)
-   * and allocation-free. Default: none
-   */
-  metrics?: ServerMetrics
-  /**
-   * Told of every event published from this node (the debug console).
-   * Must not throw. Default: none
-   */
-  onPublish?: (channels: string[], event: string, data: string) => void
 }

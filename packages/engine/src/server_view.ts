@@ -1,4 +1,5 @@
 import { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './channel_rules.ts'
+import type { WebhookStats } from './webhooks/target_queue.ts'
 
 /**
  * What the views read of a connection (a SocketConnection)
@@ -35,6 +36,30 @@ export interface ServerStats {
    * Channels with a subscriber on this node, by kind
    */
   channels: Record<ServerChannelKind, number>
+  /**
+   * The outgoing webhooks, when the server has targets: what they sent,
+   * failed and dropped, and the targets whose queue is full
+   */
+  webhooks?: WebhookStats & { full: string[] }
+}
+
+/**
+ * A running node as its "started" event hands it to consoles, health
+ * checks and gauges: read-only views, and publishing (a console's updates)
+ */
+export interface ServingNode {
+  readonly serving: boolean
+  /**
+   * Read on every labelled count: must be cheap
+   */
+  readonly nodeId: string | undefined
+  stats(): ServerStats
+  snapshot(bounds: SnapshotBounds): ServerSnapshot
+  /**
+   * This node's sockets in a channel
+   */
+  subscribers(channel: string): number
+  publish(channels: string[], event: string, data: string): Promise<void>
 }
 
 /**

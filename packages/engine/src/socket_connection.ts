@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { PresenceMember } from './state/channel_state.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
-import type { ServerMetrics } from './metrics/server_metrics.ts'
+import type { ServerEvents } from './server_events.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped
@@ -123,9 +123,9 @@ export class SocketConnection {
   userInfo?: unknown
 
   /**
-   * Told of a slow-consumer drop (set by the server when metrics are on)
+   * Told of a slow-consumer drop (set by the server)
    */
-  metrics?: ServerMetrics
+  events?: ServerEvents
 
   lastActivity = Date.now()
   pingedAt?: number
@@ -189,7 +189,7 @@ export class SocketConnection {
     }
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
-      this.metrics?.slowConsumerDropped?.()
+      this.events?.emit('slowConsumerDropped')
       /**
        * The close frame waits behind everything the client has not read:
        * drop the socket if it does not drain soon, so its buffer is freed

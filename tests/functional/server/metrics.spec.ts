@@ -20,6 +20,7 @@ import { RawClient } from '../../helpers/server_clients.ts'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { LocalDriver } from '../../../src/drivers/local.ts'
+import { EventsHub } from '../../../src/events_hub.ts'
 import { createRedisAdapter } from '../../../packages/engine/src/redis_adapter.ts'
 import { loadPromClient, registerPrometheus } from '../../../src/metrics/prometheus.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
@@ -261,8 +262,8 @@ test.group('Metrics | hooks of the embedded server', () => {
       key: 'slow-key',
       secret: 'slow-secret',
       limits: { maxBufferedBytes: 64 * 1024 },
-      metrics,
     })
+    metrics.listen(server.events)
     const { port } = await server.listen(0, '127.0.0.1')
     cleanup(() => server.close())
     const slow = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/slow-key`))
@@ -296,11 +297,13 @@ test.group('Metrics | the Redis bus', (group) => {
     const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
     const connection = new Redis(redis.url, { lazyConnect: true })
     const prefix = `metrics-${randomUUID()}:`
+    const events = new EventsHub()
+    metrics.listen(events)
     const driver = new LocalDriver({
       appId: 'm',
       key: 'm-key',
       secret: 'm-secret',
-      metrics,
+      events,
       cluster: Object.assign(
         (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
         { shared: true }

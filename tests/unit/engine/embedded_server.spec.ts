@@ -59,11 +59,8 @@ test.group('Engine | the server without AdonisJS', (group) => {
 
   group.each.setup(async () => {
     events = []
-    server = new EmbeddedServer({
-      ...APP,
-      leaveEventDelay: 0,
-      onLifecycleEvent: (event) => events.push(event),
-    })
+    server = new EmbeddedServer({ ...APP, leaveEventDelay: 0 })
+    server.events.on('lifecycle', (event) => events.push(event))
     port = (await server.listen(0, HOST)).port
     return () => server.close()
   })

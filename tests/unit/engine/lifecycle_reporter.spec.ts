@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { LifecycleReporter } from '../../../packages/engine/src/lifecycle_reporter.ts'
 import { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
+import { ServerEvents } from '../../../packages/engine/src/server_events.ts'
 import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'
 
 test.group('LifecycleReporter', () => {
@@ -9,8 +10,10 @@ test.group('LifecycleReporter', () => {
   }) => {
     const events: LifecycleEvent[] = []
     const errors: unknown[] = []
+    const hub = new ServerEvents()
+    hub.on('lifecycle', (event) => events.push(event))
     const reporter = new LifecycleReporter({
-      listener: (event) => events.push(event),
+      events: hub,
       leaveDelayMs: 60_000,
       maxHeldLeaves: 2,
       report: (error) => errors.push(error),

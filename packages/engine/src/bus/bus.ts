@@ -1,4 +1,4 @@
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import type { ServerEvents } from '../server_events.ts'
 
 /**
  * What crosses from one node of the embedded server to the others. Every
@@ -52,7 +52,7 @@ export interface Bus {
   readonly connected?: boolean
 
   /**
-   * Reports publish latencies and reconnects to the server's metrics
+   * Reports publish latencies and reconnects on the server's events
    */
-  instrument?(metrics: ServerMetrics): void
+  instrument?(events: ServerEvents): void
 }

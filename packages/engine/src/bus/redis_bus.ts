@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import type { Bus, BusMessage } from './bus.ts'
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import type { ServerEvents } from '../server_events.ts'
 
 export interface RedisBusOptions {
   nodeId: string
@@ -70,7 +70,7 @@ export class RedisBus implements Bus {
   #logger?: RedisBusOptions['logger']
   #closed = false
   #connecting?: Promise<void>
-  #metrics?: ServerMetrics
+  #events?: ServerEvents
 
   constructor(connection: Redis, options: RedisBusOptions) {
     this.nodeId = options.nodeId
@@ -92,10 +92,10 @@ export class RedisBus implements Bus {
     return this.#publisher.status === 'ready' && this.#subscriber.status === 'ready'
   }
 
-  instrument(metrics: ServerMetrics) {
-    this.#metrics = metrics
+  instrument(events: ServerEvents) {
+    this.#events = events
     for (const client of [this.#publisher, this.#subscriber]) {
-      client.on('reconnecting', () => this.#metrics?.busReconnected?.())
+      client.on('reconnecting', () => events.emit('busReconnected'))
     }
   }
 
@@ -124,9 +124,10 @@ export class RedisBus implements Bus {
     const envelope: Envelope = { origin: this.nodeId, message }
     try {
       await this.#connectPublisher()
-      const started = this.#metrics && performance.now()
+      const events = this.#events?.has('busPublished') ? this.#events : undefined
+      const started = events && performance.now()
       await this.#publisher.publish(this.channel, JSON.stringify(envelope))
-      if (started) this.#metrics!.busPublished?.((performance.now() - started) / 1000)
+      if (started) events!.emit('busPublished', (performance.now() - started) / 1000)
     } catch (error) {
       throw redisError('send', error)
     }

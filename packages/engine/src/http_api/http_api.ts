@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ServerMetrics } from '../metrics/server_metrics.ts'
+import type { ServerEvents } from '../server_events.ts'
 import { Refusal } from '../refusal.ts'
 import type { HttpApiHost } from './endpoint.ts'
 import { RequestBodies } from './request_body.ts'
@@ -27,7 +27,7 @@ export class HttpApi {
 
   constructor(
     protected host: HttpApiHost,
-    protected metrics?: ServerMetrics
+    protected events: ServerEvents
   ) {
     this.#bodies = new RequestBodies(host)
   }
@@ -65,7 +65,7 @@ export class HttpApi {
         respond(req, res, 500, { error: 'Internal error' })
       }
     }
-    this.metrics?.apiRequest?.(endpointOf(req), status)
+    if (this.events.has('apiRequest')) this.events.emit('apiRequest', endpointOf(req), status)
   }
 
   /**
