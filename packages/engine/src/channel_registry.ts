@@ -5,15 +5,10 @@ import type { LocalSockets } from './local_sockets.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import type { LifecycleReporter } from './lifecycle_reporter.ts'
 import type { SubscriptionCounts } from './subscription_counts.ts'
-import { verifyAuth } from './signatures.ts'
+import { ChannelAuthorization } from './channel_authorization.ts'
 import { Refusal } from './refusal.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
-import {
-  channelKind,
-  serverChannelNameProblem,
-  isCacheChannel,
-  USER_CHANNEL_PREFIX,
-} from './channel_rules.ts'
+import { channelKind, serverChannelNameProblem, isCacheChannel } from './channel_rules.ts'
 
 /**
  * What the registry needs from the server: the app's credentials, this
@@ -49,12 +44,15 @@ export class ChannelRegistry {
    * overtakes the join it undoes, whatever the state's round trips
    */
   #inFlight = new Map<string, Promise<unknown>>()
+  #authorization: ChannelAuthorization
 
   constructor(
     protected host: RegistryHost,
     protected limits: ServerLimits,
     protected userLimits: UserChannelLimits
-  ) {}
+  ) {
+    this.#authorization = new ChannelAuthorization(host, limits)
+  }
 
   /**
    * Handles "pusher:subscribe". A refusal is a channel-scoped
@@ -107,7 +105,7 @@ export class ChannelRegistry {
 
     let member: PresenceMember | undefined
     try {
-      member = await this.#authorize(socket, name, data)
+      member = await this.#authorization.check(socket, name, data)
     } catch (error) {
       const stillWanted = current()
       if (stillWanted) socket.deletePending(name)
@@ -233,84 +231,5 @@ export class ChannelRegistry {
     if (member) return member.id
     const kind = channelKind(channel)
     return kind === 'private' || kind === 'encrypted' ? socket.userId : undefined
-  }
-
-  /**
-   * Checks the subscription by channel kind; the presence member for
-   * presence channels
-   */
-  async #authorize(
-    socket: SocketConnection,
-    channel: string,
-    data: Record<string, unknown>
-  ): Promise<PresenceMember | undefined> {
-    const { key, secret } = this.host
-    switch (channelKind(channel)) {
-      case 'public':
-        return undefined
-      case 'user':
-        if (!socket.userId || channel !== `${USER_CHANNEL_PREFIX}${socket.userId}`) {
-          throw new Refusal(403, `Only the signed-in user may subscribe to "${channel}"`)
-        }
-        return undefined
-      case 'private':
-      case 'encrypted':
-        if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
-          throw new Refusal(401, `Invalid signature for "${channel}"`)
-        }
-        return undefined
-      case 'presence':
-        return this.#presenceMember(socket, channel, data)
-    }
-  }
-
-  async #presenceMember(
-    socket: SocketConnection,
-    channel: string,
-    data: Record<string, unknown>
-  ): Promise<PresenceMember> {
-    const { key, secret } = this.host
-    let member: PresenceMember
-
-    if (typeof data.channel_data === 'string') {
-      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}:${data.channel_data}`)) {
-        throw new Refusal(401, `Invalid signature for "${channel}"`)
-      }
-      member = this.#parseChannelData(data.channel_data)
-    } else if (data.channel_data === undefined && socket.userId) {
-      // pusher-js omits channel_data when the user signed in with user_info
-      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
-        throw new Refusal(401, `Invalid signature for "${channel}"`)
-      }
-      member = { id: socket.userId, info: socket.userInfo ?? {} }
-    } else {
-      throw new Refusal(401, `Missing channel_data for "${channel}"`)
-    }
-
-    const info = JSON.stringify(member.info ?? null)
-    if (Buffer.byteLength(info) > this.limits.maxUserInfoBytes) {
-      throw new Refusal(400, `user_info is over ${this.limits.maxUserInfoBytes} bytes`)
-    }
-    // The member limit is checked by the state's join, atomically for the cluster
-    return member
-  }
-
-  #parseChannelData(channelData: string): PresenceMember {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(channelData)
-    } catch {
-      throw new Refusal(400, 'channel_data is not valid JSON')
-    }
-    const { user_id: userId, user_info: info } = (parsed ?? {}) as Record<string, unknown>
-    // Ids are strings on the wire; Laravel-style numeric ids are accepted
-    const id = typeof userId === 'number' && Number.isFinite(userId) ? String(userId) : userId
-    if (typeof id !== 'string' || id.length === 0 || id.length > this.limits.maxUserIdLength) {
-      throw new Refusal(
-        400,
-        `channel_data.user_id must be a string of 1 to ${this.limits.maxUserIdLength} characters`
-      )
-    }
-    return { id, info: info ?? {} }
   }
 }
