@@ -1,19 +1,16 @@
 import type { ServerLimits } from './limits.ts'
-import type { ChannelState, PresenceMember } from './state/channel_state.ts'
+import type { ChannelState } from './state/channel_state.ts'
 import type { SocketConnection } from './socket_connection.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import type { LifecycleReporter } from './lifecycle_reporter.ts'
 import type { SubscriptionCounts } from './subscription_counts.ts'
-import { verifyAuth } from './signatures.ts'
+import { ChannelAuthorization } from './channel_authorization.ts'
+import { Subscription, type SubscriptionHost } from './subscriptions/subscription.ts'
+import { StateCallOrder } from './subscriptions/state_call_order.ts'
 import { Refusal } from './refusal.ts'
 import { encodeFrame, subscriptionErrorFrame } from './protocol.ts'
-import {
-  channelKind,
-  serverChannelNameProblem,
-  isCacheChannel,
-  USER_CHANNEL_PREFIX,
-} from './channel_rules.ts'
+import { serverChannelNameProblem, isCacheChannel } from './channel_rules.ts'
 
 /**
  * What the registry needs from the server: the app's credentials, this
@@ -38,23 +35,22 @@ export interface RegistryHost {
 }
 
 /**
- * Subscribes and unsubscribes sockets: checks names and signatures over
- * the exact signed strings, de-duplicates presence members by user id, and
- * tells the channel about members joining and leaving
+ * Handles "pusher:subscribe" and "pusher:unsubscribe": checks names, limits
+ * and signatures, takes a Subscription through its steps, and answers the
+ * socket (presence members, member_added for the others, the cached event)
  */
 export class ChannelRegistry {
-  /**
-   * The last state call (join or leave) of each subscription, by
-   * "socketId\nchannel": the next one waits for it, so a leave never
-   * overtakes the join it undoes, whatever the state's round trips
-   */
-  #inFlight = new Map<string, Promise<unknown>>()
+  #authorization: ChannelAuthorization
+  #subscriptionHost: SubscriptionHost
 
   constructor(
     protected host: RegistryHost,
     protected limits: ServerLimits,
-    protected userLimits: UserChannelLimits
-  ) {}
+    userLimits: UserChannelLimits
+  ) {
+    this.#authorization = new ChannelAuthorization(host, limits)
+    this.#subscriptionHost = { server: host, limits, userLimits, order: new StateCallOrder() }
+  }
 
   /**
    * Handles "pusher:subscribe". A refusal is a channel-scoped
@@ -69,7 +65,7 @@ export class ChannelRegistry {
       return
     }
     const name = channel as string
-    if (socket.channels.has(name) || socket.pending.has(name)) return
+    if (socket.subscriptions.has(name)) return
     const { subscriptionsPerSecond, maxChannelsPerSocket } = this.limits
     if (
       subscriptionsPerSecond > 0 &&
@@ -85,7 +81,7 @@ export class ChannelRegistry {
       return
     }
 
-    if (socket.channels.size + socket.pending.size >= this.limits.maxChannelsPerSocket) {
+    if (socket.subscriptions.size >= this.limits.maxChannelsPerSocket) {
       socket.send(
         subscriptionErrorFrame(
           name,
@@ -99,63 +95,35 @@ export class ChannelRegistry {
     /**
      * Frames of one TCP read are handled before any authorization settles:
      * an unsubscribe or a new subscribe of the channel in the meantime
-     * replaces this token, and the stale subscription is dropped
+     * replaces this subscription, and the stale one is dropped
      */
-    const token = Symbol(name)
-    socket.setPending(name, token)
-    const current = () => socket.pending.get(name) === token && !socket.closed
-
-    let member: PresenceMember | undefined
+    const subscription = Subscription.open(socket, name, this.#subscriptionHost)
     try {
-      member = await this.#authorize(socket, name, data)
+      const member = await this.#authorization.check(socket, name, data)
+      if (!subscription.current) return
+      subscription.admit(member)
     } catch (error) {
-      const stillWanted = current()
-      if (stillWanted) socket.deletePending(name)
+      const stillWanted = subscription.current
+      void subscription.release()
       if (!(error instanceof Refusal)) throw error
       if (stillWanted) socket.send(subscriptionErrorFrame(name, error.status, error.message))
       return
     }
-    if (!current()) return
-    socket.deletePending(name)
 
-    const countAs = this.#countAs(socket, name, member)
-    if (countAs !== undefined) {
-      if (!this.userLimits.join(name, countAs)) {
-        socket.send(
-          subscriptionErrorFrame(
-            name,
-            403,
-            `Too many connections of user "${countAs}" in "${name}": the limit is ${this.limits.maxSocketsPerUserPerChannel}`
-          )
-        )
-        return
-      }
-      socket.countAs(name, countAs)
-    }
-
-    socket.channels.set(name, member ?? null)
     const state = this.host.state
-    const result = await this.#inOrder(socket, name, () =>
-      state.join(name, socket.id, member, member ? this.limits.maxPresenceMembers : undefined)
-    )
-    if (!result.full) {
-      // Reported even if the socket left meanwhile: its leave is reported too
-      this.host.lifecycle.joined(name, result, member?.id)
-      this.host.subscriptionCounts.changed(name, true)
-    }
-    // Left (or closed) while the state worked: that unsubscribe undid it
+    const result = await subscription.join()
+    // Left (or closed) while the state worked: that unsubscribe undid it.
+    // Subscribed again meanwhile, this join's events stand: the next join
+    // finds them done.
     if (socket.closed || !socket.channels.has(name)) return
     if (result.full) {
-      socket.channels.delete(name)
-      if (countAs !== undefined) {
-        socket.uncount(name)
-        this.userLimits.leave(name, countAs)
-      }
+      void subscription.release()
       socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
       return
     }
-    this.host.local.add(name, socket)
+    subscription.deliver()
 
+    const member = subscription.member
     if (member) {
       const members = await state.members(name)
       const presence = {
@@ -184,133 +152,28 @@ export class ChannelRegistry {
   }
 
   /**
-   * Handles "pusher:unsubscribe" and socket close: silent, idempotent
+   * Handles "pusher:unsubscribe": silent, idempotent. One being
+   * authorized is dropped (its authorization then finds it replaced).
    */
   async unsubscribe(socket: SocketConnection, channel: string) {
-    // Still being authorized: dropping the token cancels it
-    if (socket.deletePending(channel)) return
-    if (!socket.channels.has(channel)) return
-    const userId = socket.channels.get(channel)?.id
-    socket.channels.delete(channel)
-    const countedAs = socket.countedAs.get(channel)
-    if (countedAs !== undefined) {
-      socket.uncount(channel)
-      this.userLimits.leave(channel, countedAs)
-    }
-    this.host.local.remove(channel, socket)
-    const { state, lifecycle } = this.host
-    const result = await this.#inOrder(socket, channel, () =>
-      state.leave(channel, socket.id, userId, lifecycle.leaveDelayFor(channel))
-    )
-    // The node whose leave removed the member tells every node, once the
-    // removal stands (see LifecycleReporter)
-    lifecycle.left(state, channel, result)
-    this.host.subscriptionCounts.changed(channel)
+    await socket.subscriptions.get(channel)?.release()
   }
 
   /**
-   * Runs a state call of one subscription after the previous one settled;
-   * the first at once, so it is sent to the state in the caller's turn
+   * The socket closed: those being authorized are dropped at once, then
+   * its channels are left one by one. One failing must not keep the
+   * others (and their members) alive.
    */
-  #inOrder<T>(socket: SocketConnection, channel: string, call: () => Promise<T>): Promise<T> {
-    const key = `${socket.id}\n${channel}`
-    const previous = this.#inFlight.get(key)
-    const next = previous ? previous.then(call, call) : call()
-    this.#inFlight.set(key, next)
-    const forget = () => {
-      if (this.#inFlight.get(key) === next) this.#inFlight.delete(key)
+  async unsubscribeAll(socket: SocketConnection, report: (error: unknown) => void) {
+    for (const subscription of [...socket.subscriptions.authorizing]) {
+      void subscription.release()
     }
-    next.then(forget, forget)
-    return next
-  }
-
-  /**
-   * The user a subscription counts under for the per-user limits: the
-   * presence member, or the signed-in user on a private channel. Public
-   * and user channels carry nothing a user could multiply.
-   */
-  #countAs(socket: SocketConnection, channel: string, member?: PresenceMember) {
-    if (member) return member.id
-    const kind = channelKind(channel)
-    return kind === 'private' || kind === 'encrypted' ? socket.userId : undefined
-  }
-
-  /**
-   * Checks the subscription by channel kind; the presence member for
-   * presence channels
-   */
-  async #authorize(
-    socket: SocketConnection,
-    channel: string,
-    data: Record<string, unknown>
-  ): Promise<PresenceMember | undefined> {
-    const { key, secret } = this.host
-    switch (channelKind(channel)) {
-      case 'public':
-        return undefined
-      case 'user':
-        if (!socket.userId || channel !== `${USER_CHANNEL_PREFIX}${socket.userId}`) {
-          throw new Refusal(403, `Only the signed-in user may subscribe to "${channel}"`)
-        }
-        return undefined
-      case 'private':
-      case 'encrypted':
-        if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
-          throw new Refusal(401, `Invalid signature for "${channel}"`)
-        }
-        return undefined
-      case 'presence':
-        return this.#presenceMember(socket, channel, data)
-    }
-  }
-
-  async #presenceMember(
-    socket: SocketConnection,
-    channel: string,
-    data: Record<string, unknown>
-  ): Promise<PresenceMember> {
-    const { key, secret } = this.host
-    let member: PresenceMember
-
-    if (typeof data.channel_data === 'string') {
-      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}:${data.channel_data}`)) {
-        throw new Refusal(401, `Invalid signature for "${channel}"`)
+    for (const subscription of [...socket.channels.values()]) {
+      try {
+        await subscription.release()
+      } catch (error) {
+        report(error)
       }
-      member = this.#parseChannelData(data.channel_data)
-    } else if (data.channel_data === undefined && socket.userId) {
-      // pusher-js omits channel_data when the user signed in with user_info
-      if (!verifyAuth(data.auth, key, secret, `${socket.id}:${channel}`)) {
-        throw new Refusal(401, `Invalid signature for "${channel}"`)
-      }
-      member = { id: socket.userId, info: socket.userInfo ?? {} }
-    } else {
-      throw new Refusal(401, `Missing channel_data for "${channel}"`)
     }
-
-    const info = JSON.stringify(member.info ?? null)
-    if (Buffer.byteLength(info) > this.limits.maxUserInfoBytes) {
-      throw new Refusal(400, `user_info is over ${this.limits.maxUserInfoBytes} bytes`)
-    }
-    // The member limit is checked by the state's join, atomically for the cluster
-    return member
-  }
-
-  #parseChannelData(channelData: string): PresenceMember {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(channelData)
-    } catch {
-      throw new Refusal(400, 'channel_data is not valid JSON')
-    }
-    const { user_id: userId, user_info: info } = (parsed ?? {}) as Record<string, unknown>
-    // Ids are strings on the wire; Laravel-style numeric ids are accepted
-    const id = typeof userId === 'number' && Number.isFinite(userId) ? String(userId) : userId
-    if (typeof id !== 'string' || id.length === 0 || id.length > this.limits.maxUserIdLength) {
-      throw new Refusal(
-        400,
-        `channel_data.user_id must be a string of 1 to ${this.limits.maxUserIdLength} characters`
-      )
-    }
-    return { id, info: info ?? {} }
   }
 }

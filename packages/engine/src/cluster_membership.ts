@@ -128,8 +128,8 @@ export class ClusterMembership {
    */
   async #rejoin(cluster: ClusterAdapter) {
     for (const socket of this.host.sockets) {
-      for (const [channel, member] of socket.channels) {
-        await cluster.state.join(channel, socket.id, member ?? undefined)
+      for (const subscription of socket.channels.values()) {
+        await subscription.rejoin(cluster.state)
       }
     }
   }

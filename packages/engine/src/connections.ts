@@ -181,15 +181,7 @@ export class Connections {
     socket.closed = true
     sockets.delete(socket)
     admission.closed(socket.address)
-    socket.clearPending()
-    // One failing channel must not keep the others (and their members) alive
-    for (const channel of [...socket.channels.keys()]) {
-      try {
-        await registry.unsubscribe(socket, channel)
-      } catch (error) {
-        report(error, 'close')
-      }
-    }
+    await registry.unsubscribeAll(socket, (error) => report(error, 'close'))
     local.removeSocket(socket)
   }
 }

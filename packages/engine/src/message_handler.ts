@@ -123,7 +123,7 @@ export class MessageHandler {
       this.events.emit('clientEvent', 'rate_limited')
       return
     }
-    const user = socket.countedAs.get(channel)
+    const user = socket.channels.get(channel)?.countedAs
     if (user !== undefined && !this.userLimits.takeClientEvent(channel, user)) {
       socket.error(
         ErrorCode.CLIENT_EVENT_RATE_LIMIT,
@@ -134,7 +134,7 @@ export class MessageHandler {
     }
 
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
-    const userId = kind === 'presence' ? socket.channels.get(channel)?.id : undefined
+    const userId = kind === 'presence' ? socket.channels.get(channel)?.member?.id : undefined
     this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
     this.events.emit('clientEvent', 'relayed')
     this.host.lifecycle.clientEvent({

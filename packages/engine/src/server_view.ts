@@ -7,7 +7,7 @@ import type { WebhookStats } from './webhooks/target_queue.ts'
 interface ViewedSocket {
   readonly id: string
   readonly userId?: string
-  readonly channels: ReadonlyMap<string, { id: string } | null>
+  readonly channels: ReadonlyMap<string, { readonly member: { id: string } | null }>
 }
 
 /**
@@ -114,7 +114,7 @@ export function snapshotOf(
         channels: [...socket.channels.keys()].slice(0, bounds.channelsPerSocket),
       })
     }
-    for (const [name, member] of socket.channels) {
+    for (const [name, { member }] of socket.channels) {
       let entry = channels.get(name)
       if (!entry) {
         if (channels.size >= bounds.channels) continue

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { PresenceMember } from './state/channel_state.ts'
+import { SocketSubscriptions } from './socket_subscriptions.ts'
 import { CloseCode, closeReason, errorFrame } from './protocol.ts'
 import type { ServerEvents } from './server_events.ts'
 
@@ -9,11 +9,6 @@ import type { ServerEvents } from './server_events.ts'
  * How long a slow consumer gets to read its close frame before it is dropped
  */
 const SLOW_CONSUMER_GRACE_MS = 1000
-
-/**
- * What an unused map reads as
- */
-const NONE: ReadonlyMap<any, any> = new Map()
 
 /**
  * Held frames past this many bytes are written at once: a burst must not
@@ -57,63 +52,17 @@ export function createSocketId() {
 export class SocketConnection {
   readonly id = createSocketId()
 
-  /*
-   * Made on first use and dropped when empty: most connections need few of
-   * these, and an idle connection should cost little more than its socket
+  /**
+   * Its subscriptions by channel, being authorized or subscribed
    */
-  #channels?: Map<string, PresenceMember | null>
-  #pending?: Map<string, symbol>
-  #countedAs?: Map<string, string>
+  readonly subscriptions = new SocketSubscriptions()
 
   /**
-   * Subscribed channels; for presence channels, the member it joined as
-   * (kept whole: after the shared state lost it, the node joins again)
+   * Subscribed channels, each with its subscription (and for presence
+   * channels the member it joined as)
    */
   get channels() {
-    return (this.#channels ??= new Map())
-  }
-
-  /**
-   * Channels whose subscription is being authorized, each with a token: an
-   * unsubscribe or a later subscribe replaces or drops it, so the last
-   * message about a channel wins
-   */
-  get pending(): ReadonlyMap<string, symbol> {
-    return this.#pending ?? NONE
-  }
-
-  setPending(channel: string, token: symbol) {
-    ;(this.#pending ??= new Map()).set(channel, token)
-  }
-
-  /**
-   * True when the channel was pending
-   */
-  deletePending(channel: string) {
-    const deleted = this.#pending?.delete(channel) ?? false
-    if (this.#pending?.size === 0) this.#pending = undefined
-    return deleted
-  }
-
-  clearPending() {
-    this.#pending = undefined
-  }
-
-  /**
-   * The user each channel counts this socket under for the per-user limits
-   * (presence: the member id; private: the signed-in user)
-   */
-  get countedAs(): ReadonlyMap<string, string> {
-    return this.#countedAs ?? NONE
-  }
-
-  countAs(channel: string, userId: string) {
-    ;(this.#countedAs ??= new Map()).set(channel, userId)
-  }
-
-  uncount(channel: string) {
-    this.#countedAs?.delete(channel)
-    if (this.#countedAs?.size === 0) this.#countedAs = undefined
+    return this.subscriptions.channels
   }
 
   /**

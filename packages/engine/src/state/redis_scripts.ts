@@ -1,3 +1,6 @@
+import type { Redis } from 'ioredis'
+import type { MembershipKeys } from './redis_keys.ts'
+
 /**
  * The Lua scripts of the Redis channel state. Each runs atomically, so the
  * decisions "first subscription anywhere", "first socket of this user
@@ -5,7 +8,7 @@
  * a script touches is declared and carries the channel's hash tag, so a
  * script runs on one Redis Cluster slot.
  *
- * Keys of one channel ("<prefix>{<channel>}:...", see RedisState):
+ * Keys of one channel ("<prefix>{<channel>}:...", see RedisKeys):
  *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
  *   members  hash userId -> user_info JSON; a member whose removal is
  *            pending (left within the leave-event delay) stays listed,
@@ -169,3 +172,33 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
 end
 return 0
 `
+
+type JoinReply = [number, number, number, number, number]
+type LeaveReply = [number, number, number, string, number]
+
+/**
+ * The scripts, loaded once per connection (ioredis runs EVALSHA and falls
+ * back to EVAL when Redis lost its script cache, as after a restart)
+ */
+export interface ScriptedRedis extends Redis {
+  broadcastJoin(...args: [...MembershipKeys, ...(string | number)[]]): Promise<JoinReply>
+  broadcastLeave(
+    ...args: [...MembershipKeys, string, string, number, string, string]
+  ): Promise<LeaveReply>
+  broadcastConfirmLeave(
+    ...args: [string, string, string, string, string]
+  ): Promise<[number, number]>
+  broadcastMembers(...args: [string, string, string]): Promise<string[]>
+  broadcastPrune(...args: [string, string, string]): Promise<number>
+}
+
+export function withScripts(redis: Redis): ScriptedRedis {
+  if (!('broadcastJoin' in redis)) {
+    redis.defineCommand('broadcastJoin', { numberOfKeys: 6, lua: JOIN_SCRIPT })
+    redis.defineCommand('broadcastLeave', { numberOfKeys: 6, lua: LEAVE_SCRIPT })
+    redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 3, lua: CONFIRM_LEAVE_SCRIPT })
+    redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
+    redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
+  }
+  return redis as ScriptedRedis
+}

@@ -9,13 +9,9 @@ import type {
   PresenceMember,
   ReapedLeave,
 } from './channel_state.ts'
-import {
-  CONFIRM_LEAVE_SCRIPT,
-  JOIN_SCRIPT,
-  LEAVE_SCRIPT,
-  MEMBERS_SCRIPT,
-  PRUNE_SCRIPT,
-} from './redis_scripts.ts'
+import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
+import { RedisKeys } from './redis_keys.ts'
+import { RedisNodes } from './redis_nodes.ts'
 
 export interface RedisStateOptions {
   nodeId: string
@@ -30,47 +26,6 @@ export interface RedisStateOptions {
    * within 15 s
    */
   nodeTimeout?: number
-}
-
-type JoinReply = [number, number, number, number, number]
-type LeaveReply = [number, number, number, string, number]
-
-/**
- * sockets, members, users and left keys of a channel
- */
-type ChannelKeys = [string, string, string, string]
-
-/**
- * A channel's keys with the two indexes a join or a leave keeps:
- * memberships of the socket's node, and occupied channels
- */
-type MembershipKeys = [...ChannelKeys, string, string]
-
-/**
- * The scripts, loaded once per connection (ioredis runs EVALSHA and falls
- * back to EVAL when Redis lost its script cache, as after a restart)
- */
-interface ScriptedRedis extends Redis {
-  broadcastJoin(...args: [...MembershipKeys, ...(string | number)[]]): Promise<JoinReply>
-  broadcastLeave(
-    ...args: [...MembershipKeys, string, string, number, string, string]
-  ): Promise<LeaveReply>
-  broadcastConfirmLeave(
-    ...args: [string, string, string, string, string]
-  ): Promise<[number, number]>
-  broadcastMembers(...args: [string, string, string]): Promise<string[]>
-  broadcastPrune(...args: [string, string, string]): Promise<number>
-}
-
-function withScripts(redis: Redis): ScriptedRedis {
-  if (!('broadcastJoin' in redis)) {
-    redis.defineCommand('broadcastJoin', { numberOfKeys: 6, lua: JOIN_SCRIPT })
-    redis.defineCommand('broadcastLeave', { numberOfKeys: 6, lua: LEAVE_SCRIPT })
-    redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 3, lua: CONFIRM_LEAVE_SCRIPT })
-    redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
-    redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
-  }
-  return redis as ScriptedRedis
 }
 
 /**
@@ -88,7 +43,8 @@ export class RedisState implements ChannelState {
   readonly nodeTimeout: number
 
   #redis: ScriptedRedis
-  #registered = false
+  #keys: RedisKeys
+  #nodes: RedisNodes
   #leaves = 0
   #connecting?: Promise<void>
 
@@ -97,41 +53,21 @@ export class RedisState implements ChannelState {
     this.prefix = options.prefix ?? 'broadcast:'
     this.nodeTimeout = options.nodeTimeout ?? 10_000
     this.#redis = withScripts(redis)
+    this.#keys = new RedisKeys(this.prefix)
+    this.#nodes = new RedisNodes(
+      this.#redis,
+      this.#keys,
+      this.nodeId,
+      this.nodeTimeout,
+      (nodeId, channel, socketId, leaveDelayMs) =>
+        this.#leave(nodeId, channel, socketId, leaveDelayMs)
+    )
     // A lazy client (no offline queue) connects once, before the first call
     if (redis.status === 'wait') {
       const connecting = redis.connect().finally(() => (this.#connecting = undefined))
       connecting.catch(() => {})
       this.#connecting = connecting
     }
-  }
-
-  /*
-   * Key layout
-   */
-  #channelKeys(channel: string): ChannelKeys {
-    const base = `${this.prefix}{${channel}}`
-    return [`${base}:sockets`, `${base}:members`, `${base}:users`, `${base}:left`]
-  }
-  #membershipKeys(channel: string, nodeId: string): MembershipKeys {
-    return [...this.#channelKeys(channel), this.#membershipsKey(nodeId), this.#channelsKey]
-  }
-  #cacheKey(channel: string) {
-    return `${this.prefix}{${channel}}:cache`
-  }
-  get #channelsKey() {
-    return `${this.prefix}channels`
-  }
-  get #nodesKey() {
-    return `${this.prefix}nodes`
-  }
-  #aliveKey(nodeId: string) {
-    return `${this.prefix}node:{${nodeId}}`
-  }
-  #membershipsKey(nodeId: string) {
-    return `${this.prefix}node:{${nodeId}}:memberships`
-  }
-  #reaperKey(nodeId: string) {
-    return `${this.prefix}node:{${nodeId}}:reaper`
   }
 
   /**
@@ -156,7 +92,7 @@ export class RedisState implements ChannelState {
     return this.#run('join', async () => {
       // One script with its index entries: a leave is never in between
       const [occupied, memberAdded, full, reoccupied, returned] = await this.#redis.broadcastJoin(
-        ...this.#membershipKeys(channel, this.nodeId),
+        ...this.#keys.membership(channel, this.nodeId),
         `${this.nodeId}:${socketId}`,
         member ? '1' : '0',
         member?.id ?? '',
@@ -194,7 +130,7 @@ export class RedisState implements ChannelState {
 
   confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave> {
     return this.#run('confirmLeave', async () => {
-      const [, members, users, left] = this.#channelKeys(channel)
+      const [, members, users, left] = this.#keys.channel(channel)
       const [vacated, memberRemoved] = await this.#redis.broadcastConfirmLeave(
         left,
         members,
@@ -213,7 +149,7 @@ export class RedisState implements ChannelState {
   async #leave(nodeId: string, channel: string, socketId: string, leaveDelayMs: number) {
     const token = `${this.nodeId}:${++this.#leaves}`
     const [removed, vacated, memberRemoved, userId, pending] = await this.#redis.broadcastLeave(
-      ...this.#membershipKeys(channel, nodeId),
+      ...this.#keys.membership(channel, nodeId),
       `${nodeId}:${socketId}`,
       token,
       Math.max(0, Math.ceil(leaveDelayMs)),
@@ -227,32 +163,13 @@ export class RedisState implements ChannelState {
     return left
   }
 
-  /**
-   * Every membership of a node, each through the leave script
-   */
-  async #leaveAll(nodeId: string, leaveDelayMs = 0): Promise<ReapedLeave[]> {
-    const entries = await this.#redis.smembers(this.#membershipsKey(nodeId))
-    const leaves: ReapedLeave[] = []
-    for (const entry of entries) {
-      const split = entry.indexOf('\n')
-      const left = await this.#leave(
-        nodeId,
-        entry.slice(0, split),
-        entry.slice(split + 1),
-        leaveDelayMs
-      )
-      if (left) leaves.push(left)
-    }
-    return leaves
-  }
-
   #prune(channel: string) {
-    return this.#redis.broadcastPrune(this.#channelsKey, this.#channelKeys(channel)[0], channel)
+    return this.#redis.broadcastPrune(this.#keys.channels, this.#keys.channel(channel)[0], channel)
   }
 
   members(channel: string): Promise<Map<string, unknown>> {
     return this.#run('members', async () => {
-      const [, members, users, left] = this.#channelKeys(channel)
+      const [, members, users, left] = this.#keys.channel(channel)
       const stored = await this.#redis.broadcastMembers(members, users, left)
       const listed = new Map<string, unknown>()
       for (let i = 0; i < stored.length; i += 2) listed.set(stored[i], JSON.parse(stored[i + 1]))
@@ -262,13 +179,13 @@ export class RedisState implements ChannelState {
 
   hasMember(channel: string, userId: string): Promise<boolean> {
     return this.#run('hasMember', async () => {
-      return (await this.#redis.hexists(this.#channelKeys(channel)[1], userId)) === 1
+      return (await this.#redis.hexists(this.#keys.channel(channel)[1], userId)) === 1
     })
   }
 
   channels(): Promise<Map<string, ChannelStats>> {
     return this.#run('channels', async () => {
-      const names = await this.#redis.smembers(this.#channelsKey)
+      const names = await this.#redis.smembers(this.#keys.channels)
       const stats = await Promise.all(names.map((name) => this.#stats(name)))
       const occupied = new Map<string, ChannelStats>()
       const empty: string[] = []
@@ -287,7 +204,7 @@ export class RedisState implements ChannelState {
   }
 
   async #stats(channel: string): Promise<ChannelStats> {
-    const [sockets, members] = this.#channelKeys(channel)
+    const [sockets, members] = this.#keys.channel(channel)
     if (!channel.startsWith('presence-')) {
       return { subscriptionCount: await this.#redis.hlen(sockets) }
     }
@@ -300,13 +217,13 @@ export class RedisState implements ChannelState {
 
   cacheEvent(channel: string, frame: string, ttlMs: number): Promise<void> {
     return this.#run('cacheEvent', async () => {
-      await this.#redis.set(this.#cacheKey(channel), frame, 'PX', Math.max(1, Math.ceil(ttlMs)))
+      await this.#redis.set(this.#keys.cache(channel), frame, 'PX', Math.max(1, Math.ceil(ttlMs)))
     })
   }
 
   cachedEvent(channel: string): Promise<CachedFrame | undefined> {
     return this.#run('cachedEvent', async () => {
-      const key = this.#cacheKey(channel)
+      const key = this.#keys.cache(channel)
       // One slot: both read in one transaction, so the TTL is the frame's
       const replies = await this.#redis.multi().get(key).pttl(key).exec()
       const frame = replies?.[0]?.[1] as string | null
@@ -317,56 +234,14 @@ export class RedisState implements ChannelState {
   }
 
   heartbeat(): Promise<boolean> {
-    return this.#run('heartbeat', async () => {
-      const previous = await this.#redis.set(
-        this.#aliveKey(this.nodeId),
-        String(Date.now()),
-        'PX',
-        this.nodeTimeout,
-        'GET'
-      )
-      await this.#redis.sadd(this.#nodesKey, this.nodeId)
-      // Registered before and now gone: Redis restarted empty, or this
-      // node was reaped after a stall
-      const lost = this.#registered && previous === null
-      this.#registered = true
-      return lost
-    })
+    return this.#run('heartbeat', () => this.#nodes.heartbeat())
   }
 
   reapDeadNodes(leaveDelayMs = 0): Promise<ReapedLeave[]> {
-    return this.#run('reapDeadNodes', async () => {
-      const registered = await this.#redis.smembers(this.#nodesKey)
-      const nodes = registered.filter((id) => id !== this.nodeId)
-      const alive = await Promise.all(nodes.map((id) => this.#redis.exists(this.#aliveKey(id))))
-      const leaves: ReapedLeave[] = []
-      for (const [index, nodeId] of nodes.entries()) {
-        if (alive[index]) continue
-        // One survivor reaps a node; the leave script alone already makes
-        // each membership leave once, the lock spares the others the work
-        const locked = await this.#redis.set(
-          this.#reaperKey(nodeId),
-          this.nodeId,
-          'PX',
-          this.nodeTimeout,
-          'NX'
-        )
-        if (locked !== 'OK') continue
-        // It may have come back since it was looked at
-        if (await this.#redis.exists(this.#aliveKey(nodeId))) continue
-        leaves.push(...(await this.#leaveAll(nodeId, leaveDelayMs)))
-        await this.#redis.srem(this.#nodesKey, nodeId)
-      }
-      return leaves
-    })
+    return this.#run('reapDeadNodes', () => this.#nodes.reapDead(leaveDelayMs))
   }
 
   removeNode(): Promise<void> {
-    return this.#run('removeNode', async () => {
-      await this.#leaveAll(this.nodeId)
-      await this.#redis.del(this.#aliveKey(this.nodeId))
-      await this.#redis.srem(this.#nodesKey, this.nodeId)
-      this.#registered = false
-    })
+    return this.#run('removeNode', () => this.#nodes.remove())
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerEvents } from '../server_events.ts'
-import type { WebhookReporter, WebhookStats } from './target_queue.ts'
+import type { WebhookReporter } from './batch_delivery.ts'
+import type { WebhookStats } from './target_queue.ts'
 import { WebhookSender, type WebhookTarget } from './webhook_sender.ts'
 
 /**

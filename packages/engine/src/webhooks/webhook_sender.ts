@@ -6,7 +6,8 @@ import {
   type LifecycleEventName,
 } from '../lifecycle_events.ts'
 import { ThrottledCount } from './throttled_count.ts'
-import { TargetQueue, type WebhookReporter, type WebhookStats } from './target_queue.ts'
+import { TargetQueue, type WebhookStats } from './target_queue.ts'
+import type { WebhookReporter } from './batch_delivery.ts'
 
 export type { WebhookStats } from './target_queue.ts'
 
