@@ -1,6 +1,6 @@
 import { args, BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { loadPoliciesFor } from '../src/commands/load_policies.ts'
+import { loadPoliciesFor } from '../src/policies/load_for_command.ts'
 
 /**
  * Evaluates the channel policies for a user without HTTP
@@ -43,7 +43,7 @@ export default class BroadcastCheck extends BaseCommand {
       if (this.user) {
         user = JSON.parse(this.user)
       } else if (this.userId) {
-        const { findUserById } = await import('../src/commands/find_user.ts')
+        const { findUserById } = await import('../src/authorization/find_user.ts')
         user = await findUserById(this.app, this.userId)
         if (!user) {
           this.logger.logError(`No user with id "${this.userId}"`)

@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { loadPoliciesFor } from '../src/commands/load_policies.ts'
+import { loadPoliciesFor } from '../src/policies/load_for_command.ts'
 
 /**
  * Lists the loaded channel patterns in the order they are tried; with

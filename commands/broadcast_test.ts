@@ -2,7 +2,7 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { loadPoliciesFor } from '../src/commands/load_policies.ts'
+import { loadPoliciesFor } from '../src/policies/load_for_command.ts'
 
 /**
  * Runs the policy test files (policies/*.test.yaml) against the policies

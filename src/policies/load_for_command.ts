@@ -1,5 +1,5 @@
 import type { BaseCommand } from '@adonisjs/core/ace'
-import type { ChannelPolicies } from '../policies/main.ts'
+import type { ChannelPolicies } from './channel_policies.ts'
 
 /**
  * The policies a command works on: a file or folder given with --policies,
