@@ -26,10 +26,10 @@ export default class BroadcastTest extends BaseCommand {
   declare tests?: string
 
   async run() {
-    const { loadPolicyTests } = await import('../src/policies/testing/load_tests.ts')
-    const { runPolicyTests } = await import('../src/policies/testing/run_tests.ts')
-    const { formatCoverage, formatFailure } = await import('../src/policies/testing/report.ts')
-    const { unknownTestUserFields } = await import('../src/policies/testing/test_users.ts')
+    const { loadPolicyTests } = await import('../src/testing/policies/load_tests.ts')
+    const { runPolicyTests } = await import('../src/testing/policies/run_tests.ts')
+    const { formatCoverage, formatFailure } = await import('../src/testing/policies/report.ts')
+    const { unknownTestUserFields } = await import('../src/testing/policies/test_users.ts')
 
     const policies = await loadPoliciesFor(this, this.policies)
     if (!policies) return

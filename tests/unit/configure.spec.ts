@@ -11,8 +11,8 @@ import * as prettier from 'prettier'
 import MakeBroadcastEvent from '../../commands/make_broadcast_event.ts'
 import BroadcastCredentials from '../../commands/broadcast_credentials.ts'
 import { ChannelPolicies } from '../../src/policies/main.ts'
-import { loadPolicyTests } from '../../src/policies/testing/load_tests.ts'
-import { runPolicyTests } from '../../src/policies/testing/run_tests.ts'
+import { loadPolicyTests } from '../../src/testing/policies/load_tests.ts'
+import { runPolicyTests } from '../../src/testing/policies/run_tests.ts'
 
 const BASE_URL = new URL('../tmp/app/', import.meta.url)
 

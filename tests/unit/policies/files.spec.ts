@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ChannelPolicies, PolicyError, watchPolicies } from '../../../src/policies/main.ts'
-import { loadPolicyTests } from '../../../src/policies/testing/load_tests.ts'
+import { loadPolicyTests } from '../../../src/testing/policies/load_tests.ts'
 
 async function folder(files: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), 'policies-'))

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { ChannelPolicies, PolicyError } from '../../../src/policies/main.ts'
-import { parsePolicyTestFile } from '../../../src/policies/testing/test_file.ts'
+import { parsePolicyTestFile } from '../../../src/testing/policies/test_file.ts'
 import { MAX_POLICY_FILE_BYTES, MAX_YAML_DEPTH } from '../../../src/policies/yaml_bounds.ts'
 import { parseYamlSource } from '../../../src/policies/yaml_source.ts'
 

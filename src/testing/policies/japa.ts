@@ -1,4 +1,4 @@
-import type { ChannelPolicies } from '../channel_policies.ts'
+import type { ChannelPolicies } from '../../policies/channel_policies.ts'
 import { loadPolicyTests } from './load_tests.ts'
 import { formatFailure } from './report.ts'
 import { runPolicyTests } from './run_tests.ts'

@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, type Node } from 'yaml'
 import type { SourcePosition } from '../../errors.ts'
-import { parseYamlSource } from '../yaml_source.ts'
-import type { PolicyMember, PolicyUser } from '../types.ts'
+import { parseYamlSource } from '../../policies/yaml_source.ts'
+import type { PolicyMember, PolicyUser } from '../../policies/types.ts'
 
 /**
  * One case of a policy test file: who asks for which channel, and what

@@ -1,7 +1,11 @@
 import { isDeepStrictEqual } from 'node:util'
-import type { ChannelPolicies, CoverageTarget, DecisionBranch } from '../channel_policies.ts'
-import { publicChannelDecision } from '../public_channel.ts'
-import type { PolicyDecision } from '../types.ts'
+import type {
+  ChannelPolicies,
+  CoverageTarget,
+  DecisionBranch,
+} from '../../policies/channel_policies.ts'
+import { publicChannelDecision } from '../../policies/public_channel.ts'
+import type { PolicyDecision } from '../../policies/types.ts'
 import type { PolicyTestCase } from './test_file.ts'
 
 /**

@@ -1,6 +1,6 @@
 import type { SourcePosition } from '../../errors.ts'
-import { closestName } from '../closest_name.ts'
-import type { UserShape } from '../user_shape.ts'
+import { closestName } from '../../policies/closest_name.ts'
+import type { UserShape } from '../../policies/user_shape.ts'
 import type { PolicyTestCase } from './test_file.ts'
 
 /**

@@ -1,4 +1,4 @@
-import { readPolicyTestSources } from '../loader.ts'
+import { readPolicyTestSources } from '../../policies/loader.ts'
 import { parsePolicyTestFile, type PolicyTestCase } from './test_file.ts'
 
 /**
