@@ -128,7 +128,7 @@ export class BroadcastManager<
 
     const webhooks = this.config.incomingWebhooks
     if (webhooks) {
-      const WebhookController = () => import('./webhooks/webhook_controller.ts')
+      const WebhookController = () => import('./incoming_webhooks/webhook_controller.ts')
       router.post(webhooks.path, [WebhookController]).as('broadcast.webhooks')
     }
   }

@@ -5,7 +5,10 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
 import { isLocalRequest } from './local_request.ts'
-import { DEFAULT_MAX_REMEMBERED, DEFAULT_REPLAY_WINDOW_MS } from './webhooks/replay_guard.ts'
+import {
+  DEFAULT_MAX_REMEMBERED,
+  DEFAULT_REPLAY_WINDOW_MS,
+} from './incoming_webhooks/replay_guard.ts'
 import type { LogDriver } from './drivers/log.ts'
 import type { NullDriver } from './drivers/null.ts'
 import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'

@@ -10,12 +10,15 @@ import {
   E_WEBHOOK_OUTSIDE_WINDOW,
   E_WEBHOOK_TOO_LARGE,
 } from '../../src/errors.ts'
-import { ReplayGuard } from '../../src/webhooks/replay_guard.ts'
+import { ReplayGuard } from '../../src/incoming_webhooks/replay_guard.ts'
 import type { LifecycleEmitter } from '../../src/lifecycle_events.ts'
 import type { ResolvedBroadcastConfig } from '../../src/types.ts'
-import WebhookController from '../../src/webhooks/webhook_controller.ts'
-import { IncomingWebhooks } from '../../src/webhooks/incoming_webhooks.ts'
-import { MAX_WEBHOOK_BODY_BYTES, verifyWebhook } from '../../src/webhooks/verify_webhook.ts'
+import WebhookController from '../../src/incoming_webhooks/webhook_controller.ts'
+import { IncomingWebhooks } from '../../src/incoming_webhooks/incoming_webhooks.ts'
+import {
+  MAX_WEBHOOK_BODY_BYTES,
+  verifyWebhook,
+} from '../../src/incoming_webhooks/verify_webhook.ts'
 import { recordingLogger, resolveConfig } from '../helpers/broadcast.ts'
 
 const CREDENTIALS = { appId: '1', key: 'app-key', secret: 'app-secret' }
