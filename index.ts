@@ -7,11 +7,11 @@ export {
   PrivateChannel,
   PresenceChannel,
   EncryptedPrivateChannel,
-} from './src/channels.ts'
-export { BroadcastEvent } from './src/broadcast_event.ts'
-export { Broadcaster } from './src/broadcaster.ts'
+} from './src/emitting/channels.ts'
+export { BroadcastEvent } from './src/emitting/broadcast_event.ts'
+export { Broadcaster } from './src/emitting/broadcaster.ts'
 export { BroadcastManager } from './src/broadcast_manager.ts'
-export { BroadcastFake } from './src/broadcast_fake.ts'
+export { BroadcastFake } from './src/emitting/broadcast_fake.ts'
 export type { LocalDriver } from './src/drivers/local.ts'
 export type { PusherDriver } from './src/drivers/pusher.ts'
 export type {

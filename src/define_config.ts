@@ -1,7 +1,7 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './message.ts'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './emitting/message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
 import { isLocalRequest } from './local_request.ts'

@@ -1,5 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { assertSocketId } from '../socket_id.ts'
+import { assertSocketId } from '../emitting/socket_id.ts'
 import { channelNameProblem, channelType } from '@adonisjs-broadcasting/engine/rules'
 import {
   ChannelNameInputException,

@@ -1,4 +1,4 @@
-import type { ChannelLike } from '../channels.ts'
+import type { ChannelLike } from '../emitting/channels.ts'
 import type { ResolvedBroadcastConfig } from '../types.ts'
 
 /**

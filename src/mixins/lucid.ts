@@ -1,7 +1,7 @@
 import type { BaseModel } from '@adonisjs/lucid/orm'
 import type { NormalizeConstructor } from '@adonisjs/core/types/helpers'
 import type { Logger } from '@adonisjs/core/logger'
-import type { Broadcaster } from '../broadcaster.ts'
+import type { Broadcaster } from '../emitting/broadcaster.ts'
 import { ModelEvent, type BroadcastingModel, type ModelAction } from './model_event.ts'
 import { BroadcastAppUnreachableException } from '../errors.ts'
 

@@ -1,7 +1,7 @@
 import string from '@adonisjs/core/helpers/string'
-import { PrivateChannel, type ChannelLike } from '../channels.ts'
+import { PrivateChannel, type ChannelLike } from '../emitting/channels.ts'
 import type { Broadcastable } from '../types.ts'
-import type { TransactionLike } from '../dispatch/transaction.ts'
+import type { TransactionLike } from '../emitting/transaction.ts'
 
 /**
  * What a model broadcasts about itself

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { pusherSetup } from '../helpers/broadcast.ts'
-import { BroadcastEvent } from '../../src/broadcast_event.ts'
-import { Channel, PrivateChannel } from '../../src/channels.ts'
+import { BroadcastEvent } from '../../src/emitting/broadcast_event.ts'
+import { Channel, PrivateChannel } from '../../src/emitting/channels.ts'
 
 class NewRelease extends BroadcastEvent {
   constructor(public version: string) {

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { pusherSetup } from '../helpers/broadcast.ts'
-import { BroadcastEvent } from '../../src/broadcast_event.ts'
-import { Channel, PrivateChannel, PresenceChannel } from '../../src/channels.ts'
+import { BroadcastEvent } from '../../src/emitting/broadcast_event.ts'
+import { Channel, PrivateChannel, PresenceChannel } from '../../src/emitting/channels.ts'
 import { BroadcastFailedException } from '../../src/errors.ts'
 
 class UserAdded extends BroadcastEvent {

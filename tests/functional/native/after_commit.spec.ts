@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import { BaseEvent } from '@adonisjs/core/events'
 import broadcast from 'adonisjs-broadcasting/services/main'
 import User from '#models/user'
-import { PrivateChannel } from '../../../src/channels.ts'
+import { PrivateChannel } from '../../../src/emitting/channels.ts'
 import { pusherSetup } from '../../helpers/broadcast.ts'
 
 /**

@@ -3,8 +3,8 @@ import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import { BaseEvent, Emitter } from '@adonisjs/core/events'
 import broadcast from 'adonisjs-broadcasting/services/main'
-import { Channel, PrivateChannel } from '../../../src/channels.ts'
-import { broadcastOnDispatch } from '../../../src/dispatch/broadcast_on_dispatch.ts'
+import { Channel, PrivateChannel } from '../../../src/emitting/channels.ts'
+import { broadcastOnDispatch } from '../../../src/emitting/dispatch/broadcast_on_dispatch.ts'
 import { pusherSetup } from '../../helpers/broadcast.ts'
 
 class OrderShipped extends BaseEvent {

@@ -1,5 +1,5 @@
 import type { ChannelLike } from './channels.ts'
-import type { Broadcastable } from './types.ts'
+import type { Broadcastable } from '../types.ts'
 
 /**
  * Base class for broadcast events. The wire name is the class name and the

@@ -1,5 +1,5 @@
-import type { Broadcastable } from '../types.ts'
-import { isTransaction, type TransactionLike } from './transaction.ts'
+import type { Broadcastable } from '../../types.ts'
+import { isTransaction, type TransactionLike } from '../transaction.ts'
 
 /**
  * The knex transaction under a Lucid one ("trx.knexClient"). Lucid keeps

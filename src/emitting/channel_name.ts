@@ -1,5 +1,5 @@
 import { channelNameProblem } from '@adonisjs-broadcasting/engine/rules'
-import { E_INVALID_CHANNEL_NAME } from './errors.ts'
+import { E_INVALID_CHANNEL_NAME } from '../errors.ts'
 
 /**
  * Throws E_INVALID_CHANNEL_NAME naming the bad name

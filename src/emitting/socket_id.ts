@@ -1,5 +1,5 @@
 import { SOCKET_ID_PATTERN } from '@adonisjs-broadcasting/engine/rules'
-import { E_INVALID_SOCKET_ID } from './errors.ts'
+import { E_INVALID_SOCKET_ID } from '../errors.ts'
 
 /**
  * Throws E_INVALID_SOCKET_ID unless the value is a Pusher socket id. The

@@ -1,5 +1,5 @@
 import { AssertionError } from 'node:assert'
-import type { Broadcastable, BroadcastMessage } from './types.ts'
+import type { Broadcastable, BroadcastMessage } from '../types.ts'
 
 /**
  * One message recorded by the fake

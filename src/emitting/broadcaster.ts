@@ -1,8 +1,8 @@
 import type { Logger } from '@adonisjs/core/logger'
-import debug from './debug.ts'
+import debug from '../debug.ts'
 import { createMessage } from './message.ts'
 import { channelType } from '@adonisjs-broadcasting/engine/rules'
-import { BroadcastAppUnreachableException, BroadcastFailedException } from './errors.ts'
+import { BroadcastAppUnreachableException, BroadcastFailedException } from '../errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
@@ -15,14 +15,14 @@ import {
   wantsAfterCommit,
   warnMissingTransaction,
 } from './dispatch/after_commit.ts'
-import type { TransactionLike } from './dispatch/transaction.ts'
+import type { TransactionLike } from './transaction.ts'
 import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
 import type {
   Broadcastable,
   BroadcastDriver,
   BroadcastMessage,
   ResolvedConnectionOptions,
-} from './types.ts'
+} from '../types.ts'
 
 /**
  * Listener told about every message a broadcaster hands to its driver.

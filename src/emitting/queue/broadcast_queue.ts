@@ -1,6 +1,6 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import { E_QUEUE_NOT_INSTALLED } from '../errors.ts'
-import type { Broadcastable, BroadcastMessage, ConnectionOptions } from '../types.ts'
+import { E_QUEUE_NOT_INSTALLED } from '../../errors.ts'
+import type { Broadcastable, BroadcastMessage, ConnectionOptions } from '../../types.ts'
 import type { BroadcastQueue } from './types.ts'
 
 /**
