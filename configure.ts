@@ -1,7 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
-import { CLIENT_ENV, generateAppCredentials, setDotenvValues } from './src/app_credentials.ts'
+import {
+  CLIENT_ENV,
+  generateAppCredentials,
+  setDotenvValues,
+} from './src/drivers/app_credentials.ts'
 
 /**
  * Environment variables the package reads, with the values written to a

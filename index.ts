@@ -25,7 +25,7 @@ export { ChannelPolicies, PolicyService } from './src/policies/main.ts'
 export type { BroadcastService } from './src/extended_types.ts'
 export * as errors from './src/errors.ts'
 export { BroadcastCheck } from './src/health/broadcast_check.ts'
-export { isLocalRequest } from './src/local_request.ts'
+export { isLocalRequest } from './src/metrics/local_request.ts'
 export { BroadcastMetrics } from './src/metrics/broadcast_metrics.ts'
 export type { MetricsConfig } from './src/types.ts'
 

@@ -1,6 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
-import { CLIENT_ENV, generateAppCredentials, setDotenvValues } from '../src/app_credentials.ts'
+import {
+  CLIENT_ENV,
+  generateAppCredentials,
+  setDotenvValues,
+} from '../src/drivers/app_credentials.ts'
 
 /**
  * Generates the app credentials of the embedded server into ".env", for a

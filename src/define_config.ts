@@ -4,7 +4,7 @@ import { RuntimeException } from '@adonisjs/core/exceptions'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './emitting/message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
 import { assertCredentials } from './drivers/credentials.ts'
-import { isLocalRequest } from './local_request.ts'
+import { isLocalRequest } from './metrics/local_request.ts'
 import {
   DEFAULT_MAX_REMEMBERED,
   DEFAULT_REPLAY_WINDOW_MS,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { AceFactory } from '@adonisjs/core/factories'
 import app, { setApp } from '@adonisjs/core/services/app'
 import BroadcastCredentials from '../../commands/broadcast_credentials.ts'
-import { setDotenvValues } from '../../src/app_credentials.ts'
+import { setDotenvValues } from '../../src/drivers/app_credentials.ts'
 
 const BASE_URL = new URL('../tmp/credentials/', import.meta.url)
 
