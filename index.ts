@@ -1,6 +1,11 @@
 export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
-export { defineConfig, drivers } from './src/define_config.ts'
+export {
+  defineConfig,
+  type BroadcastConfig,
+  type ResolvedBroadcastConfig,
+} from './src/define_config.ts'
+export { drivers } from './src/connections.ts'
 export { adapters, type BroadcastAdapter, type RedisAdapterConfig } from './src/adapters.ts'
 export {
   Channel,
@@ -8,26 +13,20 @@ export {
   PresenceChannel,
   EncryptedPrivateChannel,
 } from './src/emitting/channels.ts'
-export { BroadcastEvent } from './src/emitting/broadcast_event.ts'
+export { BroadcastEvent, type Broadcastable } from './src/emitting/broadcast_event.ts'
 export { Broadcaster } from './src/emitting/broadcaster.ts'
 export { BroadcastManager } from './src/broadcast_manager.ts'
 export { BroadcastFake } from './src/emitting/broadcast_fake.ts'
 export type { LocalDriver } from './src/drivers/local.ts'
 export type { PusherDriver } from './src/drivers/pusher.ts'
-export type {
-  Broadcastable,
-  BroadcastConfig,
-  BroadcastDriver,
-  ResolvedBroadcastConfig,
-  BroadcastMessage,
-} from './src/types.ts'
+export type { BroadcastDriver, BroadcastMessage } from './src/drivers/types.ts'
 export { ChannelPolicies, PolicyService } from './src/policies/main.ts'
 export type { BroadcastService } from './src/extended_types.ts'
 export * as errors from './src/errors.ts'
 export { BroadcastCheck } from './src/health/broadcast_check.ts'
 export { isLocalRequest } from './src/metrics/local_request.ts'
 export { BroadcastMetrics } from './src/metrics/broadcast_metrics.ts'
-export type { MetricsConfig } from './src/types.ts'
+export type { MetricsConfig } from './src/metrics/types.ts'
 
 /**
  * The embedded server's own types and its webhook sender, from the engine

@@ -24,7 +24,8 @@ import {
 } from './lib/common.ts'
 import { APP } from './lib/bench_app.ts'
 import type { BroadcastManager } from '../src/broadcast_manager.ts'
-import { defineConfig, drivers } from '../src/define_config.ts'
+import { defineConfig } from '../src/define_config.ts'
+import { drivers } from '../src/connections.ts'
 import { createManager } from '../tests/helpers/broadcast.ts'
 import { PusherApiServer } from '../tests/helpers/pusher_api_server.ts'
 

@@ -18,7 +18,7 @@ import { useModelBroadcaster } from '../src/mixins/lucid.ts'
 import { useGlobalTransactions } from '../src/emitting/dispatch/after_commit.ts'
 import { EventsHub } from '../src/events_hub.ts'
 import { emitLifecycleEvent } from '../src/lifecycle_events.ts'
-import type { ResolvedBroadcastConfig } from '../src/types.ts'
+import type { ResolvedBroadcastConfig } from '../src/define_config.ts'
 
 /**
  * Registers the "broadcast" service (the manager), the policy service and

@@ -10,15 +10,10 @@ import type { TransactionLike } from './emitting/transaction.ts'
 import type { BroadcastQueue } from './emitting/queue/types.ts'
 import type { ChannelLike } from './emitting/channels.ts'
 import { EventsHub } from './events_hub.ts'
-import type {
-  Broadcastable,
-  BroadcastDriver,
-  ClientEventsPolicy,
-  ConnectionFactory,
-  ConnectionsList,
-  DriverOf,
-  ResolvedBroadcastConfig,
-} from './types.ts'
+import type { Broadcastable } from './emitting/broadcast_event.ts'
+import type { BroadcastDriver, ClientEventsPolicy } from './drivers/types.ts'
+import type { ConnectionFactory, ConnectionsList, DriverOf } from './connections.ts'
+import type { ResolvedBroadcastConfig } from './define_config.ts'
 
 /**
  * The "broadcast" service: emits on the default connection, or on another

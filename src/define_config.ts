@@ -1,46 +1,82 @@
 import { configProvider } from '@adonisjs/core'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import { DEFAULT_MAX_PAYLOAD_BYTES } from './emitting/message.ts'
 import { CONSOLE_CHANNEL } from './console/console_feed.ts'
-import { assertCredentials } from './drivers/credentials.ts'
+import type { ConsoleConfig } from './console/types.ts'
 import { isLocalRequest } from './metrics/local_request.ts'
+import type { MetricsConfig, ResolvedMetricsConfig } from './metrics/types.ts'
 import {
   DEFAULT_MAX_REMEMBERED,
   DEFAULT_REPLAY_WINDOW_MS,
 } from './incoming_webhooks/replay_guard.ts'
-import type { LogDriver } from './drivers/log.ts'
-import type { NullDriver } from './drivers/null.ts'
-import type { LocalDriver, LocalDriverConfig } from './drivers/local.ts'
-import type { PusherDriver, PusherDriverConfig } from './drivers/pusher.ts'
-import { clusterFactory, type BroadcastAdapter } from './adapters.ts'
 import type {
-  BroadcastConfig,
-  ConnectionFactory,
-  ConnectionOptions,
-  ConnectionsList,
-  ResolvedBroadcastConfig,
-  ResolvedConnectionOptions,
-} from './types.ts'
+  IncomingWebhooksConfig,
+  ResolvedIncomingWebhooksConfig,
+} from './incoming_webhooks/types.ts'
+import type { PoliciesConfig, ResolvedPoliciesConfig } from './policies/types.ts'
+import type { AuthorizationConfig, ResolvedAuthorizationConfig } from './authorization/types.ts'
+import type { ConnectionFactory, ConnectionsList } from './connections.ts'
 
 /**
- * What "drivers.pusher" accepts: the driver's config and the options of
- * every connection
+ * "config/broadcast.ts" as written, given to "defineConfig"
  */
-export type PusherConnectionConfig = PusherDriverConfig & ConnectionOptions
-
-/**
- * What "drivers.local" accepts. The logger is the app's; the cluster comes
- * from "adapter".
- */
-export type LocalConnectionConfig = Omit<LocalDriverConfig, 'logger' | 'cluster' | 'events'> &
-  ConnectionOptions & {
-    /**
-     * How the nodes of the app share channels and events:
-     * "adapters.memory()" (the default, one process) or a Redis adapter
-     */
-    adapter?: BroadcastAdapter
+export interface BroadcastConfig<KnownConnections extends ConnectionsList<KnownConnections>> {
+  default: keyof KnownConnections & string
+  connections: {
+    [K in keyof KnownConnections]: ConfigProvider<KnownConnections[K]> | KnownConnections[K]
   }
+  policies?: PoliciesConfig
+  authorization?: AuthorizationConfig
+  /**
+   * Receive Pusher's webhooks as lifecycle events on the app's emitter.
+   * Off unless set
+   */
+  incomingWebhooks?: IncomingWebhooksConfig<keyof KnownConnections & string>
+  /**
+   * Prometheus metrics (needs "prom-client"). Off unless set
+   */
+  metrics?: MetricsConfig
+  /**
+   * The debug console page. On outside production unless set
+   */
+  console?: ConsoleConfig
+  /**
+   * Broadcast a Broadcastable class event when it is dispatched, with no
+   * listener to write. Default: true
+   */
+  broadcastOnDispatch?: boolean
+}
+
+/**
+ * "config/broadcast.ts" once resolved: what the services receive
+ */
+export interface ResolvedBroadcastConfig<
+  KnownConnections extends ConnectionsList<KnownConnections> = Record<string, ConnectionFactory>,
+> {
+  default: keyof KnownConnections & string
+  connections: KnownConnections
+  policies: ResolvedPoliciesConfig
+  authorization: ResolvedAuthorizationConfig
+  /**
+   * Absent when the app does not receive Pusher's webhooks
+   */
+  incomingWebhooks?: ResolvedIncomingWebhooksConfig
+  metrics: ResolvedMetricsConfig
+  console: Required<ConsoleConfig>
+  broadcastOnDispatch: boolean
+}
+
+/**
+ * Connections registered by the app's config, for typed "broadcast.use".
+ * The app augments it with "InferConnections<typeof broadcastConfig>".
+ */
+export interface BroadcastConnections {}
+
+/**
+ * The connections of a "defineConfig" result
+ */
+export type InferConnections<T extends ConfigProvider<{ connections: ConnectionsList<any> }>> =
+  Awaited<ReturnType<T['resolver']>>['connections']
 
 /**
  * Defines "config/broadcast.ts". The default connection must exist; drivers
@@ -127,84 +163,4 @@ export function defineConfig<KnownConnections extends ConnectionsList<KnownConne
       broadcastOnDispatch: config.broadcastOnDispatch ?? true,
     }
   })
-}
-
-function connectionOptions(options: ConnectionOptions): ResolvedConnectionOptions {
-  return {
-    maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
-    onFailure: 'throw',
-    requireAuthenticatedSender: false,
-    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
-  }
-}
-
-/**
- * Driver factories for "config/broadcast.ts". A driver's module is imported
- * when the config is resolved, and the driver is created (its credentials
- * checked) on the connection's first use.
- */
-export const drivers = {
-  pusher(config: PusherConnectionConfig): ConfigProvider<ConnectionFactory<PusherDriver>> {
-    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, queue, ...pusher } = config
-    return configProvider.create(async () => {
-      const { PusherDriver } = await import('./drivers/pusher.ts')
-      return {
-        driver: 'pusher',
-        options: connectionOptions({
-          maxPayloadBytes,
-          onFailure,
-          requireAuthenticatedSender,
-          queue,
-        }),
-        create({ connection }) {
-          assertCredentials(connection, pusher)
-          return new PusherDriver(pusher)
-        },
-      }
-    })
-  },
-
-  local(config: LocalConnectionConfig): ConfigProvider<ConnectionFactory<LocalDriver>> {
-    const { maxPayloadBytes, onFailure, requireAuthenticatedSender, queue, adapter, ...server } =
-      config
-    const options = connectionOptions({
-      maxPayloadBytes,
-      onFailure,
-      requireAuthenticatedSender,
-      queue,
-    })
-    // The HTTP API accepts what the connection itself may send
-    const limits = { maxEventBytes: options.maxPayloadBytes, ...server.limits }
-    return configProvider.create(async (app) => {
-      const { LocalDriver } = await import('./drivers/local.ts')
-      const cluster = adapter && clusterFactory(app, adapter)
-      return {
-        driver: 'local',
-        options,
-        create: (context) => new LocalDriver({ ...server, limits, cluster }, context),
-      }
-    })
-  },
-
-  log(options: ConnectionOptions = {}): ConfigProvider<ConnectionFactory<LogDriver>> {
-    return configProvider.create(async () => {
-      const { LogDriver } = await import('./drivers/log.ts')
-      return {
-        driver: 'log',
-        options: connectionOptions(options),
-        create: ({ logger }) => new LogDriver(logger),
-      }
-    })
-  },
-
-  null(options: ConnectionOptions = {}): ConfigProvider<ConnectionFactory<NullDriver>> {
-    return configProvider.create(async () => {
-      const { NullDriver } = await import('./drivers/null.ts')
-      return {
-        driver: 'null',
-        options: connectionOptions(options),
-        create: () => new NullDriver(),
-      }
-    })
-  },
 }

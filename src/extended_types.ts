@@ -1,7 +1,8 @@
 import type { BroadcastManager } from './broadcast_manager.ts'
 import type { PolicyService } from './policies/policy_service.ts'
 import type { LifecycleEventsList } from './lifecycle_events.ts'
-import type { BroadcastConnections, ConnectionFactory, ConnectionsList } from './types.ts'
+import type { BroadcastConnections } from './define_config.ts'
+import type { ConnectionFactory, ConnectionsList } from './connections.ts'
 
 /**
  * The app's connections once its config augments BroadcastConnections,

@@ -17,10 +17,11 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { defineConfig, drivers } from '../../src/define_config.ts'
+import { defineConfig } from '../../src/define_config.ts'
+import { drivers } from '../../src/connections.ts'
 import { createManager } from '../../tests/helpers/broadcast.ts'
 import { createMetrics } from '../../src/metrics/create_metrics.ts'
-import type { Broadcastable } from '../../src/types.ts'
+import type { Broadcastable } from '../../src/emitting/broadcast_event.ts'
 import { APP, CHANNEL, EVENT, payloadFor, type BenchServer, type ServerKind } from './bench_app.ts'
 import { startOursHttp } from './ours_process.ts'
 import { startSoketi } from './soketi.ts'

@@ -3,7 +3,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { requestUser } from './request_user.ts'
 import { PUSHER_MAX_CLIENT_MESSAGE_BYTES } from './sign_in_size.ts'
-import type { BroadcastDriver, ResolvedAuthorizationConfig } from '../types.ts'
+import type { BroadcastDriver } from '../drivers/types.ts'
+import type { ResolvedAuthorizationConfig } from './types.ts'
 
 /**
  * What the auth routes need besides the policies: their settings, the

@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import { snapshotUser } from '../policies/user_snapshot.ts'
-import type { AuthorizationConfig } from '../types.ts'
+import type { AuthorizationConfig } from './types.ts'
 
 type AuthCapable = { auth?: { check(): Promise<boolean>; user?: unknown } }
 

@@ -1,12 +1,13 @@
 import type { ChannelLike } from '../emitting/channels.ts'
-import type { ResolvedBroadcastConfig } from '../types.ts'
+import type { ResolvedAuthorizationConfig } from '../authorization/types.ts'
+import type { ConsoleConfig } from './types.ts'
 
 /**
  * What the console needs of the broadcast manager (typed by shape: the
  * manager registers the routes that use this)
  */
 interface ManagerLike {
-  config: Pick<ResolvedBroadcastConfig<any>, 'authorization' | 'console'>
+  config: { authorization: ResolvedAuthorizationConfig; console: Required<ConsoleConfig> }
   driver(): unknown
   channel(channels: ChannelLike, event: string, data?: unknown): Promise<unknown>
 }

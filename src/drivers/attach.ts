@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { ApplicationService } from '@adonisjs/core/types'
-import type { BroadcastDriver } from '../types.ts'
+import type { BroadcastDriver } from './types.ts'
 
 /**
  * A driver able to serve clients on the app's own HTTP server

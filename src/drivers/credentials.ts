@@ -1,5 +1,5 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import type { PusherCredentials } from '../types.ts'
+import type { PusherCredentials } from './types.ts'
 
 /**
  * The variables "configure" writes each credential to

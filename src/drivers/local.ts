@@ -4,7 +4,7 @@ import type {
   BroadcastMessage,
   DriverContext,
   PusherCredentials,
-} from '../types.ts'
+} from './types.ts'
 import {
   EmbeddedServer,
   type EmbeddedServerOptions,

@@ -1,4 +1,4 @@
-import type { BroadcastMessage, PusherCredentials } from '../types.ts'
+import type { BroadcastMessage, PusherCredentials } from './types.ts'
 import type { PusherDriver } from './pusher.ts'
 import {
   ClusterPublisher,

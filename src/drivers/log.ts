@@ -1,5 +1,5 @@
 import type { Logger } from '@adonisjs/core/logger'
-import type { BroadcastDriver, BroadcastMessage } from '../types.ts'
+import type { BroadcastDriver, BroadcastMessage } from './types.ts'
 
 /**
  * Writes every message to the app's logger instead of sending it:

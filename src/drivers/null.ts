@@ -1,4 +1,4 @@
-import type { BroadcastDriver } from '../types.ts'
+import type { BroadcastDriver } from './types.ts'
 
 /**
  * Drops every message: for apps or environments that must not broadcast

@@ -1,5 +1,5 @@
 import Pusher from 'pusher'
-import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from '../types.ts'
+import type { BroadcastDriver, BroadcastMessage, PusherCredentials } from './types.ts'
 import { BroadcastFailedException } from '../errors.ts'
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts'
 import { channelType } from '@adonisjs-broadcasting/engine/rules'

@@ -1,5 +1,53 @@
 import type { ChannelLike } from './channels.ts'
-import type { Broadcastable } from '../types.ts'
+import type { TransactionLike } from './transaction.ts'
+
+/**
+ * What any broadcastable event implements. A class extending
+ * BroadcastEvent gets sensible defaults; any other class (an AdonisJS class
+ * event, say) only needs "broadcastOn".
+ */
+export interface Broadcastable {
+  /**
+   * The channel, or channels, the event goes to
+   */
+  broadcastOn(): ChannelLike | ChannelLike[]
+
+  /**
+   * The event name on the wire. Default: the class name
+   */
+  broadcastAs?(): string
+
+  /**
+   * The payload. Default: the event's own enumerable data fields
+   */
+  broadcastWith?(): Record<string, unknown> | unknown[]
+
+  /**
+   * Return false to skip broadcasting this event
+   */
+  broadcastWhen?(): boolean
+
+  /**
+   * Return true to send only once the Lucid transaction the event was
+   * emitted in commits (a transaction, or a model saved through one, in
+   * one of its fields), and never if it rolls back
+   */
+  broadcastAfterCommit?(): boolean
+
+  /**
+   * The Lucid transaction to wait for (after commit, as above), for an
+   * event that holds it where the search of its own fields does not look;
+   * null or undefined: there is none, send now
+   */
+  broadcastTransaction?(): TransactionLike | null | undefined
+
+  /**
+   * Send through "@adonisjs/queue": true for the queue's default queue, a
+   * name for another one, false to send inline whatever the connection's
+   * "queue" option says
+   */
+  broadcastQueue?(): boolean | string
+}
 
 /**
  * Base class for broadcast events. The wire name is the class name and the

@@ -1,5 +1,6 @@
 import { AssertionError } from 'node:assert'
-import type { Broadcastable, BroadcastMessage } from '../types.ts'
+import type { Broadcastable } from './broadcast_event.ts'
+import type { BroadcastMessage } from '../drivers/types.ts'
 
 /**
  * One message recorded by the fake

@@ -16,13 +16,9 @@ import {
   warnMissingTransaction,
 } from './dispatch/after_commit.ts'
 import type { TransactionLike } from './transaction.ts'
-import { eventName, eventPayload, shouldBroadcast } from './broadcast_event.ts'
-import type {
-  Broadcastable,
-  BroadcastDriver,
-  BroadcastMessage,
-  ResolvedConnectionOptions,
-} from '../types.ts'
+import { eventName, eventPayload, shouldBroadcast, type Broadcastable } from './broadcast_event.ts'
+import type { BroadcastDriver, BroadcastMessage } from '../drivers/types.ts'
+import type { ResolvedConnectionOptions } from './connection_options.ts'
 
 /**
  * Listener told about every message a broadcaster hands to its driver.

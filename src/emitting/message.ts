@@ -1,8 +1,6 @@
 import { MAX_EVENT_NAME_LENGTH } from '@adonisjs-broadcasting/engine/rules'
-import type { BroadcastMessage } from '../types.ts'
+import type { BroadcastMessage } from '../drivers/types.ts'
 import { E_INVALID_EVENT_NAME, E_PAYLOAD_TOO_LARGE } from '../errors.ts'
-
-export const DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024
 
 /**
  * Builds a message for a driver: checks the event name, serializes the

@@ -1,7 +1,7 @@
 import { BaseCheck, Result } from '@adonisjs/core/health'
 import type { HealthCheckResult } from '@adonisjs/core/types/health'
 import type { LocalDriver } from '../drivers/local.ts'
-import type { BroadcastDriver, ClientEventsPolicy } from '../types.ts'
+import type { BroadcastDriver, ClientEventsPolicy } from '../drivers/types.ts'
 
 /**
  * What the check reads: the broadcast service (the manager) fits

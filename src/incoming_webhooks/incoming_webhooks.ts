@@ -1,5 +1,5 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import type { PusherCredentials } from '../types.ts'
+import type { PusherCredentials } from '../drivers/types.ts'
 import { DEFAULT_MAX_REMEMBERED, DEFAULT_REPLAY_WINDOW_MS, ReplayGuard } from './replay_guard.ts'
 
 /**

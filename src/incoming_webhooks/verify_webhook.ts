@@ -2,7 +2,7 @@ import Pusher from 'pusher'
 import { E_INVALID_WEBHOOK, E_WEBHOOK_TOO_LARGE } from '../errors.ts'
 import { LIFECYCLE_EVENT_NAMES } from '@adonisjs-broadcasting/engine/rules'
 import { type LifecycleEvent, type LifecycleEventName } from '@adonisjs-broadcasting/engine'
-import type { PusherCredentials } from '../types.ts'
+import type { PusherCredentials } from '../drivers/types.ts'
 
 /**
  * The largest webhook body accepted, in bytes. Pusher sends one event a

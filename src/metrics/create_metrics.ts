@@ -1,4 +1,4 @@
-import type { ResolvedMetricsConfig } from '../types.ts'
+import type { ResolvedMetricsConfig } from './types.ts'
 import { BroadcastMetrics } from './broadcast_metrics.ts'
 import { loadPromClient, registerPrometheus } from './prometheus.ts'
 

@@ -1,4 +1,4 @@
-import type { ResolvedMetricsConfig } from '../types.ts'
+import type { ResolvedMetricsConfig } from './types.ts'
 import type { BroadcastMetrics } from './broadcast_metrics.ts'
 
 /**

@@ -1,6 +1,6 @@
 import string from '@adonisjs/core/helpers/string'
 import { PrivateChannel, type ChannelLike } from '../emitting/channels.ts'
-import type { Broadcastable } from '../types.ts'
+import type { Broadcastable } from '../emitting/broadcast_event.ts'
 import type { TransactionLike } from '../emitting/transaction.ts'
 
 /**

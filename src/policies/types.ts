@@ -1,4 +1,4 @@
-import type { UserShape } from './user_shape.ts'
+import type { UserShape, UserShapeConfig } from './user_shape.ts'
 
 /**
  * Plain-data snapshot of the authenticated user handed to the rules. `null` means a guest.
@@ -73,5 +73,46 @@ export interface PolicyListing {
   clientEvents: boolean
   presence: boolean
 }
+
+/**
+ * Where the channel policy files are and how they load
+ */
+export interface PoliciesConfig {
+  /**
+   * A folder (every *.yaml file in it, merged) or a file, or a list of them.
+   * Default: the app's "policies" folder
+   */
+  path?: string | string[]
+
+  /**
+   * Reload on change. A valid edit applies within a second; an invalid one
+   * keeps the last good policy and logs the error. Default: false
+   */
+  watch?: boolean
+
+  /**
+   * Named predicates callable from rules, for what YAML cannot say
+   */
+  predicates?: Record<string, PolicyPredicate>
+
+  /**
+   * The fields of "user" rules may read: the Lucid model the auth guard
+   * finds users with, plus declared fields (what "serializeUser" adds, or
+   * the whole user without Lucid). Rules are then type-checked at load: a
+   * misspelt field or a wrong-typed comparison stops boot. Default: unchecked
+   */
+  user?: UserShapeConfig | null
+
+  /**
+   * Log one line per authorization decision, at info level: channel, user
+   * id, deciding pattern, outcome, reason and time taken. Default: false
+   */
+  logDecisions?: boolean
+}
+
+/**
+ * Policies config with its defaults applied
+ */
+export type ResolvedPoliciesConfig = Required<PoliciesConfig>
 
 export type { SourcePosition } from '../errors.ts'

@@ -4,8 +4,12 @@ import type { Logger } from '@adonisjs/core/logger'
 import { AppFactory } from '@adonisjs/core/factories/app'
 import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
-import { defineConfig, drivers, type PusherConnectionConfig } from '../../src/define_config.ts'
-import type { ConnectionsList, ResolvedBroadcastConfig } from '../../src/types.ts'
+import { defineConfig, type ResolvedBroadcastConfig } from '../../src/define_config.ts'
+import {
+  drivers,
+  type ConnectionsList,
+  type PusherConnectionConfig,
+} from '../../src/connections.ts'
 import { PusherApiServer } from './pusher_api_server.ts'
 
 /**

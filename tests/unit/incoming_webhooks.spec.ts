@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto'
 import type { Route } from '@adonisjs/core/http'
 import { HttpContextFactory, RouterFactory } from '@adonisjs/core/factories/http'
 import { BroadcastManager } from '../../src/broadcast_manager.ts'
-import { defineConfig, drivers } from '../../src/define_config.ts'
+import { defineConfig, type ResolvedBroadcastConfig } from '../../src/define_config.ts'
+import { drivers } from '../../src/connections.ts'
 import {
   E_INVALID_WEBHOOK,
   E_WEBHOOK_OUTSIDE_WINDOW,
@@ -12,7 +13,6 @@ import {
 } from '../../src/errors.ts'
 import { ReplayGuard } from '../../src/incoming_webhooks/replay_guard.ts'
 import type { LifecycleEmitter } from '../../src/lifecycle_events.ts'
-import type { ResolvedBroadcastConfig } from '../../src/types.ts'
 import WebhookController from '../../src/incoming_webhooks/webhook_controller.ts'
 import { IncomingWebhooks } from '../../src/incoming_webhooks/incoming_webhooks.ts'
 import {

@@ -1,4 +1,4 @@
-import type { Broadcastable } from '../../types.ts'
+import type { Broadcastable } from '../broadcast_event.ts'
 import { isTransaction, type TransactionLike } from '../transaction.ts'
 
 /**

@@ -1,5 +1,5 @@
 import type { EmitterService } from '@adonisjs/core/types'
-import type { Broadcastable } from '../../types.ts'
+import type { Broadcastable } from '../broadcast_event.ts'
 
 /**
  * What the dispatch listener needs of the broadcast service

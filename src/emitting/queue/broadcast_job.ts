@@ -1,6 +1,6 @@
 import { Job, Locator } from '@adonisjs/queue'
 import type { Logger } from '@adonisjs/core/logger'
-import type { BroadcastMessage } from '../../types.ts'
+import type { BroadcastMessage } from '../../drivers/types.ts'
 import type { BroadcastQueue } from './types.ts'
 
 /**

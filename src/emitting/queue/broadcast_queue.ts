@@ -1,6 +1,8 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import { E_QUEUE_NOT_INSTALLED } from '../../errors.ts'
-import type { Broadcastable, BroadcastMessage, ConnectionOptions } from '../../types.ts'
+import type { Broadcastable } from '../broadcast_event.ts'
+import type { BroadcastMessage } from '../../drivers/types.ts'
+import type { ConnectionOptions } from '../connection_options.ts'
 import type { BroadcastQueue } from './types.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { BroadcastMessage } from '../../types.ts'
+import type { BroadcastMessage } from '../../drivers/types.ts'
 
 /**
  * Where queued messages go: a job of "@adonisjs/queue" that a worker runs.

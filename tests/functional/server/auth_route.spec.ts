@@ -2,7 +2,8 @@ import { test } from '@japa/runner'
 import { AppSession } from '../../helpers/app_session.ts'
 import { Clients, broadcastService, once, sleep } from '../../helpers/server_clients.ts'
 import { createManager } from '../../helpers/broadcast.ts'
-import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { defineConfig } from '../../../src/define_config.ts'
+import { drivers } from '../../../src/connections.ts'
 import type { LocalDriver } from '../../../src/drivers/local.ts'
 
 test.group('Embedded server | through the app auth route', (group) => {

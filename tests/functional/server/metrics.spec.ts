@@ -25,7 +25,8 @@ import { createRedisAdapter } from '../../../packages/engine/src/redis_adapter.t
 import { loadPromClient, registerPrometheus } from '../../../src/metrics/prometheus.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 import { docsNginxExample, startNginx, type NginxTestServer } from '../../helpers/nginx.ts'
-import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { defineConfig } from '../../../src/define_config.ts'
+import { drivers } from '../../../src/connections.ts'
 import { resolveConfig } from '../../helpers/broadcast.ts'
 
 async function scrape(client: ApiClient) {

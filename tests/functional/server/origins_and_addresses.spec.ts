@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { WebSocket } from 'ws'
-import { defineConfig, drivers } from '../../../src/define_config.ts'
+import { defineConfig } from '../../../src/define_config.ts'
+import { drivers } from '../../../src/connections.ts'
 import { RawClient } from '../../helpers/server_clients.ts'
 import { createManager } from '../../helpers/broadcast.ts'
 
