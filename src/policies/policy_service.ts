@@ -4,8 +4,8 @@ import { ChannelPolicies } from './channel_policies.ts'
 import { logDecision } from './decision_log.ts'
 import { watchPolicies } from './watch.ts'
 import { resolveUserShape, type UserShapeConfig } from './user_shape.ts'
-import type { EventsHub } from '../events_hub.ts'
 import type {
+  DecisionEvents,
   PolicyContext,
   PolicyDecision,
   PolicyLoadOptions,
@@ -54,7 +54,7 @@ export class PolicyService {
     /**
      * Told of every decision (metrics, the console)
      */
-    protected events?: EventsHub
+    protected events?: DecisionEvents
   ) {}
 
   /**

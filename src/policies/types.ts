@@ -62,6 +62,14 @@ export interface PolicyContext {
 }
 
 /**
+ * Where the policy service tells each decision: the app's events hub
+ * (metrics, the debug console), typed by shape
+ */
+export interface DecisionEvents {
+  emit(name: 'decision', channel: string, decision: PolicyDecision, context: PolicyContext): void
+}
+
+/**
  * One row of `ChannelPolicies.list`, in the order patterns are tried
  */
 export interface PolicyListing {
