@@ -2,54 +2,15 @@ import type { Logger } from '@adonisjs/core/logger'
 import debug from '../debug.ts'
 import { createMessage } from './message.ts'
 import { channelType } from '@adonisjs-broadcasting/engine/rules'
-import { BroadcastAppUnreachableException, BroadcastFailedException } from '../errors.ts'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
-import type { EmitOrigin, SentOnce } from './dispatch/sent_once.ts'
-import { queueOf } from './queue/broadcast_queue.ts'
-import type { BroadcastQueue } from './queue/types.ts'
-import {
-  afterCommit,
-  transactionOf,
-  wantsAfterCommit,
-  warnMissingTransaction,
-} from './dispatch/after_commit.ts'
+import type { EmitOrigin } from './dispatch/sent_once.ts'
 import type { TransactionLike } from './transaction.ts'
 import { eventName, eventPayload, shouldBroadcast, type Broadcastable } from './broadcast_event.ts'
-import type { BroadcastDriver, BroadcastMessage } from '../drivers/types.ts'
+import type { BroadcastDriver } from '../drivers/types.ts'
 import type { ResolvedConnectionOptions } from './connection_options.ts'
-
-/**
- * Listener told about every message a broadcaster hands to its driver.
- * Used by the fake to record what was emitted.
- */
-export type EmitListener = (
-  connection: string,
-  message: BroadcastMessage,
-  source?: Broadcastable
-) => void
-
-type Entry = { message: BroadcastMessage; source?: Broadcastable }
-
-/**
- * What a broadcaster shares with the others of its manager
- */
-export interface BroadcasterLinks {
-  /**
-   * Told about every message (the fake records them)
-   */
-  listener?: EmitListener
-  sentOnce?: SentOnce
-  /**
-   * The queue for queued events; absent when faking, which records them
-   */
-  queue?: (what?: string) => Promise<BroadcastQueue>
-  /**
-   * Event classes already warned about for naming no transaction
-   */
-  warnedAfterCommit?: WeakSet<Function>
-}
+import { Delivery, type BroadcasterLinks, type DeliveryMode, type Entry } from './delivery.ts'
 
 /**
  * Emits events on one connection. Obtained from "broadcast.use(name)";
@@ -59,6 +20,7 @@ export class Broadcaster {
   #socketId?: string
   #transaction?: TransactionLike
   #now = false
+  #delivery: Delivery
 
   constructor(
     public readonly connection: string,
@@ -66,7 +28,9 @@ export class Broadcaster {
     protected options: ResolvedConnectionOptions,
     protected logger: Logger,
     protected links: BroadcasterLinks = {}
-  ) {}
+  ) {
+    this.#delivery = new Delivery(connection, driver, options, logger, links)
+  }
 
   /**
    * A broadcaster that does not deliver to the given socket, by default the
@@ -158,7 +122,7 @@ export class Broadcaster {
       entries.push({ message, source: event })
     }
 
-    await this.#deliver(entries)
+    await this.#delivery.deliver(entries, this.#mode())
   }
 
   /**
@@ -175,7 +139,7 @@ export class Broadcaster {
     const names = await this.#allowedChannels(channelNames(channels))
     if (names.length === 0) return
     const message = createMessage(names, event, data, this.options.maxPayloadBytes, this.#socketId)
-    await this.#deliver([{ message }])
+    await this.#delivery.deliver([{ message }], this.#mode())
   }
 
   #claim(event: Broadcastable, origin: EmitOrigin): boolean {
@@ -205,95 +169,7 @@ export class Broadcaster {
     return channels.filter((name) => channelType(name) === 'public')
   }
 
-  /**
-   * Sends now, or once the entry's transaction commits. Messages are built
-   * (validated, payload taken) at emit time either way.
-   */
-  async #deliver(entries: Entry[]) {
-    const now: Entry[] = []
-    const later = new Map<TransactionLike, Entry[]>()
-    for (const entry of entries) {
-      const transaction = this.#transactionFor(entry.source)
-      if (transaction) later.set(transaction, [...(later.get(transaction) ?? []), entry])
-      else now.push(entry)
-    }
-    for (const [transaction, deferred] of later) {
-      afterCommit(
-        transaction,
-        () => this.#send(deferred),
-        (error) =>
-          this.logger.error(
-            {
-              err: error,
-              connection: this.connection,
-              events: deferred.map((e) => e.message.event),
-            },
-            'broadcast failed after commit'
-          )
-      )
-    }
-    await this.#send(now)
-  }
-
-  #transactionFor(source?: Broadcastable): TransactionLike | undefined {
-    if (this.#transaction) {
-      return this.#transaction.isCompleted ? undefined : this.#transaction
-    }
-    if (!source || !wantsAfterCommit(source)) return undefined
-    const { transaction, missing } = transactionOf(source)
-    if (missing) {
-      warnMissingTransaction(this.logger, source, (this.links.warnedAfterCommit ??= new WeakSet()))
-    }
-    return transaction
-  }
-
-  async #send(entries: Entry[]) {
-    if (entries.length === 0) return
-    for (const { message, source } of entries) {
-      debug('%s: "%s" on %o', this.connection, message.event, message.channels)
-      this.links.listener?.(this.connection, message, source)
-    }
-
-    try {
-      await this.#handOver(entries)
-    } catch (error) {
-      if (this.options.onFailure !== 'report') {
-        throw error
-      }
-      if (error instanceof BroadcastAppUnreachableException) {
-        return BroadcastAppUnreachableException.log(error, this.logger)
-      }
-      const details = error instanceof BroadcastFailedException ? error : undefined
-      this.logger.error(
-        {
-          err: error,
-          connection: this.connection,
-          events: entries.map(({ message }) => message.event),
-          status: details?.responseStatus,
-        },
-        'broadcast failed'
-      )
-    }
-  }
-
-  /**
-   * To the driver, or to the queue for queued events (a snapshot of the
-   * messages, sent by a worker)
-   */
-  async #handOver(entries: Entry[]) {
-    const direct: BroadcastMessage[] = []
-    const queued = new Map<string | true, BroadcastMessage[]>()
-    for (const { message, source } of entries) {
-      const queue = this.links.queue && !this.#now ? queueOf(source, this.options.queue) : undefined
-      if (queue === undefined) direct.push(message)
-      else queued.set(queue, [...(queued.get(queue) ?? []), message])
-    }
-    await Promise.all([
-      direct.length > 0 ? this.driver.send(direct) : undefined,
-      ...[...queued].map(async ([name, messages]) => {
-        const queue = await this.links.queue!(`"${messages[0].event}" on "${this.connection}"`)
-        await queue.push(this.connection, messages, name === true ? undefined : name)
-      }),
-    ])
+  #mode(): DeliveryMode {
+    return { transaction: this.#transaction, now: this.#now }
   }
 }
