@@ -2,11 +2,8 @@ import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Admission } from './admission.ts'
-import type { ChannelRegistry } from './channel_registry.ts'
-import type { ClusterMembership } from './cluster_membership.ts'
 import type { ServerLimits } from './limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
-import type { MessageHandler } from './message_handler.ts'
 import type { ServerEvents } from './server_events.ts'
 import { SocketConnection } from './socket_connection.ts'
 import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
@@ -26,9 +23,21 @@ export interface ConnectionsOptions {
   sockets: Set<SocketConnection>
   local: LocalSockets
   admission: Admission
-  messages: MessageHandler
-  registry: ChannelRegistry
-  membership: ClusterMembership
+  /**
+   * Handles a frame a client sent (the MessageHandler)
+   */
+  messages: { handle(socket: SocketConnection, raw: RawData): Promise<void> }
+  /**
+   * Takes a closed socket out of its channels (the ChannelRegistry)
+   */
+  registry: {
+    unsubscribeAll(socket: SocketConnection, report: (error: unknown) => void): Promise<void>
+  }
+  /**
+   * This node's place in its cluster (the ClusterMembership): a socket is
+   * served once the node has joined, refused when the join failed
+   */
+  membership: { readonly cluster?: unknown; readonly ready?: Promise<unknown> }
   events: ServerEvents
   report(error: unknown, where: string): void
 }
