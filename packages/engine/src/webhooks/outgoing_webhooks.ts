@@ -1,4 +1,4 @@
-import type { LifecycleHub } from '../lifecycle_events.ts'
+import type { LifecycleHub } from '../lifecycle/lifecycle_events.ts'
 import type { WebhookReporter } from './batch_delivery.ts'
 import type { WebhookStats } from './target_queue.ts'
 import { WebhookSender, type WebhookTarget } from './webhook_sender.ts'

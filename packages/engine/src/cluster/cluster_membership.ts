@@ -1,10 +1,10 @@
-import type { BusMessage } from './bus/bus.ts'
+import type { BusMessage } from '../bus/bus.ts'
 import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
-import type { ServerLimits } from './limits.ts'
-import type { LifecycleReporter } from './lifecycle_reporter.ts'
-import type { ServerEvents } from './server_events.ts'
-import type { SocketConnection } from './socket_connection.ts'
-import type { SubscriptionCounts } from './subscription_counts.ts'
+import type { ServerLimits } from '../limits.ts'
+import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
+import type { ServerEvents } from '../server_events.ts'
+import type { SocketConnection } from '../connection/socket_connection.ts'
+import type { SubscriptionCounts } from '../subscriptions/subscription_counts.ts'
 
 /**
  * What membership needs of the server: its sockets (to join again), where

@@ -1,11 +1,11 @@
-import type { BusMessage } from './bus/bus.ts'
+import type { BusMessage } from '../bus/bus.ts'
 import type { ClusterAdapter } from './cluster.ts'
 import type { ClusterMembership } from './cluster_membership.ts'
-import type { LocalSockets } from './local_sockets.ts'
-import type { ServerEvents } from './server_events.ts'
-import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
-import { CloseCode, encodeFrame } from './protocol.ts'
-import { countDelivery } from './delivery_count.ts'
+import type { LocalSockets } from '../connection/local_sockets.ts'
+import type { ServerEvents } from '../server_events.ts'
+import { isCacheChannel, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
+import { CloseCode, encodeFrame } from '../protocol.ts'
+import { countDelivery } from '../connection/delivery_count.ts'
 
 export interface FrameRouterOptions {
   local: LocalSockets
