@@ -14,15 +14,15 @@ export {
   type ServerLogger,
 } from './src/embedded_server.ts'
 export type { ServerLimits } from './src/limits.ts'
-export type { ClientEventsAllowed } from './src/message_handler.ts'
-export type { SubscriptionCountOption } from './src/subscription_counts.ts'
+export type { ClientEventsAllowed } from './src/subscriptions/message_handler.ts'
+export type { SubscriptionCountOption } from './src/subscriptions/subscription_counts.ts'
 
 /**
  * Several nodes as one server: a bus, a channel state, and what makes them
  */
-export { memoryCluster, type ClusterAdapter, type ClusterFactory } from './src/cluster.ts'
-export { createRedisAdapter, type RedisAdapterOptions } from './src/redis_adapter.ts'
-export { ClusterPublisher } from './src/cluster_publisher.ts'
+export { memoryCluster, type ClusterAdapter, type ClusterFactory } from './src/cluster/cluster.ts'
+export { createRedisAdapter, type RedisAdapterOptions } from './src/cluster/redis_adapter.ts'
+export { ClusterPublisher } from './src/cluster/cluster_publisher.ts'
 export type { Bus, BusMessage } from './src/bus/bus.ts'
 export type { ChannelState } from './src/state/channel_state.ts'
 
@@ -42,7 +42,7 @@ export {
   type ClientEvent,
   type CacheMiss,
   type SubscriptionCount,
-} from './src/lifecycle_events.ts'
+} from './src/lifecycle/lifecycle_events.ts'
 export * from './events.ts'
 export * from './webhooks.ts'
 

@@ -12,4 +12,4 @@ export {
 } from './src/channel_name.ts'
 export { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './src/channel_rules.ts'
 export { SOCKET_ID_PATTERN, MAX_EVENT_NAME_LENGTH } from './src/protocol.ts'
-export { LIFECYCLE_EVENT_NAMES } from './src/lifecycle_events.ts'
+export { LIFECYCLE_EVENT_NAMES } from './src/lifecycle/lifecycle_events.ts'

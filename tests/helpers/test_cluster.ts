@@ -5,7 +5,7 @@ import {
   EmbeddedServer,
   type EmbeddedServerOptions,
 } from '../../packages/engine/src/embedded_server.ts'
-import { memoryCluster } from '../../packages/engine/src/cluster.ts'
+import { memoryCluster } from '../../packages/engine/src/cluster/cluster.ts'
 import { MemoryHub } from '../../packages/engine/src/bus/memory_bus.ts'
 import { MemoryStore } from '../../packages/engine/src/state/memory_state.ts'
 import { HOST, RawClient, sleep } from './server_clients.ts'

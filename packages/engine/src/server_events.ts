@@ -1,5 +1,5 @@
 import debug from './debug.ts'
-import type { LifecycleEvent } from './lifecycle_events.ts'
+import type { LifecycleEvent } from './lifecycle/lifecycle_events.ts'
 import type { ServingNode } from './server_view.ts'
 
 /**

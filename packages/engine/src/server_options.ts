@@ -1,7 +1,7 @@
 import type { ServerLimits } from './limits.ts'
-import type { ClusterFactory } from './cluster.ts'
-import type { ClientEventsAllowed } from './message_handler.ts'
-import type { SubscriptionCountOption } from './subscription_counts.ts'
+import type { ClusterFactory } from './cluster/cluster.ts'
+import type { ClientEventsAllowed } from './subscriptions/message_handler.ts'
+import type { SubscriptionCountOption } from './subscriptions/subscription_counts.ts'
 import type { ServerEvents } from './server_events.ts'
 import type { WebhookTarget } from './webhooks/webhook_sender.ts'
 

@@ -83,9 +83,35 @@ export interface ServerSnapshot {
 }
 
 /**
+ * A node as its stats read it (an EmbeddedServer)
+ */
+interface ViewedNode {
+  readonly serving: boolean
+  readonly joined: boolean
+  readonly busConnected: boolean
+  readonly nodeId: string | undefined
+  readonly sockets: ReadonlySet<ViewedSocket>
+}
+
+/**
+ * What a health check or a metrics scrape reads of a node; "webhooks" is
+ * what its outgoing webhooks counted, when it has targets
+ */
+export function statsOf(node: ViewedNode, webhooks: ServerStats['webhooks']): ServerStats {
+  return {
+    serving: node.serving,
+    joined: node.joined,
+    busConnected: node.busConnected,
+    nodeId: node.nodeId ?? null,
+    ...connectionCounts(node.sockets),
+    webhooks,
+  }
+}
+
+/**
  * Counts of the node's connections, subscriptions and channels by kind
  */
-export function connectionCounts(sockets: ReadonlySet<ViewedSocket>) {
+function connectionCounts(sockets: ReadonlySet<ViewedSocket>) {
   let subscriptions = 0
   const names = new Set<string>()
   for (const socket of sockets) {
@@ -100,6 +126,9 @@ export function connectionCounts(sockets: ReadonlySet<ViewedSocket>) {
   return { connections: sockets.size, subscriptions, channels }
 }
 
+/**
+ * A bounded, read-only picture of a node's connections and channels
+ */
 export function snapshotOf(
   sockets: ReadonlySet<ViewedSocket>,
   bounds: SnapshotBounds

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { createRedisAdapter } from '../../../packages/engine/src/redis_adapter.ts'
+import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import { clusterSuite } from '../../helpers/cluster_suite.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { eventually } from '../../helpers/webhook_receiver.ts'
 import { EmbeddedServer } from '../../../packages/engine/src/embedded_server.ts'
-import type { ClientEventsAllowed } from '../../../packages/engine/src/message_handler.ts'
+import type { ClientEventsAllowed } from '../../../packages/engine/src/subscriptions/message_handler.ts'
 import {
   Clients,
   broadcastService,

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { EventCache } from '../../../packages/engine/src/event_cache.ts'
+import { EventCache } from '../../../packages/engine/src/state/event_cache.ts'
 
 const frame = (text: string) => text
 

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { LifecycleReporter } from '../../../packages/engine/src/lifecycle_reporter.ts'
+import { LifecycleReporter } from '../../../packages/engine/src/lifecycle/lifecycle_reporter.ts'
 import { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
 import { ServerEvents } from '../../../packages/engine/src/server_events.ts'
 import type { LifecycleEvent } from '@adonisjs-broadcasting/engine'

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import fc from 'fast-check'
-import { originCheck } from '../../../packages/engine/src/origins.ts'
+import { originCheck } from '../../../packages/engine/src/connection/origins.ts'
 
 test.group('Embedded server | allowedOrigins', () => {
   test('default and "*" allow any origin', ({ assert }) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
 import type { BusMessage } from '../../../packages/engine/src/bus/bus.ts'
-import { createRedisAdapter } from '../../../packages/engine/src/redis_adapter.ts'
+import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
 let server: RedisTestServer

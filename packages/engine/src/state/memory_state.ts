@@ -7,7 +7,7 @@ import type {
   PresenceMember,
   ReapedLeave,
 } from './channel_state.ts'
-import { EventCache, type EventCacheLimits } from '../event_cache.ts'
+import { EventCache, type EventCacheLimits } from './event_cache.ts'
 import { DEFAULT_LIMITS } from '../limits.ts'
 
 /**

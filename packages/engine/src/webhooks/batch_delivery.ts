@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '../lifecycle_events.ts'
+import type { LifecycleEvent } from '../lifecycle/lifecycle_events.ts'
 import { webhookHeaders } from './webhook_signature.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '../lifecycle_events.ts'
+import type { LifecycleEvent } from '../lifecycle/lifecycle_events.ts'
 
 /**
  * The events waiting for one target, oldest first, and about what they

@@ -1,4 +1,4 @@
-import type { ServerEvents } from '../server_events.ts'
+import type { LifecycleHub } from '../lifecycle/lifecycle_events.ts'
 import type { WebhookReporter } from './batch_delivery.ts'
 import type { WebhookStats } from './target_queue.ts'
 import { WebhookSender, type WebhookTarget } from './webhook_sender.ts'
@@ -15,7 +15,7 @@ export class OutgoingWebhooks {
   #stopListening?: () => void
 
   constructor(
-    protected server: { key: string; secret: string; events: ServerEvents },
+    protected server: { key: string; secret: string; events: LifecycleHub },
     protected options: { webhooks?: WebhookTarget[]; logger?: WebhookReporter }
   ) {
     this.#sender = this.#create()

@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '../lifecycle_events.ts'
+import type { LifecycleEvent } from '../lifecycle/lifecycle_events.ts'
 import { ThrottledCount } from './throttled_count.ts'
 import { EventQueue } from './event_queue.ts'
 import { BatchDelivery, type WebhookReporter } from './batch_delivery.ts'

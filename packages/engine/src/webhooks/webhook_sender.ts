@@ -4,7 +4,7 @@ import {
   LIFECYCLE_EVENT_NAMES,
   type LifecycleEvent,
   type LifecycleEventName,
-} from '../lifecycle_events.ts'
+} from '../lifecycle/lifecycle_events.ts'
 import { ThrottledCount } from './throttled_count.ts'
 import { TargetQueue, type WebhookStats } from './target_queue.ts'
 import type { WebhookReporter } from './batch_delivery.ts'

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Bus } from './bus/bus.ts'
-import type { ChannelState } from './state/channel_state.ts'
-import type { ServerLimits } from './limits.ts'
-import { MemoryBus, type MemoryHub } from './bus/memory_bus.ts'
-import { MemoryState, MemoryStore } from './state/memory_state.ts'
+import type { Bus } from '../bus/bus.ts'
+import type { ChannelState } from '../state/channel_state.ts'
+import type { ServerLimits } from '../limits.ts'
+import { MemoryBus, type MemoryHub } from '../bus/memory_bus.ts'
+import { MemoryState, MemoryStore } from '../state/memory_state.ts'
 
 /**
  * What one node of the embedded server shares with the others: a bus for

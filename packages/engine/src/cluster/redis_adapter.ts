@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
-import debug from './debug.ts'
-import { RedisBus } from './bus/redis_bus.ts'
-import { RedisState } from './state/redis_state.ts'
+import debug from '../debug.ts'
+import { RedisBus } from '../bus/redis_bus.ts'
+import { RedisState } from '../state/redis_state.ts'
 
 export interface RedisAdapterOptions {
   /**

@@ -1,7 +1,6 @@
-import type { ClientEvent, LifecycleEvent } from './lifecycle_events.ts'
-import type { ServerEvents } from './server_events.ts'
-import type { ChannelState, JoinResult, LeaveResult } from './state/channel_state.ts'
-import { USER_CHANNEL_PREFIX } from './channel_rules.ts'
+import type { ClientEvent, LifecycleEvent, LifecycleHub } from './lifecycle_events.ts'
+import type { ChannelState, JoinResult, LeaveResult } from '../state/channel_state.ts'
+import { USER_CHANNEL_PREFIX } from '../channel_rules.ts'
 
 /**
  * How long a "cache_miss" is not reported again for the same channel:
@@ -31,7 +30,7 @@ export interface LifecycleReporterOptions {
    * Where every event goes ("lifecycle"); while nobody listens there,
    * nothing is reported and no leave is held
    */
-  events: ServerEvents
+  events: LifecycleHub
   /**
    * How long "channel_vacated" and "member_removed" wait for a join to
    * take them back, in ms
@@ -63,7 +62,7 @@ export interface LifecycleReporterOptions {
  * the join's own event: a page reload makes none.
  */
 export class LifecycleReporter {
-  #events: ServerEvents
+  #events: LifecycleHub
   #delayMs: number
   #report: LifecycleReporterOptions['report']
   #onMemberRemoved: LifecycleReporterOptions['onMemberRemoved']

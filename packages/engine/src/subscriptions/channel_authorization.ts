@@ -1,9 +1,9 @@
-import type { ServerLimits } from './limits.ts'
-import type { PresenceMember } from './state/channel_state.ts'
-import type { SocketConnection } from './socket_connection.ts'
-import { verifyAuth } from './signatures.ts'
-import { Refusal } from './refusal.ts'
-import { channelKind, USER_CHANNEL_PREFIX } from './channel_rules.ts'
+import type { ServerLimits } from '../limits.ts'
+import type { PresenceMember } from '../state/channel_state.ts'
+import type { SocketConnection } from '../connection/socket_connection.ts'
+import { verifyAuth } from '../signatures.ts'
+import { Refusal } from '../refusal.ts'
+import { channelKind, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
 
 /**
  * The app's credentials: what a subscription's signature is checked with

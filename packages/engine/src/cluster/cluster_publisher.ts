@@ -1,7 +1,7 @@
 import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
-import type { ServerLimits } from './limits.ts'
-import { encodeFrame } from './protocol.ts'
-import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
+import type { ServerLimits } from '../limits.ts'
+import { encodeFrame } from '../protocol.ts'
+import { isCacheChannel, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
 
 export interface ClusterPublisherOptions {
   limits: ServerLimits

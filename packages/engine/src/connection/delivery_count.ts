@@ -1,4 +1,4 @@
-import type { ServerEvents } from './server_events.ts'
+import type { ServerEvents } from '../server_events.ts'
 
 /**
  * Tells of a frame published to a channel's local sockets, at publish time

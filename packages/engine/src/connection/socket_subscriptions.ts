@@ -1,4 +1,4 @@
-import type { ChannelState, PresenceMember } from './state/channel_state.ts'
+import type { ChannelState, PresenceMember } from '../state/channel_state.ts'
 
 /**
  * What a socket holds of each of its subscriptions (a Subscription, which

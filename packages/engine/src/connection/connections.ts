@@ -1,15 +1,14 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import type { Admission } from './admission.ts'
-import type { ChannelRegistry } from './channel_registry.ts'
-import type { ClusterMembership } from './cluster_membership.ts'
-import type { ServerLimits } from './limits.ts'
+import { Admission } from './admission.ts'
+import type { OriginCheck } from './origins.ts'
+import { startLivenessTimer } from './liveness.ts'
+import type { ServerLimits } from '../limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
-import type { MessageHandler } from './message_handler.ts'
-import type { ServerEvents } from './server_events.ts'
+import type { ServerEvents } from '../server_events.ts'
 import { SocketConnection } from './socket_connection.ts'
-import { CloseCode, closeReason, encodeFrame, errorFrame } from './protocol.ts'
+import { CloseCode, closeReason, encodeFrame, errorFrame } from '../protocol.ts'
 import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
 
 /**
@@ -17,35 +16,70 @@ import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
  */
 const CLOSE_GRACE_MS = 1000
 
+/**
+ * What connections need of the server: the app key clients connect with,
+ * its limits, its sockets, where frames are delivered, where it tells
+ */
+export interface ConnectionsHost {
+  readonly key: string
+  readonly limits: ServerLimits
+  readonly sockets: Set<SocketConnection>
+  readonly local: LocalSockets
+  readonly events: ServerEvents
+}
+
 export interface ConnectionsOptions {
-  limits: ServerLimits
   /**
    * Path prefix before "/app/<key>", without a trailing slash
    */
   prefix: string
-  sockets: Set<SocketConnection>
-  local: LocalSockets
-  admission: Admission
-  messages: MessageHandler
-  registry: ChannelRegistry
-  membership: ClusterMembership
-  events: ServerEvents
+  /**
+   * Whether an upgrade's Origin is allowed ("allowedOrigins")
+   */
+  originAllowed: OriginCheck
+  /**
+   * Handles a frame a client sent (the MessageHandler)
+   */
+  messages: { handle(socket: SocketConnection, raw: RawData): Promise<void> }
+  /**
+   * Takes a closed socket out of its channels (the ChannelRegistry)
+   */
+  registry: {
+    unsubscribeAll(socket: SocketConnection, report: (error: unknown) => void): Promise<void>
+  }
+  /**
+   * This node's place in its cluster (the ClusterMembership): a socket is
+   * served once the node has joined, refused when the join failed
+   */
+  membership: { readonly cluster?: unknown; readonly ready?: Promise<unknown> }
   report(error: unknown, where: string): void
+  /**
+   * Runs a timer's body, reporting what it throws
+   */
+  safely(where: string, body: () => void): void
 }
 
 /**
  * The life of a connection: the WebSocket handshake on "<path>/app/<key>",
- * admission, "pusher:connection_established", its messages, and on close
- * the leaving of every channel it was in
+ * admission, "pusher:connection_established", its messages, its liveness
+ * (pings of idle sockets), and on close the leaving of every channel it
+ * was in
  */
 export class Connections {
   #wss?: WebSocketServer
+  #admission: Admission
+  #livenessTimer?: NodeJS.Timeout
   /**
    * Disconnects still leaving their channels, awaited by closeAll()
    */
   #leaving = new Set<Promise<void>>()
 
-  constructor(protected options: ConnectionsOptions) {}
+  constructor(
+    protected host: ConnectionsHost,
+    protected options: ConnectionsOptions
+  ) {
+    this.#admission = new Admission(host.key, host.limits, options.originAllowed)
+  }
 
   /**
    * Whether upgrades are taken
@@ -54,13 +88,20 @@ export class Connections {
     return this.#wss !== undefined
   }
 
+  /**
+   * Admits again from nothing, takes upgrades and starts the liveness
+   * checks
+   */
   start() {
+    const { sockets, limits } = this.host
+    this.#admission.reopen()
     this.#wss ??= new WebSocketServer({
       noServer: true,
-      maxPayload: this.options.limits.maxFrameBytes,
+      maxPayload: limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
     })
+    this.#livenessTimer = startLivenessTimer(sockets, limits, this.options.safely)
   }
 
   /**
@@ -100,11 +141,14 @@ export class Connections {
   }
 
   /**
-   * Tells every client to reconnect (4200), drops those that do not close
+   * Refuses new connections and stops the liveness checks at once, then
+   * tells every client to reconnect (4200), drops those that do not close
    * within a second, and waits until each has left its channels
    */
   async closeAll() {
-    const { sockets } = this.options
+    this.#admission.closing = true
+    clearInterval(this.#livenessTimer)
+    const { sockets } = this.host
     const closed = [...sockets].map(
       (socket) => new Promise<void>((resolve) => socket.ws.once('close', () => resolve()))
     )
@@ -126,13 +170,14 @@ export class Connections {
   }
 
   #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
-    const { admission, limits, sockets } = this.options
+    const { limits, sockets } = this.host
+    const admission = this.#admission
     const address = remoteAddress(req.socket)
     const refusal = admission.refusal(key, req, sockets.size, address)
     if (refusal) return refuse(ws, ...refusal)
 
     const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport)
-    socket.events = this.options.events
+    socket.events = this.host.events
     sockets.add(socket)
     admission.opened(address)
     ;(ws as ServedWebSocket)[CONNECTION] = socket
@@ -177,10 +222,11 @@ export class Connections {
   })()
 
   async #disconnect(socket: SocketConnection) {
-    const { sockets, admission, registry, local, report } = this.options
+    const { sockets, local } = this.host
+    const { registry, report } = this.options
     socket.closed = true
     sockets.delete(socket)
-    admission.closed(socket.address)
+    this.#admission.closed(socket.address)
     await registry.unsubscribeAll(socket, (error) => report(error, 'close'))
     local.removeSocket(socket)
   }

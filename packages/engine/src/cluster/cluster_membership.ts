@@ -1,20 +1,33 @@
-import type { BusMessage } from './bus/bus.ts'
+import type { BusMessage } from '../bus/bus.ts'
 import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
-import type { ServerLimits } from './limits.ts'
-import type { LifecycleReporter } from './lifecycle_reporter.ts'
-import type { ServerEvents } from './server_events.ts'
-import type { SocketConnection } from './socket_connection.ts'
-import type { SubscriptionCounts } from './subscription_counts.ts'
+import type { ServerLimits } from '../limits.ts'
+import type { ChannelState } from '../state/channel_state.ts'
+import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
+import type { ServerEvents } from '../server_events.ts'
+import type { SocketConnection } from '../connection/socket_connection.ts'
+import type { SubscriptionCounts } from '../subscriptions/subscription_counts.ts'
 
 /**
- * What membership needs of the server: its sockets (to join again), where
- * leaves become events and counts, where bus messages go, where failures
- * are reported
+ * What membership needs of the server: its limits, its sockets (to join
+ * again), where leaves become events and counts
  */
 export interface MembershipHost {
+  readonly limits: ServerLimits
   readonly sockets: Iterable<SocketConnection>
   readonly lifecycle: LifecycleReporter
   readonly subscriptionCounts: SubscriptionCounts
+}
+
+export interface MembershipOptions {
+  /**
+   * Makes this node's bus and state on every join
+   */
+  factory: ClusterFactory
+  heartbeatMs: number
+  events: ServerEvents
+  /**
+   * Where the other nodes' messages go
+   */
   receive(message: BusMessage): void
   report(error: unknown, where: string): void
 }
@@ -41,10 +54,8 @@ export class ClusterMembership {
   #heartbeatTimer?: NodeJS.Timeout
 
   constructor(
-    protected factory: ClusterFactory,
-    protected limits: ServerLimits,
     protected host: MembershipHost,
-    protected options: { heartbeatMs: number; events: ServerEvents }
+    protected options: MembershipOptions
   ) {}
 
   /**
@@ -52,7 +63,43 @@ export class ClusterMembership {
    * through them)
    */
   get shared() {
-    return this.factory.shared === true
+    return this.options.factory.shared === true
+  }
+
+  /**
+   * Whether this node has joined its cluster (bus and state ready)
+   */
+  get joined() {
+    return this.cluster !== undefined
+  }
+
+  /**
+   * Whether the cluster's bus is connected (Redis); true for a bus that
+   * cannot disconnect, false before the node joined
+   */
+  get busConnected() {
+    const cluster = this.cluster
+    return cluster ? (cluster.bus.connected ?? true) : false
+  }
+
+  /**
+   * The cluster's channel state, once the node has joined it (every socket
+   * and API request waits for that)
+   */
+  get state(): ChannelState {
+    const cluster = this.cluster
+    if (!cluster) throw new Error('The broadcast server has not joined its cluster yet')
+    return cluster.state
+  }
+
+  /**
+   * Resolves with the cluster once this node has joined it; rejects when
+   * the server is not started or the join failed
+   */
+  async whenJoined() {
+    const ready = this.ready
+    if (!ready) throw new Error('The broadcast server is not started')
+    return ready
   }
 
   /**
@@ -64,13 +111,13 @@ export class ClusterMembership {
     const nodeId = createNodeId()
     this.nodeId = nodeId
     const ready = (async () => {
-      const cluster = await this.factory(nodeId, this.limits)
+      const cluster = await this.options.factory(nodeId, this.host.limits)
       cluster.bus.instrument?.(this.options.events)
       await cluster.bus.start((message) => {
         try {
-          this.host.receive(message)
+          this.options.receive(message)
         } catch (error) {
-          this.host.report(error, 'bus message')
+          this.options.report(error, 'bus message')
         }
       })
       // Registered before any join, so a node that dies is reaped
@@ -78,7 +125,7 @@ export class ClusterMembership {
       if (this.nodeId === nodeId) this.cluster = cluster
       return cluster
     })()
-    ready.catch((error) => this.host.report(error, 'joining the cluster'))
+    ready.catch((error) => this.options.report(error, 'joining the cluster'))
     this.ready = ready
   }
 
@@ -116,7 +163,7 @@ export class ClusterMembership {
       }
     }
     round()
-      .catch((error) => this.host.report(error, 'heartbeat'))
+      .catch((error) => this.options.report(error, 'heartbeat'))
       .finally(() => (this.#heartbeatRunning = false))
   }
 
@@ -147,13 +194,13 @@ export class ClusterMembership {
     try {
       await cluster.state.removeNode()
     } catch (error) {
-      this.host.report(error, 'removing the node state')
+      this.options.report(error, 'removing the node state')
     }
     try {
       await cluster.bus.close()
       await cluster.close?.()
     } catch (error) {
-      this.host.report(error, 'closing the bus')
+      this.options.report(error, 'closing the bus')
     }
   }
 }

@@ -1,19 +1,17 @@
-import type { BusMessage } from './bus/bus.ts'
-import type { ClusterAdapter } from './cluster.ts'
+import type { BusMessage } from '../bus/bus.ts'
 import type { ClusterMembership } from './cluster_membership.ts'
-import type { LocalSockets } from './local_sockets.ts'
-import type { ServerEvents } from './server_events.ts'
-import { isCacheChannel, USER_CHANNEL_PREFIX } from './channel_rules.ts'
-import { CloseCode, encodeFrame } from './protocol.ts'
-import { countDelivery } from './delivery_count.ts'
+import type { LocalSockets } from '../connection/local_sockets.ts'
+import type { ServerEvents } from '../server_events.ts'
+import { isCacheChannel, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
+import { CloseCode, encodeFrame } from '../protocol.ts'
+import { countDelivery } from '../connection/delivery_count.ts'
 
 export interface FrameRouterOptions {
   local: LocalSockets
-  membership: ClusterMembership
   /**
-   * The cluster once joined; rejects when the server is not started
+   * This node's place in its cluster: its bus and state once joined
    */
-  ready(): Promise<ClusterAdapter>
+  membership: ClusterMembership
   cacheTtlMs: number
   report(error: unknown, where: string): void
   /**
@@ -107,7 +105,8 @@ export class FrameRouter {
 
   async #cacheEvent(channel: string, frame: string) {
     try {
-      const cluster = this.options.membership.cluster ?? (await this.options.ready())
+      const { membership } = this.options
+      const cluster = membership.cluster ?? (await membership.whenJoined())
       await cluster.state.cacheEvent(channel, frame, this.options.cacheTtlMs)
     } catch (error) {
       this.options.report(error, 'caching an event')

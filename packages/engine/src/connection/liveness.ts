@@ -1,6 +1,6 @@
-import type { ServerLimits } from './limits.ts'
+import type { ServerLimits } from '../limits.ts'
 import type { SocketConnection } from './socket_connection.ts'
-import { CloseCode, encodeFrame } from './protocol.ts'
+import { CloseCode, encodeFrame } from '../protocol.ts'
 
 /**
  * Runs the liveness check on a timer: every half of the shorter of the

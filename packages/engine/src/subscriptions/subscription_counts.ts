@@ -1,7 +1,7 @@
-import type { LifecycleReporter } from './lifecycle_reporter.ts'
-import type { ChannelState } from './state/channel_state.ts'
-import { channelKind } from './channel_rules.ts'
-import { encodeFrame } from './protocol.ts'
+import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
+import type { ChannelState } from '../state/channel_state.ts'
+import { channelKind } from '../channel_rules.ts'
+import { encodeFrame } from '../protocol.ts'
 
 /**
  * A channel's count is sent at most once per interval: every

@@ -1,13 +1,13 @@
 import type { RawData } from 'ws'
-import type { ServerLimits } from './limits.ts'
+import type { ServerLimits } from '../limits.ts'
 import type { ChannelRegistry, RegistryHost } from './channel_registry.ts'
-import type { SocketConnection } from './socket_connection.ts'
-import { channelKind } from './channel_rules.ts'
-import { MAX_EVENT_NAME_LENGTH } from './protocol.ts'
+import type { SocketConnection } from '../connection/socket_connection.ts'
+import { channelKind } from '../channel_rules.ts'
+import { MAX_EVENT_NAME_LENGTH } from '../protocol.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
-import { verifyAuth } from './signatures.ts'
-import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from './protocol.ts'
-import type { ServerEvents } from './server_events.ts'
+import { verifyAuth } from '../signatures.ts'
+import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from '../protocol.ts'
+import type { ServerEvents } from '../server_events.ts'
 
 /**
  * Decides whether client events ("client-*") may be sent on a channel,

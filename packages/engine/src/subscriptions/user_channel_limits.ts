@@ -1,4 +1,4 @@
-import type { ServerLimits } from './limits.ts'
+import type { ServerLimits } from '../limits.ts'
 
 /**
  * One user in one channel on this node: its sockets there and its

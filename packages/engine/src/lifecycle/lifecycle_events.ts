@@ -93,3 +93,16 @@ export const LIFECYCLE_EVENT_NAMES: readonly LifecycleEventName[] = [
  * Receives lifecycle events (the emitter, outgoing webhooks)
  */
 export type LifecycleListener = (event: LifecycleEvent) => void
+
+/**
+ * The part of a server's events hub (a ServerEvents) that lifecycle events
+ * are told on and listened to
+ */
+export interface LifecycleHub {
+  /**
+   * Whether anyone listens: while nobody does, no event need be made
+   */
+  has(name: 'lifecycle'): boolean
+  emit(name: 'lifecycle', event: LifecycleEvent): void
+  on(name: 'lifecycle', listener: LifecycleListener): () => void
+}

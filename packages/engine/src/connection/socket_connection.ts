@@ -2,8 +2,8 @@ import { randomInt } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import { SocketSubscriptions } from './socket_subscriptions.ts'
-import { CloseCode, closeReason, errorFrame } from './protocol.ts'
-import type { ServerEvents } from './server_events.ts'
+import { CloseCode, closeReason, errorFrame } from '../protocol.ts'
+import type { ServerEvents } from '../server_events.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped

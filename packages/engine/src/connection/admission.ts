@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
-import type { ServerLimits } from './limits.ts'
+import type { ServerLimits } from '../limits.ts'
 import type { OriginCheck } from './origins.ts'
-import { CloseCode } from './protocol.ts'
+import { CloseCode } from '../protocol.ts'
 
 /**
  * Why a connection is refused: the close code (sent first as

@@ -1,4 +1,4 @@
-import type { CachedFrame } from './state/channel_state.ts'
+import type { CachedFrame } from './channel_state.ts'
 
 export interface EventCacheLimits {
   /**
