@@ -92,12 +92,18 @@ export const drivers = {
     // The HTTP API accepts what the connection itself may send
     const limits = { maxEventBytes: options.maxPayloadBytes, ...server.limits }
     return configProvider.create(async (app) => {
-      const { LocalDriver } = await import('./drivers/local.ts')
+      const [{ LocalDriver }, { appClientAddress }] = await Promise.all([
+        import('./drivers/local.ts'),
+        import('./drivers/client_address.ts'),
+      ])
       const cluster = adapter && clusterFactory(app, adapter)
+      // Behind the proxies the app trusts, as "request.ip()"
+      const clientAddress = server.clientAddress ?? appClientAddress(app)
       return {
         driver: 'local',
         options,
-        create: (context) => new LocalDriver({ ...server, limits, cluster }, context),
+        create: (context) =>
+          new LocalDriver({ ...server, limits, cluster, clientAddress }, context),
       }
     })
   },

@@ -15,6 +15,7 @@ export {
 } from './src/embedded_server.ts'
 export type { ServerLimits } from './src/limits.ts'
 export type { ClientEventsAllowed } from './src/subscriptions/message_handler.ts'
+export type { ClientAddress } from './src/connection/upgrade_request.ts'
 export type { SubscriptionCountOption } from './src/subscriptions/subscription_counts.ts'
 
 /**

@@ -92,6 +92,7 @@ export class EmbeddedServer {
     const connections = (this.#connections = new Connections(this, {
       prefix: (options.path ?? '').replace(/\/+$/, ''),
       originAllowed,
+      clientAddress: options.clientAddress,
       messages,
       registry,
       membership,

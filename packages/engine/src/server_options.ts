@@ -3,6 +3,7 @@ import type { ClusterFactory } from './cluster/cluster.ts'
 import type { ClientEventsAllowed } from './subscriptions/message_handler.ts'
 import type { SubscriptionCountOption } from './subscriptions/subscription_counts.ts'
 import type { ServerEvents } from './server_events.ts'
+import type { ClientAddress } from './connection/upgrade_request.ts'
 import type { WebhookTarget } from './webhooks/webhook_sender.ts'
 
 /**
@@ -53,6 +54,14 @@ export interface EmbeddedServerOptions {
    * Default: any origin, as Pusher and Reverb
    */
   allowedOrigins?: string[]
+  /**
+   * The client's address from its upgrade request, for the per-address
+   * cap ("limits.maxConnectionsPerIp"). Behind a proxy, give the forwarded
+   * address as far as you trust the hops, e.g. with "proxy-addr":
+   * "(req) => proxyaddr(req, 'loopback')". It runs on what clients send: a
+   * throw or no address falls back to the TCP peer. Default: the TCP peer
+   */
+  clientAddress?: ClientAddress
   /**
    * Receives errors that escaped a listener (a bug, never bad input: that
    * is answered). Default: NODE_DEBUG=adonisjs:broadcast output

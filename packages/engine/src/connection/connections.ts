@@ -9,7 +9,7 @@ import type { LocalSockets } from './local_sockets.ts'
 import type { ServerEvents } from '../server_events.ts'
 import { SocketConnection } from './socket_connection.ts'
 import { CloseCode, closeReason, encodeFrame, errorFrame } from '../protocol.ts'
-import { rejectUpgrade, remoteAddress, upgradeKey } from './upgrade_request.ts'
+import { clientAddress, rejectUpgrade, upgradeKey, type ClientAddress } from './upgrade_request.ts'
 
 /**
  * How long clients get to close after the server said it shuts down
@@ -37,6 +37,10 @@ export interface ConnectionsOptions {
    * Whether an upgrade's Origin is allowed ("allowedOrigins")
    */
   originAllowed: OriginCheck
+  /**
+   * The client's address (the per-address cap); default the TCP peer
+   */
+  clientAddress?: ClientAddress
   /**
    * Handles a frame a client sent (the MessageHandler)
    */
@@ -172,7 +176,7 @@ export class Connections {
   #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
     const { limits, sockets } = this.host
     const admission = this.#admission
-    const address = remoteAddress(req.socket)
+    const address = clientAddress(req, this.options.clientAddress)
     const refusal = admission.refusal(key, req, sockets.size, address)
     if (refusal) return refuse(ws, ...refusal)
 

@@ -1,4 +1,5 @@
-import { STATUS_CODES } from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import debug from '../debug.ts'
 import type { Duplex } from 'node:stream'
 
 /**
@@ -39,11 +40,35 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string) {
 }
 
 /**
- * The client's address as the socket sees it, IPv4-mapped IPv6 addresses
- * folded to IPv4 so one client counts once. Behind a proxy this is the
- * proxy's address.
+ * Finds a client's address in its upgrade request (see the server's
+ * "clientAddress" option)
  */
-export function remoteAddress(socket: { remoteAddress?: string }): string {
-  const address = socket.remoteAddress ?? 'unknown'
-  return address.startsWith('::ffff:') ? address.slice(7) : address
+export type ClientAddress = (req: IncomingMessage) => string | undefined
+
+/**
+ * The longest address taken from "clientAddress": an IPv6 address with a
+ * zone fits; anything longer is not an address
+ */
+const MAX_ADDRESS_LENGTH = 64
+
+/**
+ * The client's address, IPv4-mapped IPv6 addresses folded to IPv4 so one
+ * client counts once: what "resolve" finds (behind a trusted proxy, the
+ * forwarded one), else the TCP peer. A resolver that throws or returns
+ * no address falls back to the peer: it runs on what outsiders send.
+ */
+export function clientAddress(req: IncomingMessage, resolve?: ClientAddress): string {
+  let address: unknown
+  if (resolve) {
+    try {
+      address = resolve(req)
+    } catch (error) {
+      debug('broadcast server: "clientAddress" failed, using the peer: %O', error)
+    }
+  }
+  if (typeof address !== 'string' || !address || address.length > MAX_ADDRESS_LENGTH) {
+    address = req.socket.remoteAddress ?? 'unknown'
+  }
+  const found = address as string
+  return found.startsWith('::ffff:') ? found.slice(7) : found
 }
