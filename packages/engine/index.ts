@@ -55,9 +55,7 @@ export {
   channelNameProblem,
   channelType,
   type ChannelType,
-  channelKind,
-  CHANNEL_KINDS,
-  type ServerChannelKind,
+  CHANNEL_TYPES,
   SOCKET_ID_PATTERN,
   MAX_EVENT_NAME_LENGTH,
 } from './rules.ts'

@@ -9,7 +9,7 @@ export {
   channelNameProblem,
   channelType,
   type ChannelType,
+  CHANNEL_TYPES,
 } from './src/channel_name.ts'
-export { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './src/channel_rules.ts'
 export { SOCKET_ID_PATTERN, MAX_EVENT_NAME_LENGTH } from './src/protocol.ts'
 export { LIFECYCLE_EVENT_NAMES } from './src/lifecycle/lifecycle_events.ts'

@@ -1,6 +1,6 @@
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { Registry } from 'prom-client'
-import { CHANNEL_KINDS } from '@adonisjs-broadcasting/engine/rules'
+import { CHANNEL_TYPES } from '@adonisjs-broadcasting/engine/rules'
 import type { BroadcastMetrics } from './broadcast_metrics.ts'
 import type { LabelledCount, MetricsRegistry } from './broadcast_metrics.ts'
 
@@ -124,7 +124,7 @@ export function registerPrometheus(
       for (const source of metrics.sources) {
         if (source.nodeId === undefined) continue
         const { channels } = source.stats()
-        for (const type of CHANNEL_KINDS) this.set({ node: source.nodeId, type }, channels[type])
+        for (const type of CHANNEL_TYPES) this.set({ node: source.nodeId, type }, channels[type])
       }
     },
   })

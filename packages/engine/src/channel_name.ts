@@ -22,11 +22,27 @@ export function channelNameProblem(name: unknown): string | null {
 }
 
 /**
- * Channel types by name prefix. The longer prefixes are tested first.
+ * A signed-in user's own channel, "#server-to-user-<id>" (pusher-js joins
+ * it after a sign-in): the only "#" name a server accepts
  */
-export type ChannelType = 'public' | 'private' | 'encrypted' | 'presence'
+export const USER_CHANNEL_PREFIX = '#server-to-user-'
+
+/**
+ * Channel types by name prefix: how a channel is authorized and what it
+ * allows. The longer prefixes are tested first.
+ */
+export type ChannelType = 'public' | 'private' | 'encrypted' | 'presence' | 'user'
+
+export const CHANNEL_TYPES: readonly ChannelType[] = [
+  'public',
+  'private',
+  'encrypted',
+  'presence',
+  'user',
+]
 
 export function channelType(name: string): ChannelType {
+  if (name.startsWith(USER_CHANNEL_PREFIX)) return 'user'
   if (name.startsWith('private-encrypted-')) return 'encrypted'
   if (name.startsWith('private-')) return 'private'
   if (name.startsWith('presence-')) return 'presence'

@@ -1,28 +1,4 @@
-import { channelNameProblem, channelType } from './channel_name.ts'
-
-/**
- * Channel names as the server sees them. "#server-to-user-<id>" is the only
- * "#" name accepted: its id is checked against the signed-in user.
- */
-export const USER_CHANNEL_PREFIX = '#server-to-user-'
-
-/**
- * How a channel is authorized and what it allows. Longer prefixes are
- * tested first ("private-encrypted-" before "private-").
- */
-export type ServerChannelKind = 'public' | 'private' | 'encrypted' | 'presence' | 'user'
-
-export const CHANNEL_KINDS: readonly ServerChannelKind[] = [
-  'public',
-  'private',
-  'encrypted',
-  'presence',
-  'user',
-]
-
-export function channelKind(name: string): ServerChannelKind {
-  return name.startsWith(USER_CHANNEL_PREFIX) ? 'user' : channelType(name)
-}
+import { channelNameProblem, USER_CHANNEL_PREFIX } from './channel_name.ts'
 
 /**
  * Cache channels keep their last server event for new subscribers

@@ -1,4 +1,4 @@
-import { CHANNEL_KINDS, channelKind, type ServerChannelKind } from './channel_rules.ts'
+import { CHANNEL_TYPES, channelType, type ChannelType } from './channel_name.ts'
 import type { WebhookStats } from './webhooks/target_queue.ts'
 
 /**
@@ -35,7 +35,7 @@ export interface ServerStats {
   /**
    * Channels with a subscriber on this node, by kind
    */
-  channels: Record<ServerChannelKind, number>
+  channels: Record<ChannelType, number>
   /**
    * The outgoing webhooks, when the server has targets: what they sent,
    * failed and dropped, and the targets whose queue is full
@@ -79,7 +79,7 @@ export interface SnapshotBounds {
 export interface ServerSnapshot {
   connections: number
   sockets: Array<{ id: string; user: string | null; channels: string[] }>
-  channels: Array<{ name: string; type: ServerChannelKind; count: number; members: string[] }>
+  channels: Array<{ name: string; type: ChannelType; count: number; members: string[] }>
 }
 
 /**
@@ -118,11 +118,11 @@ function connectionCounts(sockets: ReadonlySet<ViewedSocket>) {
     subscriptions += socket.channels.size
     for (const name of socket.channels.keys()) names.add(name)
   }
-  const channels = Object.fromEntries(CHANNEL_KINDS.map((kind) => [kind, 0])) as Record<
-    ServerChannelKind,
+  const channels = Object.fromEntries(CHANNEL_TYPES.map((kind) => [kind, 0])) as Record<
+    ChannelType,
     number
   >
-  for (const name of names) channels[channelKind(name)]++
+  for (const name of names) channels[channelType(name)]++
   return { connections: sockets.size, subscriptions, channels }
 }
 
@@ -162,7 +162,7 @@ export function snapshotOf(
     sockets: listed,
     channels: [...channels].map(([name, { count, members }]) => ({
       name,
-      type: channelKind(name),
+      type: channelType(name),
       count,
       members,
     })),

@@ -1,7 +1,8 @@
 import { createNodeId, type ClusterAdapter, type ClusterFactory } from './cluster.ts'
 import type { ServerLimits } from '../limits.ts'
 import { encodeFrame } from '../protocol.ts'
-import { isCacheChannel, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
+import { isCacheChannel } from '../channel_rules.ts'
+import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 export interface ClusterPublisherOptions {
   limits: ServerLimits

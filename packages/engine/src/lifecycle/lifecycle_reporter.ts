@@ -1,6 +1,6 @@
 import type { ClientEvent, LifecycleEvent, LifecycleHub } from './lifecycle_events.ts'
 import type { ChannelState, JoinResult, LeaveResult } from '../state/channel_state.ts'
-import { USER_CHANNEL_PREFIX } from '../channel_rules.ts'
+import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 /**
  * How long a "cache_miss" is not reported again for the same channel:

@@ -3,7 +3,7 @@ import type { PresenceMember } from '../state/channel_state.ts'
 import type { SocketConnection } from '../connection/socket_connection.ts'
 import { verifyAuth } from '../signatures.ts'
 import { Refusal } from '../refusal.ts'
-import { channelKind, USER_CHANNEL_PREFIX } from '../channel_rules.ts'
+import { channelType, USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 /**
  * The app's credentials: what a subscription's signature is checked with
@@ -33,7 +33,7 @@ export class ChannelAuthorization {
     data: Record<string, unknown>
   ): Promise<PresenceMember | undefined> {
     const { key, secret } = this.credentials
-    switch (channelKind(channel)) {
+    switch (channelType(channel)) {
       case 'public':
         return undefined
       case 'user':

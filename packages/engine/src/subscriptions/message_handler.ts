@@ -2,7 +2,7 @@ import type { RawData } from 'ws'
 import type { ServerLimits } from '../limits.ts'
 import type { ChannelRegistry, RegistryHost } from './channel_registry.ts'
 import type { SocketConnection } from '../connection/socket_connection.ts'
-import { channelKind } from '../channel_rules.ts'
+import { channelType } from '../channel_name.ts'
 import { MAX_EVENT_NAME_LENGTH } from '../protocol.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from '../signatures.ts'
@@ -104,7 +104,7 @@ export class MessageHandler {
       this.events.emit('clientEvent', 'refused')
       return
     }
-    const kind = channelKind(channel)
+    const kind = channelType(channel)
     if (kind !== 'private' && kind !== 'presence') {
       socket.error(null, 'Client events are only allowed on private and presence channels')
       this.events.emit('clientEvent', 'refused')

@@ -7,7 +7,7 @@ import type { UserChannelLimits } from './user_channel_limits.ts'
 import type { ChannelState, JoinResult, PresenceMember } from '../state/channel_state.ts'
 import type { HeldSubscription } from '../connection/socket_subscriptions.ts'
 import type { StateCallOrder } from './state_call_order.ts'
-import { channelKind } from '../channel_rules.ts'
+import { channelType } from '../channel_name.ts'
 import { Refusal } from '../refusal.ts'
 
 /**
@@ -167,7 +167,7 @@ export class Subscription implements HeldSubscription {
    */
   #countAs(member?: PresenceMember) {
     if (member) return member.id
-    const kind = channelKind(this.channel)
+    const kind = channelType(this.channel)
     return kind === 'private' || kind === 'encrypted' ? this.socket.userId : undefined
   }
 }

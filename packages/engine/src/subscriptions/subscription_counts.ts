@@ -1,6 +1,6 @@
 import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
 import type { ChannelState } from '../state/channel_state.ts'
-import { channelKind } from '../channel_rules.ts'
+import { channelType } from '../channel_name.ts'
 import { encodeFrame } from '../protocol.ts'
 
 /**
@@ -56,7 +56,7 @@ export class SubscriptionCounts {
    * A subscription joined or left the channel on this node
    */
   changed(channel: string, joined = false) {
-    if (channelKind(channel) === 'presence' || !this.#accepts(channel)) return
+    if (channelType(channel) === 'presence' || !this.#accepts(channel)) return
     let entry = this.#channels.get(channel)
     if (!entry) {
       entry = { changed: false, joined: false }
