@@ -103,7 +103,7 @@ export class EmbeddedServer {
     this.#run = new ServerRun(this, parts)
   }
 
-  /** Whether clients can reach this server: attached to an HTTP server or listening on its own port */
+  /** Whether clients can reach this server: attached to an HTTP server or listening on its own port, not closing */
   get serving() {
     return this.#run.serving
   }

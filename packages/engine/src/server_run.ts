@@ -50,6 +50,10 @@ export class ServerRun {
    * The close in progress, shared by every caller until it ends
    */
   #inFlightClose?: Promise<void>
+  /**
+   * From the start of a close to the next start: draining, not serving
+   */
+  #closing = false
 
   constructor(
     protected server: RunServer,
@@ -68,10 +72,11 @@ export class ServerRun {
   }
 
   /**
-   * Attached to an HTTP server or listening on its own port
+   * Attached to an HTTP server or listening on its own port, and not
+   * closing
    */
   get serving() {
-    return this.#attachment.attached
+    return this.#attachment.attached && !this.#closing
   }
 
   /**
@@ -81,6 +86,7 @@ export class ServerRun {
   start() {
     const { connections, membership, userLimits, webhooks, safely } = this.parts
     if (connections.open) return
+    this.#closing = false
     membership.join()
     userLimits.clear()
     connections.start()
@@ -112,8 +118,9 @@ export class ServerRun {
   }
 
   /**
-   * Stops taking connections and requests, tells every client to reconnect
-   * (4200), settles the held leaves, removes this node's state (never the
+   * Tells every client to reconnect (4200) and refuses new ones the same
+   * way while it settles the held leaves, serving the HTTP API meanwhile;
+   * then stops taking requests, removes this node's state (never the
    * other nodes'), leaves the bus, releases a port of its own, and flushes
    * the webhooks. A call while one runs shares its promise.
    */
@@ -129,8 +136,14 @@ export class ServerRun {
     const { connections, membership, http, webhooks } = this.parts
     const attachment = this.#attachment
     const { local, lifecycle, subscriptionCounts } = this.server
-    attachment.detach()
-    http.close()
+    /**
+     * Draining: until this node leaves the bus it stays attached, so a
+     * client that reaches it (a load balancer not yet told) is refused
+     * over a WebSocket with 4200 and retries at once, elsewhere; an
+     * upgrade answered by the app instead (a 404) holds pusher-js for
+     * 15 s. The HTTP API keeps publishing through the bus meanwhile.
+     */
+    this.#closing = true
     membership.stopBeating()
 
     await connections.closeAll()
@@ -140,6 +153,8 @@ export class ServerRun {
     // frames that stand go out before the node leaves the bus.
     await lifecycle.settle(membership.shared ? 'after-delay' : 'now')
 
+    attachment.detach()
+    http.close()
     connections.stop()
     local.clear()
     await membership.leave()

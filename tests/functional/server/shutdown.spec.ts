@@ -6,6 +6,8 @@ import { RawClient, within } from '../../helpers/server_clients.ts'
 import { signedQuery, stalledUpload } from '../../helpers/http_api_requests.ts'
 import { recordingLogger } from '../../helpers/broadcast.ts'
 import { LocalDriver } from '../../../src/drivers/local.ts'
+import { memoryCluster } from '../../../packages/engine/src/cluster/cluster.ts'
+import { TestCluster } from '../../helpers/test_cluster.ts'
 
 test.group('Embedded server | shutdown', () => {
   test('SIGTERM with stalled uploads in flight: the app exits in bounded time', async ({
@@ -109,5 +111,45 @@ test.group('Embedded server | close() called twice', () => {
     const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${again.port}/app/twice-key`))
     assert.equal(client.frames[0].event, 'pusher:connection_established')
     client.ws.close()
+  })
+})
+
+test.group('Embedded server | draining (rolling deploys)', () => {
+  test('a closing node refuses new sockets with 4200 over the WebSocket and serves the HTTP API until it leaves', async ({
+    assert,
+    cleanup,
+  }) => {
+    // Two nodes sharing a cluster: the closing one holds its leaves 1 s
+    const cluster = new TestCluster()
+    cleanup(() => cluster.close())
+    const shared = () =>
+      Object.assign(memoryCluster({ hub: cluster.hub, store: cluster.store }), { shared: true })
+    const closing = await cluster.addNode({ cluster: shared(), leaveEventDelay: 1 })
+    const other = await cluster.addNode({ cluster: shared(), leaveEventDelay: 1 })
+    const member = await cluster.raw(closing)
+    await cluster.subscribe(member, closing, 'presence-room', { user_id: 'leaving' })
+    const listener = await cluster.raw(other)
+    await cluster.subscribe(listener, other, 'news')
+
+    const closed = closing.server.close()
+    assert.equal(await member.closed(), 4200)
+    assert.isFalse(closing.server.stats().serving)
+
+    // Draining: a client sent here is told to reconnect (pusher-js does at
+    // once), not answered 404 by the HTTP server (pusher-js waits 15 s)
+    const late = await cluster.raw(closing)
+    assert.deepInclude(late.frames[0], {
+      event: 'pusher:error',
+      data: { code: 4200, message: 'Server shutting down' },
+    })
+    assert.equal(await late.closed(), 4200)
+
+    // ... and an event sent to its HTTP API still reaches the other node
+    await closing.sdk.trigger('news', 'WhileDraining', { n: 1 })
+    assert.deepEqual((await listener.next((f) => f.event === 'WhileDraining')).data, { n: 1 })
+
+    await within(closed, 'the close', 5000)
+    // Its member left once the delay was over, before the node did
+    assert.equal((await other.server.state.members('presence-room')).size, 0)
   })
 })
