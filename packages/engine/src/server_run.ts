@@ -37,6 +37,16 @@ export interface RunParts {
   safely(where: string, body: () => void): void
 }
 
+export interface CloseOptions {
+  /**
+   * Runs once the sockets are closed and their leaves settled, before the
+   * HTTP API stops and the node leaves the bus: an app that is terminating
+   * stops taking connections there, so every request it accepted is still
+   * answered by a node of the cluster
+   */
+  drained?: () => Promise<void>
+}
+
 /**
  * A server's start, attachment and close, each step in its order. Every
  * start is a new node: a new id in the cluster, connections taken, a
@@ -124,16 +134,16 @@ export class ServerRun {
    * other nodes'), leaves the bus, releases a port of its own, and flushes
    * the webhooks. A call while one runs shares its promise.
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (!this.#inFlightClose) {
       if (!this.parts.connections.open) return Promise.resolve()
-      this.#inFlightClose = this.#close().finally(() => (this.#inFlightClose = undefined))
+      this.#inFlightClose = this.#close(options).finally(() => (this.#inFlightClose = undefined))
     }
     return this.#inFlightClose
   }
 
-  async #close() {
-    const { connections, membership, http, webhooks } = this.parts
+  async #close(options: CloseOptions) {
+    const { connections, membership, http, webhooks, report } = this.parts
     const attachment = this.#attachment
     const { local, lifecycle, subscriptionCounts } = this.server
     /**
@@ -152,6 +162,7 @@ export class ServerRun {
     // their leaves back; alone, nobody can. Either way the member_removed
     // frames that stand go out before the node leaves the bus.
     await lifecycle.settle(membership.shared ? 'after-delay' : 'now')
+    await options.drained?.().catch((error) => report(error, 'drained'))
 
     attachment.detach()
     http.close()
