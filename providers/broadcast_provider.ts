@@ -211,7 +211,9 @@ export default class BroadcastProvider {
    * environment the default connection's embedded server (the "local"
    * driver) serves WebSockets and the Pusher HTTP API on the app's own
    * port; its sockets are closed (4200) on "terminating", before the HTTP
-   * server waits for its open connections to end.
+   * server waits for its open connections to end. The HTTP server stops
+   * taking connections before the node leaves the cluster, so whatever it
+   * accepted while draining is served (attachBroadcastServer).
    */
   async ready() {
     if (this.app.getMode() === 'warmup' || this.app.getEnvironment() !== 'web') {
@@ -222,7 +224,7 @@ export default class BroadcastProvider {
       policies.watch()
     }
     const closeServer = await attachBroadcastServer(this.app)
-    this.app.terminating(closeServer)
+    this.app.terminating(() => closeServer({ terminating: true }))
   }
 
   /**

@@ -149,15 +149,15 @@ export class LocalDriver implements BroadcastDriver {
   /**
    * Sockets are closed with 4200 (clients reconnect) and the port released.
    * Calls while one runs share it ("broadcast:serve" closes on SIGTERM, and
-   * so does the app's shutdown).
+   * so does the app's shutdown). "drained": see EmbeddedServer.close.
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#close().finally(() => (this.#closing = undefined))
+  close(options: { drained?: () => Promise<void> } = {}): Promise<void> {
+    this.#closing ??= this.#close(options).finally(() => (this.#closing = undefined))
     return this.#closing
   }
 
-  async #close() {
-    await this.server.close()
+  async #close(options: { drained?: () => Promise<void> }) {
+    await this.server.close(options)
     await this.#forwarding.close()
   }
 }

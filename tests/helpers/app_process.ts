@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -14,12 +15,31 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Runs the example app (or a script that starts it) in a child process on a
- * free port, waits until its page answers, and stops it afterwards. The
- * child's output is kept for the error message when it does not start.
+ * What "npm run demo" prepares before it starts the app (bin/demo.ts): the
+ * development database migrated, with the two demo logins. For tests that
+ * start bin/server.ts itself, several nodes at once.
  */
-export async function startAppProcess(nodeArgs: string[], env: Record<string, string> = {}) {
-  const port = await freePort()
+export async function prepareExampleDatabase() {
+  for (const command of [['migration:run', '--force'], ['db:seed']]) {
+    await promisify(execFile)(process.execPath, ['--conditions=source', 'ace.js', ...command], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'development' },
+    })
+  }
+}
+
+/**
+ * Runs the example app (or a script that starts it) in a child process on a
+ * free port (or "options.port", to start a node again where it was), waits
+ * until its page answers, and stops it afterwards. The child's output is
+ * kept for the error message when it does not start.
+ */
+export async function startAppProcess(
+  nodeArgs: string[],
+  env: Record<string, string> = {},
+  options: { port?: number } = {}
+) {
+  const port = options.port ?? (await freePort())
   const output: string[] = []
   const child = spawn(process.execPath, ['--conditions=source', ...nodeArgs], {
     cwd: ROOT,

@@ -20,11 +20,11 @@ export interface NginxTestServer {
 
 /**
  * The nginx example of docs/scaling.md ("Load balancer"), as written,
- * pointed at the app on "appPort" and listening on "port". Throws when the
- * example no longer has the lines replaced here, so the test follows the
- * docs.
+ * pointed at the app on "appPort" (or its nodes on several ports) and
+ * listening on "port". Throws when the example no longer has the lines
+ * replaced here, so the test follows the docs.
  */
-export async function docsNginxExample(appPort: number, port: number) {
+export async function docsNginxExample(appPort: number | number[], port: number) {
   const docs = await readFile(new URL('../../docs/scaling.md', import.meta.url), 'utf8')
   const block = docs.match(/```nginx\n([\s\S]*?)```/)?.[1]
   if (!block) throw new Error('docs/scaling.md has no ```nginx block')
@@ -34,7 +34,13 @@ export async function docsNginxExample(appPort: number, port: number) {
     throw new Error('the nginx example of docs/scaling.md has no "upstream app" or "listen 80;"')
   }
   return block
-    .replace(upstream, `upstream app {\n  server 127.0.0.1:${appPort};\n}`)
+    .replace(
+      upstream,
+      `upstream app {\n${[appPort]
+        .flat()
+        .map((node) => `  server 127.0.0.1:${node};\n`)
+        .join('')}}`
+    )
     .replace(listen, `listen 127.0.0.1:${port};`)
 }
 

@@ -5,7 +5,7 @@ import type { EmbeddedServerOptions } from './server_options.ts'
 import { failureReport } from './failure_report.ts'
 import { ServerEvents } from './server_events.ts'
 import { snapshotOf, statsOf, type ServerStats, type SnapshotBounds } from './server_view.ts'
-import { ServerRun } from './server_run.ts'
+import { ServerRun, type CloseOptions } from './server_run.ts'
 import { HttpApi } from './http_api/http_api.ts'
 import { Connections } from './connection/connections.ts'
 import { LocalSockets } from './connection/local_sockets.ts'
@@ -103,7 +103,7 @@ export class EmbeddedServer {
     this.#run = new ServerRun(this, parts)
   }
 
-  /** Whether clients can reach this server: attached to an HTTP server or listening on its own port */
+  /** Whether clients can reach this server: attached to an HTTP server or listening on its own port, not closing */
   get serving() {
     return this.#run.serving
   }
@@ -191,9 +191,9 @@ export class EmbeddedServer {
   /**
    * Graceful shutdown: stops accepting, tells every client to reconnect (4200), removes this node's state (never
    * the other nodes'), leaves the bus and releases a port of its own. A call while one runs (SIGTERM and the
-   * app's own shutdown both close) shares its promise.
+   * app's own shutdown both close) shares its promise. "drained": see ServerRun.close.
    */
-  close(): Promise<void> {
-    return this.#run.close()
+  close(options: CloseOptions = {}): Promise<void> {
+    return this.#run.close(options)
   }
 }

@@ -37,6 +37,16 @@ export interface RunParts {
   safely(where: string, body: () => void): void
 }
 
+export interface CloseOptions {
+  /**
+   * Runs once the sockets are closed and their leaves settled, before the
+   * HTTP API stops and the node leaves the bus: an app that is terminating
+   * stops taking connections there, so every request it accepted is still
+   * answered by a node of the cluster
+   */
+  drained?: () => Promise<void>
+}
+
 /**
  * A server's start, attachment and close, each step in its order. Every
  * start is a new node: a new id in the cluster, connections taken, a
@@ -50,6 +60,10 @@ export class ServerRun {
    * The close in progress, shared by every caller until it ends
    */
   #inFlightClose?: Promise<void>
+  /**
+   * From the start of a close to the next start: draining, not serving
+   */
+  #closing = false
 
   constructor(
     protected server: RunServer,
@@ -68,10 +82,11 @@ export class ServerRun {
   }
 
   /**
-   * Attached to an HTTP server or listening on its own port
+   * Attached to an HTTP server or listening on its own port, and not
+   * closing
    */
   get serving() {
-    return this.#attachment.attached
+    return this.#attachment.attached && !this.#closing
   }
 
   /**
@@ -81,6 +96,7 @@ export class ServerRun {
   start() {
     const { connections, membership, userLimits, webhooks, safely } = this.parts
     if (connections.open) return
+    this.#closing = false
     membership.join()
     userLimits.clear()
     connections.start()
@@ -112,25 +128,32 @@ export class ServerRun {
   }
 
   /**
-   * Stops taking connections and requests, tells every client to reconnect
-   * (4200), settles the held leaves, removes this node's state (never the
+   * Tells every client to reconnect (4200) and refuses new ones the same
+   * way while it settles the held leaves, serving the HTTP API meanwhile;
+   * then stops taking requests, removes this node's state (never the
    * other nodes'), leaves the bus, releases a port of its own, and flushes
    * the webhooks. A call while one runs shares its promise.
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (!this.#inFlightClose) {
       if (!this.parts.connections.open) return Promise.resolve()
-      this.#inFlightClose = this.#close().finally(() => (this.#inFlightClose = undefined))
+      this.#inFlightClose = this.#close(options).finally(() => (this.#inFlightClose = undefined))
     }
     return this.#inFlightClose
   }
 
-  async #close() {
-    const { connections, membership, http, webhooks } = this.parts
+  async #close(options: CloseOptions) {
+    const { connections, membership, http, webhooks, report } = this.parts
     const attachment = this.#attachment
     const { local, lifecycle, subscriptionCounts } = this.server
-    attachment.detach()
-    http.close()
+    /**
+     * Draining: until this node leaves the bus it stays attached, so a
+     * client that reaches it (a load balancer not yet told) is refused
+     * over a WebSocket with 4200 and retries at once, elsewhere; an
+     * upgrade answered by the app instead (a 404) holds pusher-js for
+     * 15 s. The HTTP API keeps publishing through the bus meanwhile.
+     */
+    this.#closing = true
     membership.stopBeating()
 
     await connections.closeAll()
@@ -139,7 +162,10 @@ export class ServerRun {
     // their leaves back; alone, nobody can. Either way the member_removed
     // frames that stand go out before the node leaves the bus.
     await lifecycle.settle(membership.shared ? 'after-delay' : 'now')
+    await options.drained?.().catch((error) => report(error, 'drained'))
 
+    attachment.detach()
+    http.close()
     connections.stop()
     local.clear()
     await membership.leave()
