@@ -48,6 +48,11 @@ export class ConsoleFeed {
   #clientEvents = new Ring<Record<string, unknown>>(MAX_ITEMS)
   #decisions = new Ring<Record<string, unknown>>(MAX_ITEMS)
   #published = 0
+  /**
+   * Whether a console listened anywhere in the cluster at the last tick:
+   * every node sends it its own update, so it shows them all
+   */
+  #watchedInCluster = false
 
   constructor(channel = CONSOLE_CHANNEL) {
     this.channel = channel
@@ -81,10 +86,12 @@ export class ConsoleFeed {
   }
 
   /**
-   * Whether a console listens on this node: otherwise nothing is kept
+   * Whether a console listens, on this node or another: otherwise nothing
+   * is kept
    */
   get #watched() {
-    return this.#server !== undefined && this.#server.subscribers(this.channel) > 0
+    if (!this.#server) return false
+    return this.#watchedInCluster || this.#server.subscribers(this.channel) > 0
   }
 
   published(channels: string[], event: string, data: string) {
@@ -126,14 +133,16 @@ export class ConsoleFeed {
   }
 
   /**
-   * Sends an update when a console listens on this node
+   * Sends this node's update when a console listens anywhere in the
+   * cluster (the channel state counts its subscriptions on every node)
    */
   tick() {
     const server = this.#server
     try {
       const published = this.#published
       this.#published = 0
-      if (!server?.serving || server.subscribers(this.channel) === 0) {
+      if (server?.serving) this.#lookForConsoles(server)
+      if (!server?.serving || !this.#watched) {
         this.#drainAll()
         return
       }
@@ -157,6 +166,19 @@ export class ConsoleFeed {
     clearInterval(this.#timer)
     this.#timer = undefined
     this.#server = undefined
+  }
+
+  /**
+   * Asks the cluster whether a console listens, for the next tick: a
+   * failing state (Redis away) counts as none
+   */
+  #lookForConsoles(server: ServingNode) {
+    Promise.resolve()
+      .then(() => server.state.channel(this.channel))
+      .then(
+        (stats) => (this.#watchedInCluster = stats.subscriptionCount > 0),
+        () => (this.#watchedInCluster = false)
+      )
   }
 
   #drainAll() {

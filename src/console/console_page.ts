@@ -40,7 +40,9 @@ form{display:grid;gap:.4rem}input,textarea{font:inherit;padding:.3rem}button{jus
 /**
  * The page's script: a minimal Pusher protocol client (connect, ping,
  * authorize and subscribe to the console channel), rendering each update
- * with textContent only: payloads are the app's users' data
+ * with textContent only: payloads are the app's users' data. Every node of
+ * the cluster sends its own update; the page shows them merged, each
+ * socket and item with its node, and forgets a node silent for 3.5 s.
  */
 const SCRIPT = `
 const cfg = JSON.parse(document.getElementById('console-config').textContent)
@@ -49,6 +51,8 @@ const status = (state, text) => { $('status').dataset.state = state; $('status')
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e }
 const time = (at) => new Date(at).toLocaleTimeString()
 const rates = []
+const nodes = new Map()
+const NODE_SILENCE_MS = 3500
 let socketId
 
 function prepend(list, item, max = 100) {
@@ -92,40 +96,69 @@ async function subscribe(send) {
   send('pusher:subscribe', { channel: cfg.channel, auth: body.auth })
 }
 
+function live() {
+  const now = Date.now()
+  for (const [node, seen] of nodes) if (now - seen.at > NODE_SILENCE_MS) nodes.delete(node)
+  return [...nodes.values()].map((seen) => seen.update)
+}
+
+function mergedChannels(updates) {
+  const merged = new Map()
+  for (const update of updates) {
+    for (const channel of update.channels) {
+      const entry = merged.get(channel.name) || { name: channel.name, type: channel.type, count: 0, members: new Set() }
+      entry.count += channel.count
+      for (const member of channel.members) entry.members.add(member)
+      merged.set(channel.name, entry)
+    }
+  }
+  return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name))
+}
+
 function render(update) {
-  $('node').textContent = 'node ' + update.node
-  $('connections-count').textContent = update.connections
-  $('channels-count').textContent = update.channels.length
+  nodes.set(update.node, { update, at: Date.now() })
+  const updates = live()
+  const several = updates.length > 1
+  const from = (node) => several ? el('span', ' node ' + node, 'muted') : ''
+  $('node').textContent = (several ? 'nodes ' : 'node ') + updates.map((u) => u.node).sort().join(', ')
+  $('connections-count').textContent = updates.reduce((sum, u) => sum + u.connections, 0)
+  const channelsSeen = mergedChannels(updates)
+  $('channels-count').textContent = channelsSeen.length
   const sockets = $('sockets'); sockets.replaceChildren()
-  for (const socket of update.sockets) {
-    const li = el('li'); li.append(el('code', socket.id), ' ', socket.user ? 'user ' + socket.user + ' ' : '', el('span', socket.channels.join(', '), 'muted'))
-    sockets.append(li)
+  for (const u of updates) {
+    for (const socket of u.sockets) {
+      const li = el('li'); li.append(el('code', socket.id), ' ', socket.user ? 'user ' + socket.user + ' ' : '', el('span', socket.channels.join(', '), 'muted'), from(u.node))
+      sockets.append(li)
+    }
   }
   const channels = $('channels'); channels.replaceChildren()
-  for (const channel of update.channels) {
-    const tr = el('tr'); tr.append(el('td', channel.name), el('td', channel.type), el('td', String(channel.count)), el('td', channel.members.join(', ')))
+  for (const channel of channelsSeen) {
+    const tr = el('tr'); tr.append(el('td', channel.name), el('td', channel.type), el('td', String(channel.count)), el('td', [...channel.members].join(', ')))
     channels.append(tr)
   }
   for (const event of update.events) {
-    const li = el('li'); li.append(el('span', time(event.at) + ' ', 'muted'), el('b', event.event), ' on ' + event.channels.join(', ') + ' ', el('code', event.data))
+    const li = el('li'); li.append(el('span', time(event.at) + ' ', 'muted'), el('b', event.event), ' on ' + event.channels.join(', ') + ' ', el('code', event.data), from(update.node))
     prepend('events', li)
   }
   for (const decision of update.decisions) {
     const li = el('li'); li.append(el('span', time(decision.at) + ' ', 'muted'), el('b', decision.allowed ? 'allowed' : 'denied', decision.allowed ? 'allowed' : 'denied'),
-      ' ' + decision.channel + (decision.user ? ' for user ' + decision.user : ' for a guest') + ' by ', el('code', decision.pattern || '(no pattern)'), ' ', el('span', decision.reason, 'muted'))
+      ' ' + decision.channel + (decision.user ? ' for user ' + decision.user : ' for a guest') + ' by ', el('code', decision.pattern || '(no pattern)'), ' ', el('span', decision.reason, 'muted'), from(update.node))
     prepend('decisions', li)
   }
   for (const event of update.clientEvents) {
-    const li = el('li'); li.append(el('span', time(event.at) + ' ', 'muted'), el('b', event.event), ' on ' + event.channel + (event.user ? ' from ' + event.user : '') + ' ', el('code', event.data))
+    const li = el('li'); li.append(el('span', time(event.at) + ' ', 'muted'), el('b', event.event), ' on ' + event.channel + (event.user ? ' from ' + event.user : '') + ' ', el('code', event.data), from(update.node))
     prepend('client-events', li)
   }
   for (const event of update.lifecycle) {
     const { at, name, channel, ...rest } = event
-    const li = el('li'); li.append(el('span', time(at) + ' ', 'muted'), el('b', name), ' ' + channel + ' ', el('span', JSON.stringify(rest), 'muted'))
+    const li = el('li'); li.append(el('span', time(at) + ' ', 'muted'), el('b', name), ' ' + channel + ' ', el('span', JSON.stringify(rest), 'muted'), from(update.node))
     prepend('lifecycle', li)
   }
-  rates.push(update.perSecond); if (rates.length > 60) rates.shift()
-  $('rate').textContent = update.perSecond + ' events/s'
+  // One point a second: on the updates of the first node, the sum of every node's rate
+  if (update.node !== updates.map((u) => u.node).sort()[0]) return
+  const perSecond = updates.reduce((sum, u) => sum + u.perSecond, 0)
+  rates.push(perSecond); if (rates.length > 60) rates.shift()
+  $('rate').textContent = perSecond + ' events/s'
   chart()
 }
 

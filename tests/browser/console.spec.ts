@@ -1,9 +1,11 @@
 import { test } from '@japa/runner'
 import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
+import PusherSdk from 'pusher'
+import env from '#start/env'
 import type { Browser } from 'playwright-core'
 import { ARTIFACTS, launchChromium, logIn as login } from '../helpers/chromium.ts'
-import { startDemo } from '../helpers/demo_process.ts'
+import { startDemo, startDemoNodes } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
@@ -95,4 +97,70 @@ test.group('Console | /broadcasting/console in Chromium', (group) => {
       pusher.disconnect()
     }
   }).timeout(90_000)
+})
+
+test.group('Console | the nodes of a cluster in one page', (group) => {
+  let demo: Awaited<ReturnType<typeof startDemoNodes>>
+  let browser: Browser | undefined
+  group.setup(async () => {
+    demo = await startDemoNodes()
+    return () => demo.stop()
+  })
+  group.teardown(async () => browser?.close())
+
+  test("the console open on one node lists the other node's sockets, channels and events", async ({
+    assert,
+  }) => {
+    browser = await launchChromium()
+    const admin = await (await browser.newContext()).newPage()
+    admin.setDefaultTimeout(15_000)
+    const [first, second] = demo.urls
+    const pusher = new Pusher('demo-key', {
+      cluster: '',
+      wsHost: '127.0.0.1',
+      wsPort: Number(new URL(second).port),
+      forceTLS: false,
+      enabledTransports: ['ws'],
+    })
+
+    try {
+      await login(admin, first, 'admin@example.com')
+      await admin.goto(`${first}/broadcasting/console`)
+      await admin.waitForSelector('#status[data-state=live]')
+
+      // A client of the second node: the console on the first lists it
+      const socketId = await new Promise<string>((resolve, reject) => {
+        if (pusher.connection.state === 'connected') resolve(pusher.connection.socket_id)
+        pusher.connection.bind('connected', () => resolve(pusher.connection.socket_id))
+        pusher.connection.bind('failed', () => reject(new Error('pusher-js could not connect')))
+      })
+      pusher.subscribe('console-cluster-test')
+      await admin.waitForSelector(`#sockets li:has-text("${socketId}")`)
+      await admin.waitForSelector('#channels tr:has-text("console-cluster-test")')
+      assert.match((await admin.textContent('#node'))!, /^nodes \S+, \S+$/)
+
+      // An event published on the second node shows, tagged with that node
+      const received = new Promise((resolve) => {
+        pusher.channel('console-cluster-test').bind('OnSecondNode', resolve)
+      })
+      const sdk = new PusherSdk({
+        appId: env.get('PUSHER_APP_ID'),
+        key: 'demo-key',
+        secret: env.get('PUSHER_APP_SECRET').release(),
+        host: '127.0.0.1',
+        port: new URL(second).port,
+      })
+      await sdk.trigger('console-cluster-test', 'OnSecondNode', {})
+      await received
+      await admin.waitForSelector('#events li:has-text("OnSecondNode")')
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      if (!admin.isClosed()) {
+        await admin.screenshot({ path: new URL('console-cluster.png', ARTIFACTS).pathname })
+      }
+      throw error
+    } finally {
+      pusher.disconnect()
+    }
+  }).timeout(120_000)
 })

@@ -1,5 +1,6 @@
 import { CHANNEL_TYPES, channelType, type ChannelType } from './channel_name.ts'
 import type { WebhookStats } from './webhooks/target_queue.ts'
+import type { ChannelState } from './state/channel_state.ts'
 
 /**
  * What the views read of a connection (a SocketConnection)
@@ -60,6 +61,11 @@ export interface ServingNode {
    */
   subscribers(channel: string): number
   publish(channels: string[], event: string, data: string): Promise<void>
+  /**
+   * The cluster's channel state (throws before the node joined): how many
+   * subscriptions a channel has on every node
+   */
+  readonly state: Pick<ChannelState, 'channel'>
 }
 
 /**
