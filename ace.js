@@ -4,7 +4,7 @@
 |--------------------------------------------------------------------------
 |
 | Runs the TypeScript sources through ts-exec, so no build step is needed.
-| The example app imports the package by its name: the "source" export
+| The example app imports the package by its name: the "adonisjs-broadcasting:source" export
 | condition points those imports at the package's sources, not "build/".
 |
 */

@@ -148,7 +148,7 @@ try {
     // No demo users yet: what "npm run demo" does first (idempotent)
     console.log('# login failed: running migration:run and db:seed as "npm run demo" does')
     for (const args of [['migration:run', '--force'], ['db:seed']]) {
-      execFileSync(process.execPath, ['--conditions=source', 'ace.js', ...args], {
+      execFileSync(process.execPath, ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...args], {
         cwd: ROOT,
         stdio: 'inherit',
       })

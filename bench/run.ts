@@ -17,7 +17,7 @@ for (const name of scripts) {
   const result = spawnSync(
     process.execPath,
     [
-      '--conditions=source',
+      '--conditions=adonisjs-broadcasting:source',
       '--import=@poppinss/ts-exec',
       `bench/${name}.ts`,
       ...flags,

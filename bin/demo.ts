@@ -14,7 +14,7 @@ import { nodeCount, startNodes } from './demo_nodes.ts'
 
 const root = new URL('../', import.meta.url)
 const node = process.execPath
-const nodeArgs = ['--conditions=source']
+const nodeArgs = ['--conditions=adonisjs-broadcasting:source']
 const nodes = nodeCount(process.argv.slice(2))
 
 if (!existsSync(new URL('.env', root))) {

@@ -41,7 +41,7 @@ export async function waitForQuietMachine() {
 export function spawnTs(file: string, args: string[] = [], nodeArgs: string[] = []): ChildProcess {
   return spawn(
     process.execPath,
-    ['--conditions=source', '--import=@poppinss/ts-exec', ...nodeArgs, file, ...args],
+    ['--conditions=adonisjs-broadcasting:source', '--import=@poppinss/ts-exec', ...nodeArgs, file, ...args],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }
   )
 }

@@ -21,7 +21,7 @@ export async function freePort(): Promise<number> {
  */
 export async function prepareExampleDatabase() {
   for (const command of [['migration:run', '--force'], ['db:seed']]) {
-    await promisify(execFile)(process.execPath, ['--conditions=source', 'ace.js', ...command], {
+    await promisify(execFile)(process.execPath, ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...command], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'development' },
     })
@@ -41,7 +41,7 @@ export async function startAppProcess(
 ) {
   const port = options.port ?? (await freePort())
   const output: string[] = []
-  const child = spawn(process.execPath, ['--conditions=source', ...nodeArgs], {
+  const child = spawn(process.execPath, ['--conditions=adonisjs-broadcasting:source', ...nodeArgs], {
     cwd: ROOT,
     env: {
       ...process.env,

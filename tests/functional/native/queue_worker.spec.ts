@@ -19,7 +19,7 @@ function startWorker(environment: Record<string, string>) {
   const output: string[] = []
   const child = spawn(
     process.execPath,
-    ['--conditions=source', 'ace.js', 'queue:work', '--queue=broadcasts'],
+    ['--conditions=adonisjs-broadcasting:source', 'ace.js', 'queue:work', '--queue=broadcasts'],
     {
       cwd: new URL('../../../', import.meta.url),
       env: { ...process.env, NODE_ENV: 'development', ...environment },
