@@ -148,10 +148,14 @@ try {
     // No demo users yet: what "npm run demo" does first (idempotent)
     console.log('# login failed: running migration:run and db:seed as "npm run demo" does')
     for (const args of [['migration:run', '--force'], ['db:seed']]) {
-      execFileSync(process.execPath, ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...args], {
-        cwd: ROOT,
-        stdio: 'inherit',
-      })
+      execFileSync(
+        process.execPath,
+        ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...args],
+        {
+          cwd: ROOT,
+          stdio: 'inherit',
+        }
+      )
     }
     session = await login(app.url)
     if (!session) throw new Error(`cannot log in as admin@example.com:\n${app.output.join('')}`)

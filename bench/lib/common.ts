@@ -41,7 +41,13 @@ export async function waitForQuietMachine() {
 export function spawnTs(file: string, args: string[] = [], nodeArgs: string[] = []): ChildProcess {
   return spawn(
     process.execPath,
-    ['--conditions=adonisjs-broadcasting:source', '--import=@poppinss/ts-exec', ...nodeArgs, file, ...args],
+    [
+      '--conditions=adonisjs-broadcasting:source',
+      '--import=@poppinss/ts-exec',
+      ...nodeArgs,
+      file,
+      ...args,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }
   )
 }

@@ -21,10 +21,14 @@ export async function freePort(): Promise<number> {
  */
 export async function prepareExampleDatabase() {
   for (const command of [['migration:run', '--force'], ['db:seed']]) {
-    await promisify(execFile)(process.execPath, ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...command], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'development' },
-    })
+    await promisify(execFile)(
+      process.execPath,
+      ['--conditions=adonisjs-broadcasting:source', 'ace.js', ...command],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'development' },
+      }
+    )
   }
 }
 
@@ -41,17 +45,21 @@ export async function startAppProcess(
 ) {
   const port = options.port ?? (await freePort())
   const output: string[] = []
-  const child = spawn(process.execPath, ['--conditions=adonisjs-broadcasting:source', ...nodeArgs], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      ...env,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--conditions=adonisjs-broadcasting:source', ...nodeArgs],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        ...env,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
   child.stdout.on('data', (chunk) => output.push(String(chunk)))
   child.stderr.on('data', (chunk) => output.push(String(chunk)))
 

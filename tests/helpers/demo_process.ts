@@ -20,7 +20,12 @@ export async function startDemoNodes() {
   const output: string[] = []
   const child = spawn(
     process.execPath,
-    ['--conditions=adonisjs-broadcasting:source', '--import=@poppinss/ts-exec', 'bin/demo.ts', '--nodes=2'],
+    [
+      '--conditions=adonisjs-broadcasting:source',
+      '--import=@poppinss/ts-exec',
+      'bin/demo.ts',
+      '--nodes=2',
+    ],
     {
       cwd: new URL('../../', import.meta.url),
       env: {

@@ -17,7 +17,13 @@ async function serve(cleanup: (fn: () => Promise<void>) => void) {
   const port = await freePort()
   const child = spawn(
     process.execPath,
-    ['--conditions=adonisjs-broadcasting:source', 'ace.js', 'broadcast:serve', `--port=${port}`, '--host=127.0.0.1'],
+    [
+      '--conditions=adonisjs-broadcasting:source',
+      'ace.js',
+      'broadcast:serve',
+      `--port=${port}`,
+      '--host=127.0.0.1',
+    ],
     {
       cwd: new URL('../../../', import.meta.url),
       env: { ...process.env, NODE_ENV: 'development' },

@@ -68,7 +68,11 @@ test.group("Webhooks | the demo's outgoing webhooks and its own incoming route",
     for (const secret of ['', env.get('PUSHER_APP_SECRET').release()]) {
       const child = spawn(
         process.execPath,
-        ['--conditions=adonisjs-broadcasting:source', '--import=@poppinss/ts-exec', 'bin/server.ts'],
+        [
+          '--conditions=adonisjs-broadcasting:source',
+          '--import=@poppinss/ts-exec',
+          'bin/server.ts',
+        ],
         {
           cwd: new URL('../../../', import.meta.url),
           env: {
