@@ -71,6 +71,18 @@ export class LocalSockets {
   }
 
   /**
+   * Local sockets a frame of the channel reaches: all of them but the
+   * excluded one, when it is here
+   */
+  recipients(channel: string, exceptSocketId?: string) {
+    const sockets = this.#channels.get(channel)
+    if (!sockets) return 0
+    return exceptSocketId !== undefined && sockets.has(exceptSocketId)
+      ? sockets.size - 1
+      : sockets.size
+  }
+
+  /**
    * Records the user a socket signed in as. Undefined when what the other
    * nodes send the user (terminate_connections) reaches this node; else
    * resolves once it does.
