@@ -273,6 +273,7 @@ export class BusInterest implements ChannelInterest {
     this.#entries.clear()
     this.#lingering.clear()
     this.#dirty.clear()
+    this.#inFlight = 0
   }
 
   #markDirty(channel: string) {
