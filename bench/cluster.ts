@@ -3,6 +3,14 @@
  * a free port; the nodes (EmbeddedServer) run in this process, the
  * subscribers in the load-generator child process (bench/lib/load_generator.ts).
  *
+ * 0. Routing: --nodes=N nodes (default 4) over Redis, 4,000 channels, each
+ *    node holding a 1/N share of them (one socket subscribed to its
+ *    channels); events on every channel, published from every node. What
+ *    each node reads off the bus with interest routing, against what it
+ *    would read with broadcast-to-all: a plain Redis client subscribed to
+ *    every channel's bus channel receives exactly what every node received
+ *    when all nodes got every event. Also the subscribe commands the
+ *    channels took, and those of a reload of every socket (the linger).
  * 1. Redis hop: 1,000 subscribers on node B; events published alternately
  *    on node A (cross-node, through Redis) and on node B (same node), one
  *    in flight at a time. p50/p99 from publish to receipt, cross-node as a
@@ -17,12 +25,14 @@
  *    loop wait on each other's Redis round trips, so they would run at a
  *    lower rate, and a lower rate batches fewer frames per write.
  *
- * npm run bench:cluster [-- --quick]   (writes bench/results/cluster.json)
+ * npm run bench:cluster [-- --quick] [-- --nodes=4]   (writes bench/results/cluster.json)
  */
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
+import { WebSocket } from 'ws'
 import { EmbeddedServer, createRedisAdapter } from '@adonisjs-broadcasting/engine'
+import type { RedisBus } from '../packages/engine/src/bus/redis_bus.ts'
 import { startRedisServer } from '../tests/helpers/redis_server.ts'
 import {
   fmt,
@@ -40,6 +50,10 @@ import { APP, CHANNEL, EVENT, payloadFor } from './lib/bench_app.ts'
 import { pumpEvents } from './lib/pump_events.ts'
 
 const N = 1000
+/** Nodes of the routing phase */
+const NODES = Number(process.argv.find((arg) => arg.startsWith('--nodes='))?.slice(8) ?? 4)
+const ROUTED_CHANNELS = 4000
+const ROUTED_EVENTS = quick ? 8000 : 40_000
 /** Measured events per phase; 10% more are sent first as warm-up */
 const LATENCY_EVENTS = quick ? 200 : 1000
 const CPU_EVENTS = quick ? 100 : 500
@@ -144,6 +158,163 @@ async function drive(
   }
 }
 
+/** A WebSocket client of a node, subscribed to "channels"; counts the events it gets */
+async function subscriber(port: number, channels: string[]) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/app/${APP.key}?protocol=7`)
+  let events = 0
+  let subscribed = 0
+  let wake = () => {}
+  ws.on('message', (raw) => {
+    const text = raw.toString()
+    if (text.includes('"routed"')) events++
+    else if (text.includes('subscription_succeeded')) subscribed++
+    else if (text.includes('connection_established')) {
+      for (const channel of channels) {
+        ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel } }))
+      }
+    }
+    wake()
+  })
+  const until = async (done: () => boolean, what: string) => {
+    const deadline = Date.now() + 60_000
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+  await until(() => subscribed === channels.length, 'the subscriptions')
+  return {
+    get events() {
+      return events
+    },
+    until,
+    close: () =>
+      new Promise<void>((resolve) => {
+        ws.once('close', () => resolve())
+        ws.close()
+      }),
+  }
+}
+
+/** Phase 0: what each node reads off the bus, interest routing against broadcast-to-all */
+async function routingPhase() {
+  const prefix = `bench-${prefixes++}:`
+  const buses: RedisBus[] = []
+  const nodes: EmbeddedServer[] = []
+  const ports: number[] = []
+  for (let index = 0; index < NODES; index++) {
+    const server = new EmbeddedServer({
+      ...APP,
+      limits: { maxChannelsPerSocket: ROUTED_CHANNELS, subscriptionsPerSecond: 0 },
+      cluster: (nodeId) => {
+        const adapter = createRedisAdapter(connection, { nodeId, prefix })
+        buses.push(adapter.bus)
+        return adapter
+      },
+    })
+    ports.push((await server.listen(0, '127.0.0.1')).port)
+    nodes.push(server)
+  }
+  const channel = (index: number) => `routed-${index}`
+  const channelsOf = (node: number) =>
+    Array.from({ length: ROUTED_CHANNELS }, (_, index) => index)
+      .filter((index) => index % NODES === node)
+      .map(channel)
+  const everything = new Redis(redis.url)
+  try {
+    const clients = []
+    for (let node = 0; node < NODES; node++) {
+      clients.push(await subscriber(ports[node], channelsOf(node)))
+    }
+    // The buses are new: every command so far subscribed these channels
+    const subscribeCommands = buses.map((bus) => bus.interest.commands.subscribe)
+
+    const received = nodes.map(() => ({ messages: 0, bytes: 0 }))
+    nodes.forEach((server, index) =>
+      server.events.on('busReceived', (bytes) => {
+        received[index].messages++
+        received[index].bytes += bytes
+      })
+    )
+    // Broadcast-to-all: every node read every event
+    const all = { messages: 0, bytes: 0 }
+    const keys = Array.from({ length: ROUTED_CHANNELS }, (_, index) => buses[0].key(channel(index)))
+    for (let start = 0; start < keys.length; start += 1000) {
+      await everything.ssubscribe(...keys.slice(start, start + 1000))
+    }
+    everything.on('smessageBuffer', (_key: Buffer, message: Buffer) => {
+      all.messages++
+      all.bytes += message.length
+    })
+
+    const payload = JSON.stringify(payloadFor(0, now()))
+    const window = 64
+    for (let start = 0; start < ROUTED_EVENTS; start += window) {
+      const sent = []
+      for (let id = start; id < Math.min(ROUTED_EVENTS, start + window); id++) {
+        // Event "id" on channel id % 4000, from the node after its holder
+        const on = id % ROUTED_CHANNELS
+        sent.push(nodes[(on + 1) % NODES].publish([channel(on)], 'routed', payload))
+      }
+      await Promise.all(sent)
+    }
+    const expected = (node: number) =>
+      Array.from({ length: ROUTED_EVENTS }, (_, id) => id % ROUTED_CHANNELS).filter(
+        (on) => on % NODES === node
+      ).length
+    for (let node = 0; node < NODES; node++) {
+      const client = clients[node]
+      await client.until(() => client.events === expected(node), `node ${node + 1}'s events`)
+    }
+    const settle = Date.now() + 10_000
+    while (
+      (all.messages < ROUTED_EVENTS ||
+        received.reduce((sum, node) => sum + node.messages, 0) < ROUTED_EVENTS) &&
+      Date.now() < settle
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+
+    // A reload of every page: each socket leaves and a new one takes its channels
+    const before = buses.map((bus) => ({ ...bus.interest.commands }))
+    for (let node = 0; node < NODES; node++) {
+      await clients[node].close()
+      clients[node] = await subscriber(ports[node], channelsOf(node))
+    }
+    const reload = buses.map((bus, index) => ({
+      subscribe: bus.interest.commands.subscribe - before[index].subscribe,
+      unsubscribe: bus.interest.commands.unsubscribe - before[index].unsubscribe,
+    }))
+    await Promise.all(clients.map((client) => client.close()))
+
+    const kb = (bytes: number) => `${fmt(bytes / 1024, 0)} KB`
+    received.forEach((node, index) =>
+      console.log(
+        `# node ${index + 1} of ${NODES}: ${fmt(node.messages)} messages, ${kb(node.bytes)} read off the bus (${fmt(ROUTED_CHANNELS / NODES)} of ${fmt(ROUTED_CHANNELS)} channels); broadcast-to-all: ${fmt(all.messages)} messages, ${kb(all.bytes)}`
+      )
+    )
+    const initial = subscribeCommands.reduce((sum, count) => sum + count, 0)
+    console.log(
+      `# subscribing ${fmt(ROUTED_CHANNELS)} channels took ${initial} SSUBSCRIBE commands in all; a reload of every socket: ${reload.reduce((sum, r) => sum + r.subscribe, 0)} SSUBSCRIBE, ${reload.reduce((sum, r) => sum + r.unsubscribe, 0)} SUNSUBSCRIBE (linger ${buses[0].interest.linger / 1000} s)`
+    )
+    return {
+      nodes: NODES,
+      channels: ROUTED_CHANNELS,
+      events: ROUTED_EVENTS,
+      received,
+      all,
+      subscribeCommands,
+      reload,
+    }
+  } finally {
+    everything.disconnect()
+    await Promise.all(nodes.map((server) => server.close()))
+  }
+}
+
 /** Phase 1: subscribers on B; even events published on A (cross-node), odd on B */
 async function redisHop() {
   const prefix = `bench-${prefixes++}:`
@@ -206,6 +377,7 @@ async function cpuCost(setup: Setup) {
 
 await waitForQuietMachine()
 try {
+  const routed = await routingPhase()
   const hop = await redisHop()
   const all: Array<Awaited<ReturnType<typeof cpuCost>>> = []
   for (let round = 0; round < ROUNDS; round++) {
@@ -218,7 +390,35 @@ try {
   const one = best('one')
   const two = best('two')
 
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length
   const lines = [
+    summary(
+      'bus bytes per node',
+      'bytes read off the bus per node',
+      mean(routed.received.map((node) => node.bytes)) / 1024,
+      'broadcast-to-all',
+      routed.all.bytes / 1024,
+      'KB',
+      `interest routing, mean of ${routed.nodes} nodes`
+    ),
+    summary(
+      'bus bytes per node, busiest',
+      'bytes read off the bus by the busiest node',
+      Math.max(...routed.received.map((node) => node.bytes)) / 1024,
+      'broadcast-to-all',
+      routed.all.bytes / 1024,
+      'KB',
+      'interest routing'
+    ),
+    summary(
+      'bus messages per node',
+      'messages read off the bus per node',
+      mean(routed.received.map((node) => node.messages)),
+      'broadcast-to-all',
+      routed.all.messages,
+      '',
+      `interest routing, mean of ${routed.nodes} nodes`
+    ),
     summary(
       'redis hop p50',
       'p50 latency',
@@ -261,10 +461,11 @@ try {
     `redis hop: p50 ${(hop.cross.p50 / hop.same.p50).toFixed(2)}x, p99 ${(hop.cross.p99 / hop.same.p99).toFixed(2)}x (cross-node vs same-node; ${ms(hop.cross.p50 - hop.same.p50)} at p50, ${ms(hop.cross.p99 - hop.same.p99)} at p99, ${fmt(N)} subscribers)`
   )
   await writeResult('cluster', {
-    method: `${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
+    method: `routing: ${NODES} nodes over Redis, ${ROUTED_CHANNELS} channels (a 1/${NODES} share held on each node by one socket), ${ROUTED_EVENTS} events on every channel from the node after its holder; bytes and messages read off the bus per node (the engine's busReceived) against a Redis client subscribed to every channel's bus channel (what each node read with broadcast-to-all); ${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
     n: N,
     latencyEvents: LATENCY_EVENTS,
     cpuEvents: CPU_EVENTS,
+    routing: routed,
     hop,
     runs: { one, two },
     all,

@@ -52,6 +52,7 @@ export const adapters = {
         nodeId,
         prefix: config.prefix,
         nodeTimeout: config.nodeTimeout,
+        routing: config.routing,
         logger,
       })
     }
@@ -68,7 +69,7 @@ export interface RedisAdapterConfig {
    */
   connection?: string
   /**
-   * Put before every key and the bus channel, so several apps can share
+   * Put before every key and the bus channels, so several apps can share
    * one Redis. Default "broadcast:"
    */
   prefix?: string
@@ -77,6 +78,18 @@ export interface RedisAdapterConfig {
    * its members leave. Default 10000 (heartbeats every 3 s)
    */
   nodeTimeout?: number
+  /**
+   * How a process subscribes to the bus channels of the channels it
+   * serves: "linger" (ms an emptied channel stays subscribed, so a reload
+   * costs no round trip; default 5000), "maxLingering" (default 10000)
+   * and "maxPending" (subscribes waiting for Redis; past it a new channel
+   * is refused with 503; default 20000)
+   */
+  routing?: {
+    linger?: number
+    maxLingering?: number
+    maxPending?: number
+  }
 }
 
 /**

@@ -32,6 +32,8 @@ export class BroadcastMetrics {
   bytesSent = 0
   slowConsumerDrops = 0
   busReconnects = 0
+  busMessagesReceived = 0
+  busBytesReceived = 0
   readonly clientEvents: Record<ClientEventOutcome, number> = {
     relayed: 0,
     refused: 0,
@@ -99,6 +101,11 @@ export class BroadcastMetrics {
     this.busReconnects++
   }
 
+  busReceived(bytes: number) {
+    this.busMessagesReceived++
+    this.busBytesReceived += bytes
+  }
+
   /**
    * A node whose gauges are read when scraped
    */
@@ -120,6 +127,7 @@ export class BroadcastMetrics {
       events.on('apiRequest', (endpoint, status) => this.apiRequest(endpoint, status)),
       events.on('busPublished', (seconds) => this.busPublished(seconds)),
       events.on('busReconnected', () => this.busReconnected()),
+      events.on('busReceived', (bytes) => this.busReceived(bytes)),
       events.on('decision', (_channel, decision) => this.decision(decision)),
     ]
     return () => stops.forEach((stop) => stop())

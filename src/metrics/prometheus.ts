@@ -151,6 +151,16 @@ export function registerPrometheus(
     'Reconnections of the Redis bus connections',
     () => metrics.busReconnects
   )
+  total(
+    'bus_messages_received_total',
+    'Messages read off the Redis bus (those of the channels this node serves)',
+    () => metrics.busMessagesReceived
+  )
+  total(
+    'bus_bytes_received_total',
+    'Bytes of the messages read off the Redis bus',
+    () => metrics.busBytesReceived
+  )
 
   labelled(
     'http_api_requests_total',

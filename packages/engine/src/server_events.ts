@@ -49,6 +49,11 @@ export interface ServerEventMap {
    * A message published on the Redis bus, and how long it took
    */
   busPublished: [seconds: number]
+  /**
+   * A message read off the Redis bus (this node's own coming back
+   * included): routing by interest keeps these to the channels it serves
+   */
+  busReceived: [bytes: number]
   busReconnected: []
 }
 

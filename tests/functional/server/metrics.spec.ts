@@ -330,3 +330,52 @@ test.group('Metrics | the Redis bus', (group) => {
     assert.isAtLeast(sample(text, 'broadcast_bus_reconnects_total', { node })!, 1)
   })
 })
+
+test.group('Metrics | what the Redis bus brings', (group) => {
+  let redis: RedisTestServer
+  group.setup(async () => {
+    redis = await startRedisServer()
+    return () => redis.stop()
+  })
+
+  test('messages read off the bus are counted, only those of the channels the node serves', async ({
+    assert,
+    cleanup,
+  }) => {
+    const metrics = new BroadcastMetrics()
+    const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
+    const connection = new Redis(redis.url, { lazyConnect: true })
+    const prefix = `metrics-${randomUUID()}:`
+    const events = new EventsHub()
+    metrics.listen(events)
+    const driver = new LocalDriver({
+      appId: 'm',
+      key: 'm-key',
+      secret: 'm-secret',
+      events,
+      cluster: Object.assign(
+        (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
+        { shared: true }
+      ),
+    })
+    cleanup(async () => {
+      await driver.close()
+      connection.disconnect()
+    })
+    const { port } = await driver.listen(0, '127.0.0.1')
+    const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/m-key`))
+    cleanup(() => client.ws.terminate())
+    client.send({ event: 'pusher:subscribe', data: { channel: 'served' } })
+    await client.next((frame) => frame.event === 'pusher_internal:subscription_succeeded')
+
+    // Its own messages come back from Redis on the channels it holds
+    await driver.server.publish(['nobody'], 'Tick', '{}')
+    await driver.server.publish(['served'], 'Tick', '{}')
+    await driver.server.publish(['served'], 'Tick', '{}')
+    for (let i = 0; i < 40 && metrics.busMessagesReceived < 2; i++) await sleep(25)
+    const text = await registry.metrics()
+    const node = driver.server.nodeId!
+    assert.equal(sample(text, 'broadcast_bus_messages_received_total', { node }), 2)
+    assert.isAbove(sample(text, 'broadcast_bus_bytes_received_total', { node })!, 100)
+  })
+})

@@ -14,8 +14,11 @@ channelStateContract('MemoryState', async (nodes) => {
   }
 })
 
-busContract('MemoryBus', async (nodes) => {
+busContract('MemoryBus', async (nodes, routing) => {
   const hub = new MemoryHub()
-  const buses = Array.from({ length: nodes }, (_, index) => new MemoryBus(`node${index}`, hub))
+  const buses = Array.from(
+    { length: nodes },
+    (_, index) => new MemoryBus(`node${index}`, hub, routing)
+  )
   return { buses, cleanup: async () => void (await Promise.all(buses.map((bus) => bus.close()))) }
 })

@@ -21,12 +21,16 @@ const startServer = async () => {
  * Buses under a fresh prefix, duplicated from a connection that itself
  * never connects (lazy): the bus must not use the app's connection
  */
-function makeBuses(nodes: number, logger?: RedisBusOptions['logger']) {
+function makeBuses(
+  nodes: number,
+  logger?: RedisBusOptions['logger'],
+  routing?: RedisBusOptions['routing']
+) {
   const prefix = `test-${randomUUID()}:`
   const base = new Redis(server.url, { lazyConnect: true })
   const buses = Array.from(
     { length: nodes },
-    (_, index) => new RedisBus(base, { nodeId: `node${index}`, prefix, logger })
+    (_, index) => new RedisBus(base, { nodeId: `node${index}`, prefix, logger, routing })
   )
   return {
     prefix,
@@ -39,12 +43,17 @@ function makeBuses(nodes: number, logger?: RedisBusOptions['logger']) {
   }
 }
 
-busContract('RedisBus', async (nodes) => makeBuses(nodes), { setup: startServer })
+busContract('RedisBus', async (nodes, routing) => makeBuses(nodes, undefined, routing), {
+  setup: startServer,
+})
 
 test.group('RedisBus', (group) => {
   group.setup(startServer)
 
-  test('a malformed message is dropped and logged, never thrown', async ({ assert, cleanup }) => {
+  test('a malformed message, or one on a channel not its own, is dropped and logged, never thrown', async ({
+    assert,
+    cleanup,
+  }) => {
     const logged: string[] = []
     const made = makeBuses(1, {
       error: (_details: object, message: string) => logged.push(message),
@@ -53,15 +62,18 @@ test.group('RedisBus', (group) => {
     const received: BusMessage[] = []
     let arrived!: () => void
     const fence = new Promise<void>((resolve) => (arrived = resolve))
-    await made.buses[0].start((message) => {
+    const [bus] = made.buses
+    await bus.start((message) => {
       received.push(message)
       if (message.type === 'publish' && message.channel === 'fence') arrived()
     })
     assert.equal(made.base.status, 'wait')
+    bus.interest.hold('fence')
+    await bus.interest.ready('fence')
 
     const raw = new Redis(server.url)
     cleanup(async () => void (await raw.quit()))
-    const channel = `${made.prefix}bus`
+    const channel = bus.key('fence')
     const garbage = [
       'not json',
       '42',
@@ -70,9 +82,12 @@ test.group('RedisBus', (group) => {
       JSON.stringify({ origin: 'other', message: { type: 'publish', channel: 1, frame: '' } }),
       JSON.stringify({ origin: 'other', message: { type: 'unknown' } }),
       JSON.stringify({ origin: 7, message: { type: 'terminate_user', userId: '1' } }),
+      // Valid, but for another channel than the one it came on
+      JSON.stringify({ origin: 'other', message: { type: 'publish', channel: 'news', frame: '' } }),
+      JSON.stringify({ origin: 'other', message: { type: 'terminate_user', userId: '1' } }),
     ]
-    for (const message of garbage) await raw.publish(channel, message)
-    await raw.publish(
+    for (const message of garbage) await raw.spublish(channel, message)
+    await raw.spublish(
       channel,
       JSON.stringify({ origin: 'other', message: { type: 'publish', channel: 'fence', frame: '' } })
     )
@@ -80,6 +95,39 @@ test.group('RedisBus', (group) => {
     assert.deepEqual(received, [{ type: 'publish', channel: 'fence', frame: '' }])
     assert.lengthOf(logged, garbage.length)
     assert.match(logged[0], /malformed/)
+  })
+
+  test('sharded pub/sub: one channel per held channel, on its hash tag; a sender holds nothing', async ({
+    assert,
+    cleanup,
+  }) => {
+    const made = makeBuses(2)
+    cleanup(() => made.cleanup())
+    const [node, publisher] = made.buses
+    await node.start(() => {})
+    node.interest.hold('presence-room')
+    node.interest.hold('#server-to-user-42')
+    await Promise.all([
+      node.interest.ready('presence-room'),
+      node.interest.ready('#server-to-user-42'),
+    ])
+    // A process that serves no clients only sends: it never subscribes
+    await publisher.send({ type: 'publish', channel: 'presence-room', frame: '' })
+    await publisher.send({ type: 'terminate_user', userId: '42' })
+
+    const raw = new Redis(server.url)
+    cleanup(async () => void (await raw.quit()))
+    const sharded = (await raw.call('PUBSUB', 'SHARDCHANNELS', `${made.prefix}*`)) as string[]
+    assert.sameMembers(sharded, [
+      `${made.prefix}{presence-room}:bus`,
+      `${made.prefix}{#server-to-user-42}:bus`,
+    ])
+    assert.deepEqual(await raw.pubsub('CHANNELS', `${made.prefix}*`), [])
+    // The bus key hashes as the channel's state keys do (Redis Cluster
+    // hashes the first "{...}" of a key)
+    const tag = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}'))
+    assert.equal(tag(node.key('presence-room')), 'presence-room')
+    assert.equal(tag(node.key('#server-to-user-42')), '#server-to-user-42')
   })
 
   test('parseEnvelope keeps only the known fields', ({ assert }) => {

@@ -3,6 +3,7 @@ import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
 import type { BusMessage } from '../../../packages/engine/src/bus/bus.ts'
 import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
+import type { RedisBus } from '../../../packages/engine/src/bus/redis_bus.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
 let server: RedisTestServer
@@ -61,6 +62,8 @@ test.group('Redis adapter: Redis down and restarted empty', (group) => {
     const received: BusMessage[] = []
     await nodes[0].bus.start(() => {})
     await nodes[1].bus.start((message) => received.push(message))
+    nodes[1].bus.interest.hold('back')
+    await nodes[1].bus.interest.ready('back')
     for (const index of [0, 1]) {
       await nodes[index].state.heartbeat()
       await rejoin(index)
@@ -103,12 +106,60 @@ test.group('Redis adapter: Redis down and restarted empty', (group) => {
       )
     }
 
-    // The subscriber resubscribed on its own: the bus carries messages again
+    // The subscriber subscribed again: the bus carries messages again
     const fence: BusMessage = { type: 'publish', channel: 'back', frame: '' }
     await eventually(async () => {
       await nodes[0].bus.send(fence)
       if (!received.length) throw new Error('not yet')
     })
     assert.deepEqual(received[0], fence)
+  })
+})
+
+test.group('Redis bus: a reconnect', (group) => {
+  group.setup(async () => {
+    server = await startRedisServer()
+    return () => server.stop()
+  })
+
+  test('subscribes every held channel again in one command, those held meanwhile too', async ({
+    assert,
+    cleanup,
+  }) => {
+    const prefix = `test-${randomUUID()}:`
+    const app = new Redis(server.url, { lazyConnect: true })
+    cleanup(async () => app.disconnect())
+    const [node, sender] = [0, 1].map((index) =>
+      createRedisAdapter(app, { nodeId: `node${index}`, prefix })
+    )
+    cleanup(async () => void (await Promise.all([node.close(), sender.close()])))
+    const received = new Set<string>()
+    await node.bus.start((message) => {
+      if (message.type === 'publish') received.add(message.channel)
+    })
+    const { interest } = node.bus as RedisBus
+    const channels = Array.from({ length: 300 }, (_, index) => `room-${index}`)
+    for (const channel of channels) interest.hold(channel)
+    await Promise.all(channels.map((channel) => interest.ready(channel)))
+    const subscribes = interest.commands.subscribe
+
+    await server.stop()
+    // Held while Redis is away: it waits for the subscriber to be back
+    interest.hold('meanwhile')
+    const meanwhile = interest.ready('meanwhile')
+    assert.isFalse(interest.receives('meanwhile'))
+    await server.restart()
+    await meanwhile
+
+    const all = [...channels, 'meanwhile']
+    await eventually(async () => {
+      for (const channel of all) {
+        if (!received.has(channel)) await sender.bus.send({ type: 'publish', channel, frame: '' })
+      }
+      if (received.size < all.length) throw new Error(`${received.size} of ${all.length}`)
+    })
+    // The one for "meanwhile", queued while away, and one for all of them
+    assert.isAtMost(interest.commands.subscribe - subscribes, 2)
+    for (const channel of all) assert.isTrue(interest.receives(channel), channel)
   })
 })

@@ -1,4 +1,6 @@
 import type { ServerEvents } from '../server_events.ts'
+import type { ChannelInterest } from './bus_interest.ts'
+import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 /**
  * What crosses from one node of the embedded server to the others. Every
@@ -13,14 +15,24 @@ export type BusMessage =
   | { type: 'publish'; channel: string; frame: string; exceptSocketId?: string }
   /**
    * Close every socket signed in as the user (HTTP API
-   * "terminate_connections")
+   * "terminate_connections"). It travels on the user's channel: the nodes
+   * where the user is signed in hold it.
    */
   | { type: 'terminate_user'; userId: string }
 
 /**
- * Relays messages between the nodes of one app. A node delivers its own
- * messages to its local sockets itself, at once: the bus carries them to
- * the other nodes only, and never hands a node its own message back.
+ * The channel a message travels on: only the nodes that hold it receive it
+ */
+export function busChannelOf(message: BusMessage) {
+  return message.type === 'publish' ? message.channel : `${USER_CHANNEL_PREFIX}${message.userId}`
+}
+
+/**
+ * Relays messages between the nodes of one app, by interest: a message
+ * goes to the nodes that hold its channel (busChannelOf), no others. A
+ * node delivers its own messages to its local sockets itself, at once: the
+ * bus carries them to the other nodes only, and never hands a node its own
+ * message back.
  */
 export interface Bus {
   /**
@@ -29,15 +41,25 @@ export interface Bus {
   readonly nodeId: string
 
   /**
-   * Subscribes to the other nodes' messages; resolves once messages flow
+   * The channels this node receives: held while it has a local socket in
+   * them (or a socket signed in as the user of a "#server-to-user-"
+   * channel), subscribed in batches, kept a short linger once emptied.
+   * Absent: the bus hands this node every message, and holds nothing.
+   */
+  readonly interest?: ChannelInterest
+
+  /**
+   * Readies the transport and hands the other nodes' messages of the held
+   * channels to "onMessage" from now on
    */
   start(onMessage: (message: BusMessage) => void): Promise<void>
 
   /**
-   * Sends to every other node. Rejects when the transport cannot take the
-   * message (Redis unreachable): the caller reports it, local delivery has
-   * already happened. A bus shared across processes (Redis) also sends
-   * without start(): a process that serves no clients only publishes.
+   * Sends to the other nodes that hold the message's channel. Rejects when
+   * the transport cannot take the message (Redis unreachable): the caller
+   * reports it, local delivery has already happened. A bus shared across
+   * processes (Redis) also sends without start(): a process that serves
+   * no clients only publishes, and holds nothing.
    */
   send(message: BusMessage): Promise<void>
 

@@ -1,14 +1,20 @@
 import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
-import type { Bus, BusMessage } from './bus.ts'
+import { busChannelOf, type Bus, type BusMessage } from './bus.ts'
+import { BusInterest, type BusInterestOptions } from './bus_interest.ts'
+import { RedisKeys } from '../state/redis_keys.ts'
 import type { ServerEvents } from '../server_events.ts'
 
 export interface RedisBusOptions {
   nodeId: string
   /**
-   * Put before the pub/sub channel name. Default "broadcast:"
+   * Put before the pub/sub channel names. Default "broadcast:"
    */
   prefix?: string
+  /**
+   * How the node subscribes to its channels: linger and bounds
+   */
+  routing?: BusInterestOptions
   /**
    * Where a malformed message from the bus is reported. Default:
    * NODE_DEBUG=adonisjs:broadcast output
@@ -17,7 +23,7 @@ export interface RedisBusOptions {
 }
 
 /**
- * What travels on the Redis channel: the message and the node it came from
+ * What travels on a channel's bus: the message and the node it came from
  */
 interface Envelope {
   origin: string
@@ -56,15 +62,20 @@ export function parseEnvelope(raw: string): Envelope | undefined {
 }
 
 /**
- * The bus over Redis pub/sub: one channel per app ("<prefix>bus"), a
- * publisher that fails fast when Redis is unreachable, and a subscriber
- * that ioredis resubscribes after a reconnect. Both are duplicates of the
- * given connection, owned by the bus; the given one is never touched.
+ * The bus over Redis sharded pub/sub (Redis 7 or later): each channel's
+ * messages travel on a channel of their own, "<prefix>{<channel>}:bus", on
+ * the slot of the channel's keys, and a node subscribes only to the
+ * channels it holds (BusInterest: batched, lingering, bounded). A publisher
+ * that fails fast when Redis is unreachable, and a subscriber that
+ * subscribes every held channel again, in one round, after a reconnect.
+ * Both are duplicates of the given connection, owned by the bus; the given
+ * one is never touched.
  */
 export class RedisBus implements Bus {
   readonly nodeId: string
-  readonly channel: string
+  readonly interest: BusInterest
 
+  #keys: RedisKeys
   #publisher: Redis
   #subscriber: Redis
   #logger?: RedisBusOptions['logger']
@@ -74,15 +85,41 @@ export class RedisBus implements Bus {
 
   constructor(connection: Redis, options: RedisBusOptions) {
     this.nodeId = options.nodeId
-    this.channel = `${options.prefix ?? 'broadcast:'}bus`
+    this.#keys = new RedisKeys(options.prefix ?? 'broadcast:')
     this.#logger = options.logger
     // No offline queue: while Redis is away a send rejects at once
     this.#publisher = connection.duplicate({ lazyConnect: true, enableOfflineQueue: false })
-    this.#subscriber = connection.duplicate({ lazyConnect: true })
+    // Subscribed again by the interest, all channels in one command
+    this.#subscriber = connection.duplicate({ lazyConnect: true, autoResubscribe: false })
     // Reconnect attempts fail while Redis is away: sends report it to the caller
     for (const client of [this.#publisher, this.#subscriber]) {
       client.on('error', (error: Error) => debug('broadcast bus (Redis): %s', error.message))
     }
+    const keys = (channels: string[]) => channels.map((channel) => this.#keys.bus(channel))
+    this.interest = new BusInterest(
+      {
+        subscribe: (channels) =>
+          this.#subscriber.ssubscribe(...keys(channels)).catch((error) => {
+            throw redisError('subscribe', error)
+          }),
+        unsubscribe: (channels) => this.#subscriber.sunsubscribe(...keys(channels)),
+      },
+      options.routing,
+      (error, where) => this.#report({ err: error }, `${where} failed`)
+    )
+    // "ready" comes before ioredis sends what it queued meanwhile
+    let connectedBefore = false
+    this.#subscriber.on('ready', () => {
+      if (connectedBefore) this.interest.resubscribeAll()
+      connectedBefore = true
+    })
+  }
+
+  /**
+   * The sharded pub/sub channel a channel's messages travel on
+   */
+  key(channel: string) {
+    return this.#keys.bus(channel)
   }
 
   /**
@@ -100,10 +137,15 @@ export class RedisBus implements Bus {
   }
 
   async start(onMessage: (message: BusMessage) => void): Promise<void> {
-    this.#subscriber.on('message', (channel: string, raw: string) => {
-      if (channel !== this.channel) return
+    this.#subscriber.on('smessage', (key: string, raw: string) => {
+      const events = this.#events
+      if (events?.has('busReceived')) events.emit('busReceived', Buffer.byteLength(raw))
       const envelope = parseEnvelope(raw)
-      if (!envelope) return this.#report({ raw: raw.slice(0, 200) }, 'malformed message dropped')
+      // Another app or version sharing the prefix, or a message on a
+      // channel that is not its own: never handed on
+      if (!envelope || this.#keys.bus(busChannelOf(envelope.message)) !== key) {
+        return this.#report({ raw: raw.slice(0, 200) }, 'malformed message dropped')
+      }
       if (envelope.origin === this.nodeId) return
       try {
         onMessage(envelope.message)
@@ -113,7 +155,8 @@ export class RedisBus implements Bus {
     })
     try {
       await Promise.all([this.#connectPublisher(), this.#subscriber.connect()])
-      await this.#subscriber.subscribe(this.channel)
+      // Sharded pub/sub is there (Redis 7 or later); nobody listens to it
+      await this.#publisher.spublish(`${this.#keys.prefix}bus:probe`, '')
     } catch (error) {
       await this.close()
       throw redisError('start', error)
@@ -126,7 +169,10 @@ export class RedisBus implements Bus {
       await this.#connectPublisher()
       const events = this.#events?.has('busPublished') ? this.#events : undefined
       const started = events && performance.now()
-      await this.#publisher.publish(this.channel, JSON.stringify(envelope))
+      await this.#publisher.spublish(
+        this.#keys.bus(busChannelOf(message)),
+        JSON.stringify(envelope)
+      )
       if (started) events!.emit('busPublished', (performance.now() - started) / 1000)
     } catch (error) {
       throw redisError('send', error)
@@ -148,8 +194,8 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#subscriber.removeAllListeners('message')
-    if (this.#subscriber.status === 'ready') await this.#subscriber.unsubscribe().catch(() => {})
+    this.interest.close()
+    this.#subscriber.removeAllListeners('smessage')
     await Promise.all([quit(this.#subscriber), quit(this.#publisher)])
   }
 
@@ -172,6 +218,9 @@ async function quit(connection: Redis) {
 }
 
 function redisError(operation: string, error: unknown) {
-  const reason = error instanceof Error ? error.message : String(error)
+  let reason = error instanceof Error ? error.message : String(error)
+  if (/unknown command/i.test(reason)) {
+    reason += ' (the bus uses sharded pub/sub, SPUBLISH and SSUBSCRIBE: Redis 7 or later)'
+  }
   return new Error(`Redis bus: ${operation} failed: ${reason}`, { cause: error })
 }

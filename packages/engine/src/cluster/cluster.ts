@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.ts'
 import type { ChannelState } from '../state/channel_state.ts'
 import type { ServerLimits } from '../limits.ts'
 import { MemoryBus, type MemoryHub } from '../bus/memory_bus.ts'
+import type { BusInterestOptions } from '../bus/bus_interest.ts'
 import { MemoryState, MemoryStore } from '../state/memory_state.ts'
 
 /**
@@ -44,11 +45,14 @@ export function createNodeId() {
 /**
  * The in-memory cluster. Alone (the default) each start gets a private
  * store and a bus with nobody to tell: one process is the whole server.
- * Nodes of one process (tests) pass the same hub and store.
+ * Nodes of one process (tests) pass the same hub and store, and may route
+ * with other linger and bounds ("routing", as the Redis adapter's).
  */
-export function memoryCluster(shared: { hub?: MemoryHub; store?: MemoryStore } = {}) {
+export function memoryCluster(
+  shared: { hub?: MemoryHub; store?: MemoryStore; routing?: BusInterestOptions } = {}
+) {
   return ((nodeId, limits) => ({
-    bus: new MemoryBus(nodeId, shared.hub),
+    bus: new MemoryBus(nodeId, shared.hub, shared.routing),
     state: new MemoryState(
       nodeId,
       shared.store ??

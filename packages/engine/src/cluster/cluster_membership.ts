@@ -5,15 +5,18 @@ import type { ChannelState } from '../state/channel_state.ts'
 import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
 import type { ServerEvents } from '../server_events.ts'
 import type { SocketConnection } from '../connection/socket_connection.ts'
+import type { LocalSockets } from '../connection/local_sockets.ts'
 import type { SubscriptionCounts } from '../subscriptions/subscription_counts.ts'
 
 /**
  * What membership needs of the server: its limits, its sockets (to join
- * again), where leaves become events and counts
+ * again; their channels, to subscribe on the bus), where leaves become
+ * events and counts
  */
 export interface MembershipHost {
   readonly limits: ServerLimits
   readonly sockets: Iterable<SocketConnection>
+  readonly local: LocalSockets
   readonly lifecycle: LifecycleReporter
   readonly subscriptionCounts: SubscriptionCounts
 }
@@ -103,9 +106,9 @@ export class ClusterMembership {
   }
 
   /**
-   * Makes this node's bus and state under a new node id and subscribes to
-   * the other nodes' messages. A failure is reported; sockets and requests
-   * waiting for it are refused.
+   * Makes this node's bus and state under a new node id and listens to the
+   * other nodes' messages of the channels its sockets hold. A failure is
+   * reported; sockets and requests waiting for it are refused.
    */
   join() {
     const nodeId = createNodeId()
@@ -122,7 +125,11 @@ export class ClusterMembership {
       })
       // Registered before any join, so a node that dies is reaped
       await cluster.state.heartbeat()
-      if (this.nodeId === nodeId) this.cluster = cluster
+      if (this.nodeId === nodeId) {
+        // Before any socket is served: their channels are the bus's interest
+        this.host.local.interest = cluster.bus.interest
+        this.cluster = cluster
+      }
       return cluster
     })()
     ready.catch((error) => this.options.report(error, 'joining the cluster'))
@@ -191,6 +198,9 @@ export class ClusterMembership {
     this.nodeId = undefined
     const cluster = await ready?.catch(() => undefined)
     if (!cluster) return
+    // Unless a new start already gave it its next bus
+    const { local } = this.host
+    if (local.interest === cluster.bus.interest) local.interest = undefined
     try {
       await cluster.state.removeNode()
     } catch (error) {

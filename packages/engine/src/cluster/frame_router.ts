@@ -68,7 +68,7 @@ export class FrameRouter {
   receive(message: BusMessage) {
     if (message.type === 'publish') {
       const { events, local } = this.options
-      countDelivery(events, local.count(message.channel), message.exceptSocketId, message.frame)
+      countDelivery(events, local, message.channel, message.exceptSocketId, message.frame)
       local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
     } else if (message.type === 'terminate_user') {
       this.#terminateLocal(message.userId)
@@ -99,7 +99,7 @@ export class FrameRouter {
 
   #publishFrame(channel: string, frame: string, exceptSocketId?: string) {
     const { events, local } = this.options
-    countDelivery(events, local.count(channel), exceptSocketId, frame)
+    countDelivery(events, local, channel, exceptSocketId, frame)
     local.publish(channel, Buffer.from(frame), exceptSocketId)
     return this.#send({ type: 'publish', channel, frame, exceptSocketId })
   }

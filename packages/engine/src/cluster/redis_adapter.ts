@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import { RedisBus } from '../bus/redis_bus.ts'
+import type { BusInterestOptions } from '../bus/bus_interest.ts'
 import { RedisState } from '../state/redis_state.ts'
 
 export interface RedisAdapterOptions {
@@ -9,7 +10,7 @@ export interface RedisAdapterOptions {
    */
   nodeId: string
   /**
-   * Put before every key and the bus channel. Default "broadcast:"
+   * Put before every key and the bus channels. Default "broadcast:"
    */
   prefix?: string
   /**
@@ -17,6 +18,12 @@ export interface RedisAdapterOptions {
    * Default 10 000
    */
   nodeTimeout?: number
+  /**
+   * How the node subscribes to the bus channels it serves: "linger" (ms an
+   * emptied channel stays subscribed, default 5000), "maxLingering"
+   * (10 000) and "maxPending" (20 000)
+   */
+  routing?: BusInterestOptions
   logger?: { error(details: object, message: string): void }
 }
 
@@ -37,7 +44,12 @@ export function createRedisAdapter(connection: Redis, options: RedisAdapterOptio
     prefix,
     nodeTimeout: options.nodeTimeout,
   })
-  const bus = new RedisBus(connection, { nodeId: options.nodeId, prefix, logger: options.logger })
+  const bus = new RedisBus(connection, {
+    nodeId: options.nodeId,
+    prefix,
+    routing: options.routing,
+    logger: options.logger,
+  })
   return {
     bus,
     state,

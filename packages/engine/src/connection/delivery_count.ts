@@ -1,19 +1,22 @@
 import type { ServerEvents } from '../server_events.ts'
+import type { LocalSockets } from './local_sockets.ts'
 
 /**
  * Tells of a frame published to a channel's local sockets, at publish time
- * rather than per socket: the recipients are the channel's local count,
- * less the excluded sender (who is, in practice, subscribed). O(1), no
+ * rather than per socket: the recipients are this node's sockets of the
+ * channel but the excluded sender, when it is one of them (a frame from
+ * another node usually excludes a socket of that node). O(1), no
  * allocation, and nothing measured while nobody listens.
  */
 export function countDelivery(
   events: ServerEvents,
-  recipients: number,
+  local: LocalSockets,
+  channel: string,
   exceptSocketId: string | undefined,
   frame: string | Buffer
 ) {
   if (!events.has('delivered')) return
-  const to = exceptSocketId !== undefined && recipients > 0 ? recipients - 1 : recipients
+  const to = local.recipients(channel, exceptSocketId)
   if (to > 0) {
     events.emit(
       'delivered',

@@ -1,4 +1,6 @@
 import type { SocketConnection } from './socket_connection.ts'
+import type { ChannelInterest } from '../bus/bus_interest.ts'
+import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 import { textFrame } from './wire_frame.ts'
 
 /**
@@ -11,15 +13,27 @@ export class LocalSockets {
   #users = new Map<string, Set<SocketConnection>>()
 
   /**
-   * Adds a socket to a channel (idempotent)
+   * The bus of the cluster this node joined, told of a channel's first and
+   * last local socket and of a user's first and last signed-in one (its
+   * "#server-to-user-" channel): the other nodes' messages of those
+   * channels come here, no others
    */
-  add(channel: string, socket: SocketConnection) {
+  interest?: ChannelInterest
+
+  /**
+   * Adds a socket to a channel (idempotent). Undefined when the other
+   * nodes' frames of the channel reach this node; else resolves once they
+   * do (rejects when the bus cannot subscribe it).
+   */
+  add(channel: string, socket: SocketConnection): Promise<void> | undefined {
     let sockets = this.#channels.get(channel)
     if (!sockets) {
       sockets = new Map()
       this.#channels.set(channel, sockets)
+      this.interest?.hold(channel)
     }
     sockets.set(socket.id, socket)
+    return this.interest?.ready(channel)
   }
 
   /**
@@ -28,7 +42,10 @@ export class LocalSockets {
   remove(channel: string, socket: SocketConnection) {
     const sockets = this.#channels.get(channel)
     if (!sockets?.delete(socket.id)) return
-    if (sockets.size === 0) this.#channels.delete(channel)
+    if (sockets.size === 0) {
+      this.#channels.delete(channel)
+      this.interest?.release(channel)
+    }
   }
 
   /**
@@ -54,15 +71,32 @@ export class LocalSockets {
   }
 
   /**
-   * Records the user a socket signed in as
+   * Local sockets a frame of the channel reaches: all of them but the
+   * excluded one, when it is here
    */
-  signIn(socket: SocketConnection, userId: string) {
+  recipients(channel: string, exceptSocketId?: string) {
+    const sockets = this.#channels.get(channel)
+    if (!sockets) return 0
+    return exceptSocketId !== undefined && sockets.has(exceptSocketId)
+      ? sockets.size - 1
+      : sockets.size
+  }
+
+  /**
+   * Records the user a socket signed in as. Undefined when what the other
+   * nodes send the user (terminate_connections) reaches this node; else
+   * resolves once it does.
+   */
+  signIn(socket: SocketConnection, userId: string): Promise<void> | undefined {
+    const channel = `${USER_CHANNEL_PREFIX}${userId}`
     let sockets = this.#users.get(userId)
     if (!sockets) {
       sockets = new Set()
       this.#users.set(userId, sockets)
+      this.interest?.hold(channel)
     }
     sockets.add(socket)
+    return this.interest?.ready(channel)
   }
 
   /**
@@ -82,8 +116,9 @@ export class LocalSockets {
     for (const channel of socket.channels.keys()) this.remove(channel, socket)
     if (!socket.userId) return
     const sockets = this.#users.get(socket.userId)
-    sockets?.delete(socket)
-    if (sockets?.size === 0) this.#users.delete(socket.userId)
+    if (!sockets?.delete(socket) || sockets.size > 0) return
+    this.#users.delete(socket.userId)
+    this.interest?.release(`${USER_CHANNEL_PREFIX}${socket.userId}`)
   }
 
   clear() {

@@ -40,6 +40,14 @@ export class RedisKeys {
   }
 
   /**
+   * The sharded pub/sub channel of a channel's bus messages: on the
+   * channel's slot, like its keys
+   */
+  bus(channel: string) {
+    return `${this.prefix}{${channel}}:bus`
+  }
+
+  /**
    * The last event of a cache channel
    */
   cache(channel: string) {

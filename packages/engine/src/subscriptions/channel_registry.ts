@@ -121,7 +121,19 @@ export class ChannelRegistry {
       socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
       return
     }
-    subscription.deliver()
+    // Not "succeeded" before the other nodes' frames reach it too
+    const receiving = subscription.deliver()
+    if (receiving) {
+      try {
+        await receiving
+      } catch (error) {
+        void subscription.release()
+        if (!(error instanceof Refusal)) throw error
+        if (!socket.closed) socket.send(subscriptionErrorFrame(name, error.status, error.message))
+        return
+      }
+      if (socket.closed || !socket.channels.has(name)) return
+    }
 
     const member = subscription.member
     if (member) {

@@ -8,6 +8,7 @@ import type { UserChannelLimits } from './user_channel_limits.ts'
 import { verifyAuth } from '../signatures.ts'
 import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from '../protocol.ts'
 import type { ServerEvents } from '../server_events.ts'
+import { Refusal } from '../refusal.ts'
 
 /**
  * Decides whether client events ("client-*") may be sent on a channel,
@@ -151,7 +152,7 @@ export class MessageHandler {
    * user id that cannot change for the life of the connection. A forged
    * sign-in closes the socket with 4009, as soketi does.
    */
-  #signIn(socket: SocketConnection, data: Record<string, unknown> | null) {
+  async #signIn(socket: SocketConnection, data: Record<string, unknown> | null) {
     const userData = data?.user_data
     if (typeof userData !== 'string' || typeof data?.auth !== 'string') {
       socket.error(null, 'Invalid sign-in: "auth" and "user_data" must be strings')
@@ -180,7 +181,18 @@ export class MessageHandler {
     }
     socket.userId = id
     socket.userInfo = user.user_info
-    this.host.local.signIn(socket, id)
+    // Not "signed in" before what the other nodes send the user reaches it
+    const receiving = this.host.local.signIn(socket, id)
+    if (receiving) {
+      try {
+        await receiving
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error
+        // Still signed in here: a sign-in again retries
+        return socket.error(null, `Sign-in failed: ${error.message}`)
+      }
+      if (socket.closed) return
+    }
     socket.send(encodeFrame('pusher:signin_success', JSON.stringify({ user_data: userData })))
   }
 }

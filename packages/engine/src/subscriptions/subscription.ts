@@ -112,10 +112,12 @@ export class Subscription implements HeldSubscription {
   }
 
   /**
-   * Frames of the channel reach the socket from now on
+   * Frames of the channel reach the socket from now on, those of the other
+   * nodes once what it returns (if anything) resolves: its node subscribed
+   * to the channel on the bus
    */
   deliver() {
-    this.host.server.local.add(this.channel, this.socket)
+    return this.host.server.local.add(this.channel, this.socket)
   }
 
   /**
