@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import type { Bus, BusMessage } from '../../packages/engine/src/bus/bus.ts'
-import { BusInterest, type BusInterestOptions } from '../../packages/engine/src/bus/bus_interest.ts'
+import { BusInterest } from '../../packages/engine/src/bus/bus_interest.ts'
+import type { BusInterestOptions } from '../../packages/engine/src/bus/channel_interest.ts'
 import { Refusal } from '../../packages/engine/src/refusal.ts'
 import type { ContractHooks } from './channel_state_contract.ts'
 

@@ -1,8 +1,6 @@
 import { test } from '@japa/runner'
-import {
-  BusInterest,
-  type InterestTransport,
-} from '../../../packages/engine/src/bus/bus_interest.ts'
+import { BusInterest } from '../../../packages/engine/src/bus/bus_interest.ts'
+import type { InterestTransport } from '../../../packages/engine/src/bus/channel_interest.ts'
 import { Refusal } from '../../../packages/engine/src/refusal.ts'
 
 /**

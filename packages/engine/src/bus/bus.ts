@@ -1,5 +1,5 @@
 import type { ServerEvents } from '../server_events.ts'
-import type { ChannelInterest } from './bus_interest.ts'
+import type { ChannelInterest } from './channel_interest.ts'
 import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 /**

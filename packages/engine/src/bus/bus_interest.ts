@@ -1,107 +1,14 @@
 import { Refusal } from '../refusal.ts'
-
-/**
- * How a bus subscribes its node to channels, and how far an outsider can
- * push it
- */
-export interface BusInterestOptions {
-  /**
-   * Milliseconds a channel stays subscribed after its last local socket
-   * left, so a page reload costs no round trip. Default 5000; 0 leaves at
-   * once
-   */
-  linger?: number
-  /**
-   * Channels lingering at most; past it the oldest one is unsubscribed at
-   * once. Default 10 000
-   */
-  maxLingering?: number
-  /**
-   * Channel changes waiting for the transport at most (subscribes not yet
-   * confirmed, unsubscribes not yet sent); past it a new channel is
-   * refused (503, the client may retry) until they are through. Default
-   * 20 000
-   */
-  maxPending?: number
-}
-
-/**
- * What a bus subscribes through: a command each, for many channels
- */
-export interface InterestTransport {
-  subscribe(channels: string[]): Promise<unknown>
-  unsubscribe(channels: string[]): Promise<unknown>
-}
-
-/**
- * How many channels go in one command
- */
-const CHUNK = 1000
-
-export const BUS_INTEREST_DEFAULTS = {
-  linger: 5000,
-  maxLingering: 10_000,
-  maxPending: 20_000,
-} satisfies Required<BusInterestOptions>
-
-/**
- * What a node's local sockets tell their bus: a channel held (its first
- * socket, a signed-in user), released (the last one), and whether its
- * messages flow yet
- */
-export interface ChannelInterest {
-  hold(channel: string): void
-  release(channel: string): void
-  ready(channel: string): Promise<void> | undefined
-}
-
-/**
- * A node alone: there is nothing to receive, so nothing to wait for
- */
-export const NO_INTEREST: ChannelInterest = {
-  hold() {},
-  release() {},
-  ready: () => undefined,
-}
-
-interface Batch {
-  promise: Promise<void>
-  resolve(): void
-  reject(error: unknown): void
-}
-
-function batch(): Batch {
-  const made = Promise.withResolvers<void>()
-  // Its waiters get the failure; nobody waiting is no unhandled rejection
-  made.promise.catch(() => {})
-  return made
-}
-
-/**
- * A channel this node holds, lingers in, or has a change pending for
- */
-interface Entry {
-  /**
-   * Local reasons to receive it (its first socket; a signed-in user)
-   */
-  holds: number
-  /**
-   * Subscribed, as far as the commands sent go
-   */
-  sent: boolean
-  /**
-   * The transport confirmed the subscribe: its messages reach this node
-   */
-  confirmed: boolean
-  /**
-   * The subscribe it waits for (the next one, or one in flight)
-   */
-  batch?: Batch
-  /**
-   * Held past "maxPending": not subscribed, its waiters are refused
-   */
-  refused?: boolean
-}
+import {
+  batch,
+  BUS_INTEREST_DEFAULTS,
+  CHANNELS_PER_COMMAND,
+  type Batch,
+  type BusInterestOptions,
+  type ChannelInterest,
+  type Entry,
+  type InterestTransport,
+} from './channel_interest.ts'
 
 /**
  * The channels one node receives from its bus. Their first local holder
@@ -346,19 +253,21 @@ export class BusInterest implements ChannelInterest {
    */
   async #send(round: Batch, subscribe: string[], unsubscribe: string[]) {
     const unsubscribed: Promise<unknown>[] = []
-    for (let start = 0; start < unsubscribe.length; start += CHUNK) {
+    for (let start = 0; start < unsubscribe.length; start += CHANNELS_PER_COMMAND) {
       this.commands.unsubscribe++
       unsubscribed.push(
         this.#transport
-          .unsubscribe(unsubscribe.slice(start, start + CHUNK))
+          .unsubscribe(unsubscribe.slice(start, start + CHANNELS_PER_COMMAND))
           // Still subscribed: its messages find no socket here
           .catch((error) => this.#closed || this.#report(error, 'bus unsubscribe'))
       )
     }
     const subscribed: Promise<unknown>[] = []
-    for (let start = 0; start < subscribe.length; start += CHUNK) {
+    for (let start = 0; start < subscribe.length; start += CHANNELS_PER_COMMAND) {
       this.commands.subscribe++
-      subscribed.push(this.#transport.subscribe(subscribe.slice(start, start + CHUNK)))
+      subscribed.push(
+        this.#transport.subscribe(subscribe.slice(start, start + CHANNELS_PER_COMMAND))
+      )
     }
     let failure: { error: unknown } | undefined
     try {

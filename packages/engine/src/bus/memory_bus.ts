@@ -1,10 +1,6 @@
 import { busChannelOf, type Bus, type BusMessage } from './bus.ts'
-import {
-  BusInterest,
-  NO_INTEREST,
-  type BusInterestOptions,
-  type ChannelInterest,
-} from './bus_interest.ts'
+import { BusInterest } from './bus_interest.ts'
+import { NO_INTEREST, type BusInterestOptions, type ChannelInterest } from './channel_interest.ts'
 
 /**
  * Several nodes of one process (tests, benchmarks): a message goes to the

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import { busChannelOf, type Bus, type BusMessage } from './bus.ts'
-import { BusInterest, type BusInterestOptions } from './bus_interest.ts'
+import { BusInterest } from './bus_interest.ts'
+import type { BusInterestOptions } from './channel_interest.ts'
 import { RedisKeys } from '../state/redis_keys.ts'
 import type { ServerEvents } from '../server_events.ts'
 

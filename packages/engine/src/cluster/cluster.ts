@@ -3,7 +3,7 @@ import type { Bus } from '../bus/bus.ts'
 import type { ChannelState } from '../state/channel_state.ts'
 import type { ServerLimits } from '../limits.ts'
 import { MemoryBus, type MemoryHub } from '../bus/memory_bus.ts'
-import type { BusInterestOptions } from '../bus/bus_interest.ts'
+import type { BusInterestOptions } from '../bus/channel_interest.ts'
 import { MemoryState, MemoryStore } from '../state/memory_state.ts'
 
 /**

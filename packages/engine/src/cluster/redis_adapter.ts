@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import { RedisBus } from '../bus/redis_bus.ts'
-import type { BusInterestOptions } from '../bus/bus_interest.ts'
+import type { BusInterestOptions } from '../bus/channel_interest.ts'
 import { RedisState } from '../state/redis_state.ts'
 
 export interface RedisAdapterOptions {

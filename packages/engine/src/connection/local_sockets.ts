@@ -1,5 +1,5 @@
 import type { SocketConnection } from './socket_connection.ts'
-import type { ChannelInterest } from '../bus/bus_interest.ts'
+import type { ChannelInterest } from '../bus/channel_interest.ts'
 import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 import { textFrame } from './wire_frame.ts'
 
