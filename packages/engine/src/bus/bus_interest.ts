@@ -2,7 +2,7 @@ import { Refusal } from '../refusal.ts'
 import {
   batch,
   BUS_INTEREST_DEFAULTS,
-  CHANNELS_PER_COMMAND,
+  inCommands,
   type Batch,
   type BusInterestOptions,
   type ChannelInterest,
@@ -252,23 +252,17 @@ export class BusInterest implements ChannelInterest {
    * all came back, then the next one starts
    */
   async #send(round: Batch, subscribe: string[], unsubscribe: string[]) {
-    const unsubscribed: Promise<unknown>[] = []
-    for (let start = 0; start < unsubscribe.length; start += CHANNELS_PER_COMMAND) {
+    const unsubscribed = inCommands(unsubscribe).map((channels) => {
       this.commands.unsubscribe++
-      unsubscribed.push(
-        this.#transport
-          .unsubscribe(unsubscribe.slice(start, start + CHANNELS_PER_COMMAND))
-          // Still subscribed: its messages find no socket here
-          .catch((error) => this.#closed || this.#report(error, 'bus unsubscribe'))
-      )
-    }
-    const subscribed: Promise<unknown>[] = []
-    for (let start = 0; start < subscribe.length; start += CHANNELS_PER_COMMAND) {
+      // Still subscribed: its messages find no socket here
+      return this.#transport
+        .unsubscribe(channels)
+        .catch((error) => this.#closed || this.#report(error, 'bus unsubscribe'))
+    })
+    const subscribed = inCommands(subscribe).map((channels) => {
       this.commands.subscribe++
-      subscribed.push(
-        this.#transport.subscribe(subscribe.slice(start, start + CHANNELS_PER_COMMAND))
-      )
-    }
+      return this.#transport.subscribe(channels)
+    })
     let failure: { error: unknown } | undefined
     try {
       await Promise.all(subscribed)

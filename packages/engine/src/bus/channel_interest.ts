@@ -34,7 +34,18 @@ export interface InterestTransport {
 /**
  * How many channels go in one subscribe or unsubscribe command
  */
-export const CHANNELS_PER_COMMAND = 1000
+const CHANNELS_PER_COMMAND = 1000
+
+/**
+ * Channels cut into the lists of one command each
+ */
+export function inCommands(channels: string[]): string[][] {
+  const commands: string[][] = []
+  for (let start = 0; start < channels.length; start += CHANNELS_PER_COMMAND) {
+    commands.push(channels.slice(start, start + CHANNELS_PER_COMMAND))
+  }
+  return commands
+}
 
 export const BUS_INTEREST_DEFAULTS = {
   linger: 5000,
