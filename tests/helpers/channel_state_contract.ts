@@ -252,6 +252,116 @@ export function channelStateContract(
       assert.deepEqual(await states[0].channel(ch), { subscriptionCount: 6, userCount: 5 })
     })
 
+    test('a user’s sockets in a channel count on every node; past maxSockets a join is refused', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      for (const ch of ['presence-socks', 'private-socks']) {
+        const member = (id: string) => (ch.startsWith('presence-') ? { id, info: null } : undefined)
+        const ann = { userId: 'ann', maxSockets: 3 }
+        assert.deepInclude(await a.join(ch, 's1', member('ann'), undefined, ann), {
+          occupied: true,
+        })
+        assert.notProperty(await b.join(ch, 's2', member('ann'), undefined, ann), 'tooManySockets')
+        assert.notProperty(await a.join(ch, 's3', member('ann'), undefined, ann), 'tooManySockets')
+        // The fourth, on either node: refused, and nothing of it is kept
+        for (const [state, socket] of [
+          [a, 's4'],
+          [b, 's5'],
+        ] as const) {
+          assert.deepEqual(await state.join(ch, socket, member('ann'), undefined, ann), {
+            occupied: false,
+            memberAdded: false,
+            tooManySockets: true,
+          })
+        }
+        assert.equal((await b.channel(ch)).subscriptionCount, 3)
+        assert.deepEqual(await a.leave(ch, 's4', 'ann'), { vacated: false })
+
+        // Another user, and a socket joined again, are not refused
+        const bob = { userId: 'bob', maxSockets: 3 }
+        assert.notProperty(await b.join(ch, 's6', member('bob'), undefined, bob), 'tooManySockets')
+        assert.deepEqual(await a.join(ch, 's1', member('ann'), undefined, ann), {
+          occupied: false,
+          memberAdded: false,
+        })
+        // Without a limit (a node joining its sockets again) nothing is refused
+        assert.notProperty(
+          await a.join(ch, 's7', member('ann'), undefined, { userId: 'ann' }),
+          'tooManySockets'
+        )
+        assert.isTrue((await a.join(ch, 's8', member('ann'), undefined, ann)).tooManySockets)
+
+        // A leave, on whichever node, gives the socket back: 4 -> 2
+        await a.leave(ch, 's7', 'ann')
+        await b.leave(ch, 's2', 'ann')
+        assert.notProperty(await b.join(ch, 's9', member('ann'), undefined, ann), 'tooManySockets')
+        assert.isTrue((await a.join(ch, 's10', member('ann'), undefined, ann)).tooManySockets)
+        for (const [state, socket] of [
+          [a, 's1'],
+          [a, 's3'],
+          [b, 's9'],
+          [b, 's6'],
+        ] as const) {
+          await state.leave(ch, socket)
+        }
+        assert.deepEqual(await a.channel(ch), {
+          subscriptionCount: 0,
+          ...(ch.startsWith('presence-') ? { userCount: 0 } : {}),
+        })
+      }
+    })
+
+    test('the sockets-per-user limit holds under concurrent joins from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      for (const ch of ['presence-race', 'private-race']) {
+        const member = ch.startsWith('presence-') ? { id: 'ann', info: null } : undefined
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            states[i % 3].join(ch, `s${i}`, member, 100, { userId: 'ann', maxSockets: 4 })
+          )
+        )
+        assert.equal(results.filter((result) => !result.tooManySockets).length, 4)
+        assert.equal((await states[1].channel(ch)).subscriptionCount, 4)
+      }
+    })
+
+    test('a node removed or reaped gives back its sockets’ counts', async ({ assert, cleanup }) => {
+      const made = await cluster(3, cleanup)
+      const [a, b, c] = made.states
+      await Promise.all(made.states.map((state) => state.heartbeat()))
+      const ann = { userId: 'ann', maxSockets: 2 }
+      const member = { id: 'ann', info: null }
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        await a.join(ch, 'a1', as, undefined, ann)
+        await b.join(ch, 'b1', as, undefined, ann)
+        assert.isTrue((await c.join(ch, 'c1', as, undefined, ann)).tooManySockets)
+      }
+
+      await a.removeNode()
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        assert.notProperty(await c.join(ch, 'c1', as, undefined, ann), 'tooManySockets')
+        assert.isTrue((await c.join(ch, 'c2', as, undefined, ann)).tooManySockets)
+      }
+      if (!made.expire) return
+
+      await made.expire(1)
+      await c.reapDeadNodes()
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        assert.notProperty(await c.join(ch, 'c2', as, undefined, ann), 'tooManySockets')
+        assert.isTrue((await c.join(ch, 'c3', as, undefined, ann)).tooManySockets)
+      }
+    })
+
     test('channels() and channel() count subscriptions and users across nodes', async ({
       assert,
       cleanup,

@@ -66,7 +66,8 @@ export interface ServerLimits {
   clientEventsPerSecond: number
 
   /**
-   * Sockets of one user in one channel, on this node: presence channels
+   * Sockets of one user in one channel, on every node of the cluster
+   * together (checked in the state's join, atomically): presence channels
    * count the member's user id, private channels the user a socket signed
    * in as ("pusher:signin"). Over it the subscription is refused (403).
    * A person rarely has more than a few tabs on one channel; the limit

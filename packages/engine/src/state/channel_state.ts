@@ -18,16 +18,34 @@ export interface ChannelStats {
 }
 
 /**
+ * The user a socket counts under in a channel, for the limit of sockets
+ * per user per channel across the cluster ("maxSocketsPerUserPerChannel"):
+ * the presence member's id, or on a private channel the user the socket
+ * signed in as
+ */
+export interface SocketOwner {
+  userId: string
+  /**
+   * Sockets of the user the channel may hold, on every node together; 0
+   * or absent: no limit (a node joining its sockets again)
+   */
+  maxSockets?: number
+}
+
+/**
  * The outcome of a join, decided atomically for the whole cluster:
  * "occupied" when the channel had no subscription anywhere before,
  * "memberAdded" when the user had no other socket in the presence channel
  * anywhere (only then do others get member_added), "full" when a new
- * member was refused because the channel holds "maxMembers" users
+ * member was refused because the channel holds "maxMembers" users,
+ * "tooManySockets" when the socket was refused because its owner already
+ * holds "maxSockets" sockets in the channel
  */
 export interface JoinResult {
   occupied: boolean
   memberAdded: boolean
   full?: boolean
+  tooManySockets?: boolean
   /**
    * The join took back a leave still within its leave-event delay: the
    * pending "channel_vacated" is cancelled, and no "channel_occupied" is due
@@ -93,18 +111,24 @@ export interface ChannelState {
 
   /**
    * Adds a socket of this node to a channel; presence channels pass the
-   * member and may pass the member limit. Idempotent for the same socket.
+   * member and may pass the member limit. With an owner, the socket counts
+   * under that user (a presence member always counts under its id, so an
+   * owner there must be the member) and is refused past the owner's
+   * "maxSockets". Idempotent for the same socket: a join again is never
+   * refused.
    */
   join(
     channel: string,
     socketId: string,
     member?: PresenceMember,
-    maxMembers?: number
+    maxMembers?: number,
+    owner?: SocketOwner
   ): Promise<JoinResult>
 
   /**
    * Removes a socket of this node from a channel, with the user id it
-   * joined a presence channel as; a no-op when it was not subscribed.
+   * joined a presence channel as; a no-op when it was not subscribed. The
+   * socket no longer counts under its owner.
    * With "leaveDelayMs", a vacancy or member removal it causes stays
    * pending for that long: a join in the meantime takes it back.
    */

@@ -6,6 +6,7 @@ import type {
   LeaveResult,
   PresenceMember,
   ReapedLeave,
+  SocketOwner,
 } from './channel_state.ts'
 import { EventCache, type EventCacheLimits } from './event_cache.ts'
 import { DEFAULT_LIMITS } from '../limits.ts'
@@ -35,6 +36,15 @@ export class MemoryStore {
    */
   readonly channels = new Map<string, Map<string, string | undefined>>()
   readonly presence = new Map<string, Presence>()
+  /**
+   * Sockets counted under the user they signed in as (not presence: a
+   * member's sockets are its holders), by channel: each subscription's
+   * user ("<node>:<socket>" to user id), and each user's count
+   */
+  readonly owners = new Map<
+    string,
+    { bySocket: Map<string, string>; byUser: Map<string, number> }
+  >()
   /**
    * Node to its subscriptions (channel, socket id), so one node's state can
    * be removed alone
@@ -77,12 +87,21 @@ export class MemoryState implements ChannelState {
     channel: string,
     socketId: string,
     member?: PresenceMember,
-    maxMembers?: number
+    maxMembers?: number,
+    owner?: SocketOwner
   ): Promise<JoinResult> {
     const { channels, presence: allPresence } = this.store
     const key = this.#key(socketId)
     let subscriptions = channels.get(channel)
     if (subscriptions?.has(key)) return { occupied: false, memberAdded: false }
+    // The owner's sockets on every node: at the limit, refused
+    const countAs = member?.id ?? owner?.userId
+    const maxSockets = owner?.maxSockets ?? 0
+    if (countAs !== undefined && maxSockets > 0) {
+      if (this.#socketsOf(channel, countAs, member !== undefined) >= maxSockets) {
+        return { occupied: false, memberAdded: false, tooManySockets: true }
+      }
+    }
 
     let presence = member ? allPresence.get(channel) : undefined
     const listed = member ? presence?.get(member.id) : undefined
@@ -103,7 +122,10 @@ export class MemoryState implements ChannelState {
 
     const result: JoinResult = { occupied, memberAdded: false }
     if (occupied && this.#takePending(channel, VACANCY)) result.vacancyCancelled = true
-    if (!member) return result
+    if (!member) {
+      if (countAs !== undefined) this.#countOwner(channel, key, countAs)
+      return result
+    }
     if (existing) {
       existing.holders.add(key)
       return result
@@ -197,6 +219,7 @@ export class MemoryState implements ChannelState {
     const vacated = subscriptions.size === 0
     if (vacated) channels.delete(channel)
     this.#forgetOwn(channel, socketId)
+    this.#uncountOwner(channel, key)
 
     const result: LeaveResult = { vacated }
     const presence = userId === undefined ? undefined : allPresence.get(channel)
@@ -249,6 +272,36 @@ export class MemoryState implements ChannelState {
     pending!.delete(field)
     if (pending!.size === 0) this.store.pendingLeaves.delete(channel)
     return true
+  }
+
+  /**
+   * The sockets a user holds in a channel on every node: a presence
+   * member's holders, or those counted under the user
+   */
+  #socketsOf(channel: string, userId: string, presence: boolean) {
+    if (presence) return this.store.presence.get(channel)?.get(userId)?.holders.size ?? 0
+    return this.store.owners.get(channel)?.byUser.get(userId) ?? 0
+  }
+
+  #countOwner(channel: string, key: string, userId: string) {
+    let owners = this.store.owners.get(channel)
+    if (!owners) {
+      owners = { bySocket: new Map(), byUser: new Map() }
+      this.store.owners.set(channel, owners)
+    }
+    owners.bySocket.set(key, userId)
+    owners.byUser.set(userId, (owners.byUser.get(userId) ?? 0) + 1)
+  }
+
+  #uncountOwner(channel: string, key: string) {
+    const owners = this.store.owners.get(channel)
+    const userId = owners?.bySocket.get(key)
+    if (!owners || userId === undefined) return
+    owners.bySocket.delete(key)
+    const left = (owners.byUser.get(userId) ?? 1) - 1
+    if (left > 0) owners.byUser.set(userId, left)
+    else owners.byUser.delete(userId)
+    if (owners.bySocket.size === 0) this.store.owners.delete(channel)
   }
 
   #key(socketId: string) {

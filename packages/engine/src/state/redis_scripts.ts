@@ -9,11 +9,15 @@ import type { MembershipKeys } from './redis_keys.ts'
  * script runs on one Redis Cluster slot.
  *
  * Keys of one channel ("<prefix>{<channel>}:...", see RedisKeys):
- *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
+ *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence), "c<userId>"
+ *            (a socket counted under the user it signed in as) or "-"
  *   members  hash userId -> user_info JSON; a member whose removal is
  *            pending (left within the leave-event delay) stays listed,
  *            so nobody sees a page reload as a leave and a return
- *   users    hash userId -> how many sockets hold the user
+ *   users    hash userId -> how many sockets hold the user (presence) or
+ *            count under it: the limit of sockets per user per channel is
+ *            checked against it, and every leave (a reaper's too) gives
+ *            the socket back
  *   left     hash of leaves within their leave-event delay: "~" (the
  *            vacancy) or "u<userId>" (a removal) -> the leave's token
  * and two indexes a join and a leave keep in the same step, so no
@@ -27,23 +31,31 @@ import type { MembershipKeys } from './redis_keys.ts'
 /**
  * KEYS: sockets, members, users, left, memberships, channels
  * ARGV: socket key, "1" for a presence join, user id, user_info JSON,
- *       member limit (0: none), membership entry, channel name
+ *       member limit (0: none), membership entry, channel name, the user
+ *       the socket counts under ("": none; the member's id on presence),
+ *       sockets per user limit (0: none)
  * Returns { occupied, memberAdded, full, vacancyCancelled,
- * removalCancelled } as 0/1
+ * removalCancelled, tooManySockets } as 0/1
  */
 export const JOIN_SCRIPT = `
 -- The same socket again (a node re-applying its memberships): no change
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], ARGV[7])
-  return {0, 0, 0, 0, 0}
+  return {0, 0, 0, 0, 0, 0}
+end
+-- The owner's sockets in the channel on every node: at the limit, refused
+local maxSockets = tonumber(ARGV[9])
+if maxSockets > 0 and ARGV[8] ~= '' then
+  local held = tonumber(redis.call('HGET', KEYS[3], ARGV[8]) or '0')
+  if held >= maxSockets then return {0, 0, 0, 0, 0, 1} end
 end
 local occupied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then occupied = 1 end
 if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then
   local limit = tonumber(ARGV[5])
   if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then
-    return {0, 0, 1, 0, 0}
+    return {0, 0, 1, 0, 0, 0}
   end
 end
 -- A vacancy still within its delay is taken back
@@ -52,8 +64,13 @@ if occupied == 1 then reoccupied = redis.call('HDEL', KEYS[4], '~') end
 redis.call('SADD', KEYS[5], ARGV[6])
 redis.call('SADD', KEYS[6], ARGV[7])
 if ARGV[2] ~= '1' then
-  redis.call('HSET', KEYS[1], ARGV[1], '-')
-  return {occupied, 0, 0, reoccupied, 0}
+  if ARGV[8] == '' then
+    redis.call('HSET', KEYS[1], ARGV[1], '-')
+  else
+    redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
+    redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[8])
+  end
+  return {occupied, 0, 0, reoccupied, 0, 0}
 end
 local added = 0
 local returned = 0
@@ -65,7 +82,7 @@ if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
 end
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HSET', KEYS[1], ARGV[1], 'p' .. ARGV[3])
-return {occupied, added, 0, reoccupied, returned}
+return {occupied, added, 0, reoccupied, returned, 0}
 `
 
 /**
@@ -85,13 +102,18 @@ end
 redis.call('HDEL', KEYS[1], ARGV[1])
 local removed = 0
 local userId = ''
-if string.sub(holder, 1, 1) == 'p' then
+local kind = string.sub(holder, 1, 1)
+if kind == 'p' then
   userId = string.sub(holder, 2)
   -- The user's last socket anywhere: the member goes
   if redis.call('HINCRBY', KEYS[3], userId, -1) <= 0 then
     redis.call('HDEL', KEYS[3], userId)
     removed = 1
   end
+elseif kind == 'c' then
+  -- The socket no longer counts under the user it signed in as
+  local owner = string.sub(holder, 2)
+  if redis.call('HINCRBY', KEYS[3], owner, -1) <= 0 then redis.call('HDEL', KEYS[3], owner) end
 end
 local delay = tonumber(ARGV[3])
 -- Without a delay the member goes now; with one, when the removal is confirmed
@@ -173,7 +195,7 @@ end
 return 0
 `
 
-type JoinReply = [number, number, number, number, number]
+type JoinReply = [number, number, number, number, number, number]
 type LeaveReply = [number, number, number, string, number]
 
 /**

@@ -8,6 +8,7 @@ import type {
   LeaveResult,
   PresenceMember,
   ReapedLeave,
+  SocketOwner,
 } from './channel_state.ts'
 import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
 import { RedisKeys } from './redis_keys.ts'
@@ -87,21 +88,27 @@ export class RedisState implements ChannelState {
     channel: string,
     socketId: string,
     member?: PresenceMember,
-    maxMembers?: number
+    maxMembers?: number,
+    owner?: SocketOwner
   ): Promise<JoinResult> {
     return this.#run('join', async () => {
       // One script with its index entries: a leave is never in between
-      const [occupied, memberAdded, full, reoccupied, returned] = await this.#redis.broadcastJoin(
-        ...this.#keys.membership(channel, this.nodeId),
-        `${this.nodeId}:${socketId}`,
-        member ? '1' : '0',
-        member?.id ?? '',
-        member ? JSON.stringify(member.info ?? null) : '',
-        maxMembers ?? 0,
-        `${channel}\n${socketId}`,
-        channel
-      )
+      const [occupied, memberAdded, full, reoccupied, returned, tooMany] =
+        await this.#redis.broadcastJoin(
+          ...this.#keys.membership(channel, this.nodeId),
+          `${this.nodeId}:${socketId}`,
+          member ? '1' : '0',
+          member?.id ?? '',
+          member ? JSON.stringify(member.info ?? null) : '',
+          maxMembers ?? 0,
+          `${channel}\n${socketId}`,
+          channel,
+          // A presence member counts under its id, whoever is named
+          member?.id ?? owner?.userId ?? '',
+          owner?.maxSockets ?? 0
+        )
       if (full) return { occupied: false, memberAdded: false, full: true }
+      if (tooMany) return { occupied: false, memberAdded: false, tooManySockets: true }
       const result: JoinResult = { occupied: occupied === 1, memberAdded: memberAdded === 1 }
       if (reoccupied) result.vacancyCancelled = true
       if (returned) result.removalCancelled = true
