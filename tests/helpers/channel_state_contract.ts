@@ -362,6 +362,49 @@ export function channelStateContract(
       }
     })
 
+    test('client events of a user count on every node, per channel, in a one-second window', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const channels = ['presence-talk', 'private-talk']
+      for (const ch of channels) {
+        const member = (id: string) => (ch.startsWith('presence-') ? { id, info: null } : undefined)
+        await a.join(ch, 's1', member('ann'), undefined, { userId: 'ann' })
+        await b.join(ch, 's2', member('ann'), undefined, { userId: 'ann' })
+        await b.join(ch, 's3', member('bob'), undefined, { userId: 'bob' })
+        const take = async (state: ChannelState, userId: string) =>
+          await state.takeClientEvent(ch, userId, 3)
+        const taken = []
+        for (const state of [a, b, a, b, a]) taken.push(await take(state, 'ann'))
+        assert.deepEqual(taken, [true, true, true, false, false])
+        // Another user has a window of its own
+        assert.isTrue(await take(b, 'bob'))
+        // A user without a socket there: nothing counted
+        for (let i = 0; i < 5; i++) assert.isTrue(await take(a, 'nobody'))
+      }
+      // The next window
+      await new Promise((resolve) => setTimeout(resolve, 1050))
+      for (const ch of channels) assert.isTrue(await a.takeClientEvent(ch, 'ann', 3))
+    })
+
+    test('the client-event limit holds under concurrent events from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      const ch = 'presence-burst'
+      for (const [index, state] of states.entries()) {
+        await state.join(ch, `s${index}`, { id: 'ann', info: null }, undefined, { userId: 'ann' })
+      }
+      const taken = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => states[i % 3].takeClientEvent(ch, 'ann', 10))
+      )
+      assert.equal(taken.filter(Boolean).length, 10)
+    })
+
     test('channels() and channel() count subscriptions and users across nodes', async ({
       assert,
       cleanup,

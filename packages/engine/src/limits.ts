@@ -79,9 +79,11 @@ export interface ServerLimits {
 
   /**
    * Client events of one user in one channel per second, all its sockets
-   * together (counted as for "maxSocketsPerUserPerChannel"); above it they
-   * are dropped with a non-fatal 4301 error. Two busy tabs fit. 0 turns it
-   * off. Default: 20
+   * on every node together (counted as for "maxSocketsPerUserPerChannel");
+   * above it they are dropped with a non-fatal 4301 error. Two busy tabs
+   * fit. Over Redis each such event costs one round trip before it is
+   * relayed (a socket's events keep their order); when Redis does not
+   * answer, each node counts alone. 0 turns it off. Default: 20
    */
   clientEventsPerUserPerSecond: number
 

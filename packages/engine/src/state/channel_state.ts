@@ -146,6 +146,19 @@ export interface ChannelState {
   confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave>
 
   /**
+   * Counts one client event of a user in a channel, on every node
+   * together, in the user's one-second window (it starts at the user's
+   * first event, as a socket's does): false once the window holds more
+   * than "perSecond". Only a user counted with a socket in the channel
+   * (a member, or an owner given at join) has a window; for another one
+   * nothing is counted (true). Memory answers at once, Redis with a
+   * promise (which rejects when Redis does not answer in time). A window
+   * is kept no longer than it lasts; memory forgets it with the user's
+   * last socket in the channel.
+   */
+  takeClientEvent(channel: string, userId: string, perSecond: number): boolean | Promise<boolean>
+
+  /**
    * Distinct members of a presence channel: user id to user_info
    */
   members(channel: string): Promise<Map<string, unknown>>

@@ -51,6 +51,11 @@ export class MemoryStore {
    */
   readonly nodes = new Map<string, Map<string, Set<string>>>()
   /**
+   * Client-event windows of the users with a socket in a channel, by
+   * channel: user id to the window's start (epoch ms) and count
+   */
+  readonly clientEvents = new Map<string, Map<string, { start: number; count: number }>>()
+  /**
    * Leaves within their leave-event delay, by channel: "~" for the
    * vacancy, "u<userId>" for a member's removal, to the leave's token
    */
@@ -157,6 +162,27 @@ export class MemoryState implements ChannelState {
     return { vacated, memberRemoved }
   }
 
+  /**
+   * At once: the store is this process's. Only a user with a socket in
+   * the channel gets a window, so the windows never outgrow the sockets.
+   */
+  takeClientEvent(channel: string, userId: string, perSecond: number): boolean {
+    if (this.#socketsOf(channel, userId, channel.startsWith('presence-')) === 0) return true
+    let windows = this.store.clientEvents.get(channel)
+    if (!windows) {
+      windows = new Map()
+      this.store.clientEvents.set(channel, windows)
+    }
+    const now = Date.now()
+    let window = windows.get(userId)
+    if (!window || now - window.start >= 1000) {
+      window = { start: now, count: 0 }
+      windows.set(userId, window)
+    }
+    window.count++
+    return window.count <= perSecond
+  }
+
   async members(channel: string) {
     const members = new Map<string, unknown>()
     for (const [id, { info }] of this.store.presence.get(channel) ?? []) members.set(id, info)
@@ -219,7 +245,7 @@ export class MemoryState implements ChannelState {
     const vacated = subscriptions.size === 0
     if (vacated) channels.delete(channel)
     this.#forgetOwn(channel, socketId)
-    this.#uncountOwner(channel, key)
+    const owner = this.#uncountOwner(channel, key)
 
     const result: LeaveResult = { vacated }
     const presence = userId === undefined ? undefined : allPresence.get(channel)
@@ -227,6 +253,11 @@ export class MemoryState implements ChannelState {
     if (presence && entry && userId !== undefined) {
       entry.holders.delete(key)
       if (entry.holders.size === 0) result.memberRemoved = userId
+    }
+    // The user's last socket in the channel: its client-event window goes
+    const counted = userId ?? owner
+    if (counted !== undefined && this.#socketsOf(channel, counted, userId !== undefined) === 0) {
+      this.#forgetWindow(channel, counted)
     }
     if (leaveDelayMs > 0 && (vacated || result.memberRemoved !== undefined)) {
       result.pending = this.#markPending(channel, vacated, result.memberRemoved)
@@ -293,15 +324,25 @@ export class MemoryState implements ChannelState {
     owners.byUser.set(userId, (owners.byUser.get(userId) ?? 0) + 1)
   }
 
+  /**
+   * The user the socket counted under, if any
+   */
   #uncountOwner(channel: string, key: string) {
     const owners = this.store.owners.get(channel)
     const userId = owners?.bySocket.get(key)
-    if (!owners || userId === undefined) return
+    if (!owners || userId === undefined) return undefined
     owners.bySocket.delete(key)
     const left = (owners.byUser.get(userId) ?? 1) - 1
     if (left > 0) owners.byUser.set(userId, left)
     else owners.byUser.delete(userId)
     if (owners.bySocket.size === 0) this.store.owners.delete(channel)
+    return userId
+  }
+
+  #forgetWindow(channel: string, userId: string) {
+    const windows = this.store.clientEvents.get(channel)
+    if (!windows?.delete(userId)) return
+    if (windows.size === 0) this.store.clientEvents.delete(channel)
   }
 
   #key(socketId: string) {

@@ -40,6 +40,14 @@ export class RedisKeys {
   }
 
   /**
+   * A user's client events in a channel within its one-second window
+   * (expires with the window)
+   */
+  clientEvents(channel: string, userId: string) {
+    return `${this.prefix}{${channel}}:events:${userId}`
+  }
+
+  /**
    * The last event of a cache channel
    */
   cache(channel: string) {

@@ -195,6 +195,23 @@ end
 return 0
 `
 
+/**
+ * Counts one client event of a user in a channel in the user's window,
+ * which starts at its first event and expires with it (set in the same
+ * step as the first count, so no count outlives its window). Only a user
+ * counted with a socket in the channel gets a window.
+ * KEYS: the user's window in the channel, the channel's users
+ * ARGV: the window in ms, the user id
+ * Returns the events counted in the window, this one included (0: the
+ * user holds no socket there, nothing counted)
+ */
+export const CLIENT_EVENT_SCRIPT = `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then return 0 end
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`
+
 type JoinReply = [number, number, number, number, number, number]
 type LeaveReply = [number, number, number, string, number]
 
@@ -212,6 +229,7 @@ export interface ScriptedRedis extends Redis {
   ): Promise<[number, number]>
   broadcastMembers(...args: [string, string, string]): Promise<string[]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
+  broadcastClientEvent(...args: [string, string, number, string]): Promise<number>
 }
 
 export function withScripts(redis: Redis): ScriptedRedis {
@@ -221,6 +239,7 @@ export function withScripts(redis: Redis): ScriptedRedis {
     redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 3, lua: CONFIRM_LEAVE_SCRIPT })
     redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
+    redis.defineCommand('broadcastClientEvent', { numberOfKeys: 2, lua: CLIENT_EVENT_SCRIPT })
   }
   return redis as ScriptedRedis
 }

@@ -27,6 +27,12 @@ export interface RedisStateOptions {
    * within 15 s
    */
   nodeTimeout?: number
+  /**
+   * How long a limit counted across the nodes (client events per user,
+   * connections per address) waits for Redis before the call rejects and
+   * the node counts alone (ms). Default 500
+   */
+  limitTimeout?: number
 }
 
 /**
@@ -42,6 +48,7 @@ export class RedisState implements ChannelState {
   readonly nodeId: string
   readonly prefix: string
   readonly nodeTimeout: number
+  readonly limitTimeout: number
 
   #redis: ScriptedRedis
   #keys: RedisKeys
@@ -53,6 +60,7 @@ export class RedisState implements ChannelState {
     this.nodeId = options.nodeId
     this.prefix = options.prefix ?? 'broadcast:'
     this.nodeTimeout = options.nodeTimeout ?? 10_000
+    this.limitTimeout = options.limitTimeout ?? 500
     this.#redis = withScripts(redis)
     this.#keys = new RedisKeys(this.prefix)
     this.#nodes = new RedisNodes(
@@ -172,6 +180,33 @@ export class RedisState implements ChannelState {
 
   #prune(channel: string) {
     return this.#redis.broadcastPrune(this.#keys.channels, this.#keys.channel(channel)[0], channel)
+  }
+
+  takeClientEvent(channel: string, userId: string, perSecond: number): Promise<boolean> {
+    return this.#run('takeClientEvent', async () => {
+      const window = this.#keys.clientEvents(channel, userId)
+      const users = this.#keys.channel(channel)[2]
+      const count = await this.#inTime(
+        this.#redis.broadcastClientEvent(window, users, 1000, userId)
+      )
+      return count <= perSecond
+    })
+  }
+
+  /**
+   * A limit's call rejects when Redis does not answer within
+   * "limitTimeout": connected but stalled, it would hold the caller
+   */
+  #inTime<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.limitTimeout} ms`)),
+        this.limitTimeout
+      )
+      timer.unref()
+    })
+    return Promise.race([call, late]).finally(() => clearTimeout(timer))
   }
 
   members(channel: string): Promise<Map<string, unknown>> {
