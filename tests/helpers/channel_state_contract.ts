@@ -405,6 +405,82 @@ export function channelStateContract(
       assert.equal(taken.filter(Boolean).length, 10)
     })
 
+    test('sockets per client address count on every node; each node records its own count', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ip = '203.0.113.7'
+      // A node gives its count with the new socket
+      assert.isTrue(await a.openConnection(ip, 1, 3))
+      assert.isTrue(await b.openConnection(ip, 1, 3))
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isFalse(await b.openConnection(ip, 2, 3))
+      assert.isFalse(await a.openConnection(ip, 3, 3))
+      // Another address has its own count
+      assert.isTrue(await b.openConnection('2001:db8::1', 1, 3))
+
+      // A socket of A closes: B may take it; refused sockets were never counted
+      await a.recordConnections(ip, 1)
+      assert.isTrue(await b.openConnection(ip, 2, 3))
+      assert.isFalse(await a.openConnection(ip, 2, 3))
+      // Recording again is idempotent; 0 forgets the node's sockets
+      await b.recordConnections(ip, 2)
+      await b.recordConnections(ip, 2)
+      assert.isFalse(await a.openConnection(ip, 2, 3))
+      await b.recordConnections(ip, 0)
+      await b.recordConnections(ip, 0)
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isTrue(await a.openConnection(ip, 3, 3))
+      assert.isFalse(await b.openConnection(ip, 1, 3))
+    })
+
+    test('the connections-per-address limit holds under concurrent opens from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      // Each node opens one socket after another until it is refused
+      const opened = await Promise.all(
+        states.map(async (state) => {
+          let count = 0
+          while (await state.openConnection('198.51.100.1', count + 1, 7)) count++
+          return count
+        })
+      )
+      assert.equal(
+        opened.reduce((sum, count) => sum + count, 0),
+        7
+      )
+    })
+
+    test('a node removed or reaped no longer counts for the addresses', async ({
+      assert,
+      cleanup,
+    }) => {
+      const made = await cluster(3, cleanup)
+      const [a, b, c] = made.states
+      await Promise.all(made.states.map((state) => state.heartbeat()))
+      const ip = '192.0.2.9'
+      assert.isTrue(await a.openConnection(ip, 1, 3))
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isTrue(await b.openConnection(ip, 1, 3))
+      assert.isFalse(await c.openConnection(ip, 1, 3))
+
+      await a.removeNode()
+      assert.isTrue(await c.openConnection(ip, 1, 3))
+      assert.isTrue(await c.openConnection(ip, 2, 3))
+      assert.isFalse(await c.openConnection(ip, 3, 3))
+      if (!made.expire) return
+
+      await made.expire(1)
+      await c.reapDeadNodes()
+      assert.isTrue(await c.openConnection(ip, 3, 3))
+      assert.isFalse(await c.openConnection(ip, 4, 3))
+    })
+
     test('channels() and channel() count subscriptions and users across nodes', async ({
       assert,
       cleanup,

@@ -10,10 +10,12 @@ export interface ServerLimits {
   maxConnections: number
 
   /**
-   * Open sockets per client IP address; above it new sockets from that
-   * address are closed with 4100. 0 (the default) turns it off. Behind a
-   * proxy every client has the proxy's address: leave it off there, or
-   * set it at the proxy.
+   * Open sockets per client IP address, on every node of the cluster
+   * together; above it new sockets from that address are closed with
+   * 4100. The address is the server's "clientAddress" (behind a proxy,
+   * the forwarded one as far as the hops are trusted). Over Redis each
+   * new socket costs one round trip before it is served; when Redis does
+   * not answer, each node counts alone. 0 (the default) turns it off.
    */
   maxConnectionsPerIp: number
 

@@ -159,6 +159,25 @@ export interface ChannelState {
   takeClientEvent(channel: string, userId: string, perSecond: number): boolean | Promise<boolean>
 
   /**
+   * One more socket of this node from a client address, for
+   * "maxConnectionsPerIp" on every node together. "count" is this node's
+   * sockets from the address with the new one. Admitted (true) when every
+   * node's sockets from it stay within "limit", refused (false) otherwise;
+   * either way the store then holds this node's count as it stands (the
+   * new socket counted only when admitted). Memory answers at once, Redis
+   * with a promise (which rejects when Redis does not answer in time).
+   */
+  openConnection(address: string, count: number, limit: number): boolean | Promise<boolean>
+
+  /**
+   * This node holds "count" sockets from a client address now (0 forgets
+   * the address): after a close, or to set the count again after a call
+   * failed or the store lost it. Redis keeps the count of a call that
+   * failed and sends it again after its next heartbeat.
+   */
+  recordConnections(address: string, count: number): void | Promise<void>
+
+  /**
    * Distinct members of a presence channel: user id to user_info
    */
   members(channel: string): Promise<Map<string, unknown>>
@@ -197,15 +216,15 @@ export interface ChannelState {
   heartbeat(): Promise<boolean>
 
   /**
-   * Removes the subscriptions of nodes whose heartbeat expired and says
-   * what left, so the caller can tell the channels. Only one node reaps a
-   * dead node. Empty in memory.
+   * Removes the subscriptions (and the counts of sockets per address) of
+   * nodes whose heartbeat expired and says what left, so the caller can
+   * tell the channels. Only one node reaps a dead node. Empty in memory.
    */
   reapDeadNodes(leaveDelayMs?: number): Promise<ReapedLeave[]>
 
   /**
-   * Removes this node's subscriptions only (a clean shutdown), never the
-   * other nodes' state
+   * Removes this node's subscriptions and counts only (a clean shutdown),
+   * never the other nodes' state
    */
   removeNode(): Promise<void>
 }

@@ -56,6 +56,11 @@ export class MemoryStore {
    */
   readonly clientEvents = new Map<string, Map<string, { start: number; count: number }>>()
   /**
+   * Open sockets per client address, by node ("maxConnectionsPerIp" on
+   * every node together): address to node id to count
+   */
+  readonly addresses = new Map<string, Map<string, number>>()
+  /**
    * Leaves within their leave-event delay, by channel: "~" for the
    * vacancy, "u<userId>" for a member's removal, to the leave's token
    */
@@ -183,6 +188,30 @@ export class MemoryState implements ChannelState {
     return window.count <= perSecond
   }
 
+  openConnection(address: string, count: number, limit: number): boolean {
+    let others = 0
+    for (const [nodeId, held] of this.store.addresses.get(address) ?? []) {
+      if (nodeId !== this.nodeId) others += held
+    }
+    const admitted = others + count <= limit
+    this.recordConnections(address, admitted ? count : count - 1)
+    return admitted
+  }
+
+  recordConnections(address: string, count: number) {
+    const { addresses } = this.store
+    let nodes = addresses.get(address)
+    if (count > 0) {
+      if (!nodes) {
+        nodes = new Map()
+        addresses.set(address, nodes)
+      }
+      nodes.set(this.nodeId, count)
+    } else if (nodes?.delete(this.nodeId) && nodes.size === 0) {
+      addresses.delete(address)
+    }
+  }
+
   async members(channel: string) {
     const members = new Map<string, unknown>()
     for (const [id, { info }] of this.store.presence.get(channel) ?? []) members.set(id, info)
@@ -223,6 +252,7 @@ export class MemoryState implements ChannelState {
   }
 
   async removeNode() {
+    for (const address of [...this.store.addresses.keys()]) this.recordConnections(address, 0)
     const own = this.store.nodes.get(this.nodeId)
     if (!own) return
     for (const [channel, sockets] of [...own]) {

@@ -26,6 +26,12 @@ import type { MembershipKeys } from './redis_keys.ts'
  *   memberships  set of "channel\nsocketId" of the socket's node
  *   channels     set of occupied channel names
  * (The indexes are on other slots: Redis Cluster needs them sharded.)
+ *
+ * Keys of one client address ("<prefix>{ip:<address>}:connections"): a
+ * hash node id -> the node's open sockets from the address, for the limit
+ * of connections per address on every node together. Each node keeps the
+ * set of addresses it holds sockets from ("node:{nodeId}:addresses"), so
+ * a survivor reaping it, or its own clean shutdown, clears its fields.
  */
 
 /**
@@ -212,6 +218,35 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 `
 
+/**
+ * One more socket of a node from a client address: admitted when every
+ * node's sockets from it stay within the limit. The node's field holds its
+ * count as it then stands (with the new socket only when admitted), so
+ * each call corrects what an earlier failed one left.
+ * KEYS: the address's connections (node id -> count)
+ * ARGV: node id, the node's count with the new socket, the limit
+ * Returns 1 admitted, 0 refused
+ */
+export const OPEN_CONNECTION_SCRIPT = `
+local count = tonumber(ARGV[2])
+local total = count
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  if held[i] ~= ARGV[1] then total = total + tonumber(held[i + 1]) end
+end
+local admitted = 1
+if total > tonumber(ARGV[3]) then
+  admitted = 0
+  count = count - 1
+end
+if count > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], count)
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return admitted
+`
+
 type JoinReply = [number, number, number, number, number, number]
 type LeaveReply = [number, number, number, string, number]
 
@@ -230,6 +265,7 @@ export interface ScriptedRedis extends Redis {
   broadcastMembers(...args: [string, string, string]): Promise<string[]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
   broadcastClientEvent(...args: [string, string, number, string]): Promise<number>
+  broadcastOpenConnection(...args: [string, string, number, number]): Promise<number>
 }
 
 export function withScripts(redis: Redis): ScriptedRedis {
@@ -240,6 +276,10 @@ export function withScripts(redis: Redis): ScriptedRedis {
     redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
     redis.defineCommand('broadcastClientEvent', { numberOfKeys: 2, lua: CLIENT_EVENT_SCRIPT })
+    redis.defineCommand('broadcastOpenConnection', {
+      numberOfKeys: 1,
+      lua: OPEN_CONNECTION_SCRIPT,
+    })
   }
   return redis as ScriptedRedis
 }

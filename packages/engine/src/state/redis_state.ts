@@ -193,6 +193,45 @@ export class RedisState implements ChannelState {
     })
   }
 
+  openConnection(address: string, count: number, limit: number): Promise<boolean> {
+    return this.#run('openConnection', async () => {
+      // Listed before it is counted: a node dying in between leaves no count behind
+      const listed = count === 1 ? this.#list(address) : undefined
+      // Awaited once the script answered: a failure is the script's too
+      listed?.catch(() => {})
+      const admitted = await this.#inTime(
+        this.#redis.broadcastOpenConnection(
+          this.#keys.connections(address),
+          this.nodeId,
+          count,
+          limit
+        )
+      )
+      await listed
+      if (!admitted && count === 1) await this.#unlist(address)
+      return admitted === 1
+    })
+  }
+
+  recordConnections(address: string, count: number): Promise<void> {
+    return this.#run('recordConnections', async () => {
+      const key = this.#keys.connections(address)
+      if (count > 0) {
+        await Promise.all([this.#list(address), this.#redis.hset(key, this.nodeId, count)])
+      } else {
+        await Promise.all([this.#redis.hdel(key, this.nodeId), this.#unlist(address)])
+      }
+    })
+  }
+
+  #list(address: string) {
+    return this.#redis.sadd(this.#keys.addresses(this.nodeId), address)
+  }
+
+  #unlist(address: string) {
+    return this.#redis.srem(this.#keys.addresses(this.nodeId), address)
+  }
+
   /**
    * A limit's call rejects when Redis does not answer within
    * "limitTimeout": connected but stalled, it would hold the caller
