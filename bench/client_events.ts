@@ -1,6 +1,6 @@
 /**
- * Client events over Redis: what counting "clientEventsPerUserPerSecond"
- * across the nodes costs (issue 22). Two nodes over a redis-server of
+ * Limits over Redis: what counting "clientEventsPerUserPerSecond" and
+ * "maxConnectionsPerIp" across the nodes costs (issue 22). Two nodes over a redis-server of
  * their own; a presence member sends client events on node A, one
  * listener sits on node A and one on node B. Each setup runs with the
  * cluster count on (the per-user limit set so high that nothing is
@@ -10,7 +10,11 @@
  * 1. Latency: one event in flight, from send to receipt on the same node
  *    and on the other, p50/p99.
  * 2. Throughput: a burst of events, at most 100 in flight; events per
- *    second received on node B, and redis-server commands and CPU per event.
+ *    second received on node B, CPU of this process and redis-server
+ *    commands and CPU per event.
+ * 3. Connections: sockets opened one after another on node B, with the
+ *    count per client address on ("maxConnectionsPerIp", one Redis script
+ *    before a socket is served) and off.
  *
  * npm run bench:client-events [-- --quick]   (writes bench/results/client_events.json)
  */
@@ -35,6 +39,7 @@ const CHANNEL = 'presence-bench'
 const LATENCY_EVENTS = quick ? 300 : 2000
 const BURST_EVENTS = quick ? 5000 : 20_000
 const WINDOW = 100
+const CONNECTS = quick ? 200 : 1000
 const ROUNDS = quick ? 1 : 2
 const TICK_US = 10_000
 
@@ -90,6 +95,7 @@ async function startSetup(counted: boolean) {
   const limits = {
     clientEventsPerSecond: 1e9,
     clientEventsPerUserPerSecond: counted ? 1e9 : 0,
+    maxConnectionsPerIp: counted ? 1e9 : 0,
   }
   const nodes = await Promise.all(
     [0, 1].map(async () => {
@@ -110,6 +116,7 @@ async function startSetup(counted: boolean) {
   const local = await member(nodes[0].port, 'local')
   const remote = await member(nodes[1].port, 'remote')
   return {
+    port: nodes[1].port,
     sender,
     local,
     remote,
@@ -185,14 +192,36 @@ async function burst(setup: Setup) {
   }
 }
 
+/**
+ * Sockets opened one after another on node B: from the upgrade request to
+ * "pusher:connection_established" (the per-address count is asked first)
+ */
+async function connects(setup: Setup) {
+  const times: number[] = []
+  for (let i = 0; i < CONNECTS; i++) {
+    const started = now()
+    const ws = new WebSocket(`ws://127.0.0.1:${setup.port}/app/${APP.key}`)
+    await new Promise<void>((resolve, reject) => {
+      ws.once('message', () => resolve())
+      ws.once('error', reject)
+    })
+    times.push(now() - started)
+    ws.terminate()
+  }
+  return times.sort((a, b) => a - b)
+}
+
 const results: Record<'on' | 'off', any[]> = { on: [], off: [] }
 for (let round = 0; round < ROUNDS; round++) {
   for (const mode of ['off', 'on'] as const) {
     const running = await startSetup(mode === 'on')
     const { same, other } = await latencyRun(running)
     const throughput = await burst(running)
+    const connected = await connects(running)
     await running.close()
     const result = {
+      connectP50: percentile(connected, 50),
+      connectP99: percentile(connected, 99),
       sameP50: percentile(same, 50),
       sameP99: percentile(same, 99),
       otherP50: percentile(other, 50),
@@ -203,6 +232,7 @@ for (let round = 0; round < ROUNDS; round++) {
     console.log(
       `# round ${round + 1}, cluster count ${mode}: same node p50 ${fmt(result.sameP50)} ms, p99 ${fmt(result.sameP99)} ms; ` +
         `other node p50 ${fmt(result.otherP50)} ms, p99 ${fmt(result.otherP99)} ms; ` +
+        `connect p50 ${fmt(result.connectP50)} ms, p99 ${fmt(result.connectP99)} ms; ` +
         `${fmt(result.perSecond)} events/s, ${fmt(result.cpuUsPerEvent)} µs CPU of this process (nodes and clients), ${fmt(result.redisCommandsPerEvent)} Redis commands and ${fmt(result.redisCpuUsPerEvent)} µs redis-server CPU per event`
     )
   }
@@ -211,6 +241,15 @@ for (let round = 0; round < ROUNDS; round++) {
 const best = (mode: 'on' | 'off', key: string, pick = Math.min) =>
   pick(...results[mode].map((result) => result[key]))
 const lines = [
+  summary(
+    'connect p50',
+    'p50 time to connection_established',
+    best('on', 'connectP50'),
+    'count off',
+    best('off', 'connectP50'),
+    'ms',
+    'count on'
+  ),
   summary(
     'client events p50 same node',
     'p50 latency',

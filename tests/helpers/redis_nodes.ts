@@ -36,6 +36,7 @@ export function crashableRedis(url: string) {
     { shared: true }
   ) satisfies ClusterFactory
   return {
+    prefix,
     factory,
     /**
      * The node can no longer reach Redis, and never will again
@@ -98,5 +99,5 @@ export async function redisNodes(
     await close()
     adapter.close()
   }
-  return { cluster, crash: adapter.crash }
+  return { cluster, crash: adapter.crash, prefix: adapter.prefix }
 }
