@@ -252,6 +252,235 @@ export function channelStateContract(
       assert.deepEqual(await states[0].channel(ch), { subscriptionCount: 6, userCount: 5 })
     })
 
+    test('a user’s sockets in a channel count on every node; past maxSockets a join is refused', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      for (const ch of ['presence-socks', 'private-socks']) {
+        const member = (id: string) => (ch.startsWith('presence-') ? { id, info: null } : undefined)
+        const ann = { userId: 'ann', maxSockets: 3 }
+        assert.deepInclude(await a.join(ch, 's1', member('ann'), undefined, ann), {
+          occupied: true,
+        })
+        assert.notProperty(await b.join(ch, 's2', member('ann'), undefined, ann), 'tooManySockets')
+        assert.notProperty(await a.join(ch, 's3', member('ann'), undefined, ann), 'tooManySockets')
+        // The fourth, on either node: refused, and nothing of it is kept
+        for (const [state, socket] of [
+          [a, 's4'],
+          [b, 's5'],
+        ] as const) {
+          assert.deepEqual(await state.join(ch, socket, member('ann'), undefined, ann), {
+            occupied: false,
+            memberAdded: false,
+            tooManySockets: true,
+          })
+        }
+        assert.equal((await b.channel(ch)).subscriptionCount, 3)
+        assert.deepEqual(await a.leave(ch, 's4', 'ann'), { vacated: false })
+
+        // Another user, and a socket joined again, are not refused
+        const bob = { userId: 'bob', maxSockets: 3 }
+        assert.notProperty(await b.join(ch, 's6', member('bob'), undefined, bob), 'tooManySockets')
+        assert.deepEqual(await a.join(ch, 's1', member('ann'), undefined, ann), {
+          occupied: false,
+          memberAdded: false,
+        })
+        // Without a limit (a node joining its sockets again) nothing is refused
+        assert.notProperty(
+          await a.join(ch, 's7', member('ann'), undefined, { userId: 'ann' }),
+          'tooManySockets'
+        )
+        assert.isTrue((await a.join(ch, 's8', member('ann'), undefined, ann)).tooManySockets)
+
+        // A leave, on whichever node, gives the socket back: 4 -> 2
+        await a.leave(ch, 's7', 'ann')
+        await b.leave(ch, 's2', 'ann')
+        assert.notProperty(await b.join(ch, 's9', member('ann'), undefined, ann), 'tooManySockets')
+        assert.isTrue((await a.join(ch, 's10', member('ann'), undefined, ann)).tooManySockets)
+        for (const [state, socket] of [
+          [a, 's1'],
+          [a, 's3'],
+          [b, 's9'],
+          [b, 's6'],
+        ] as const) {
+          await state.leave(ch, socket)
+        }
+        assert.deepEqual(await a.channel(ch), {
+          subscriptionCount: 0,
+          ...(ch.startsWith('presence-') ? { userCount: 0 } : {}),
+        })
+      }
+    })
+
+    test('the sockets-per-user limit holds under concurrent joins from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      for (const ch of ['presence-race', 'private-race']) {
+        const member = ch.startsWith('presence-') ? { id: 'ann', info: null } : undefined
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            states[i % 3].join(ch, `s${i}`, member, 100, { userId: 'ann', maxSockets: 4 })
+          )
+        )
+        assert.equal(results.filter((result) => !result.tooManySockets).length, 4)
+        assert.equal((await states[1].channel(ch)).subscriptionCount, 4)
+      }
+    })
+
+    test('a node removed or reaped gives back its sockets’ counts', async ({ assert, cleanup }) => {
+      const made = await cluster(3, cleanup)
+      const [a, b, c] = made.states
+      await Promise.all(made.states.map((state) => state.heartbeat()))
+      const ann = { userId: 'ann', maxSockets: 2 }
+      const member = { id: 'ann', info: null }
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        await a.join(ch, 'a1', as, undefined, ann)
+        await b.join(ch, 'b1', as, undefined, ann)
+        assert.isTrue((await c.join(ch, 'c1', as, undefined, ann)).tooManySockets)
+      }
+
+      await a.removeNode()
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        assert.notProperty(await c.join(ch, 'c1', as, undefined, ann), 'tooManySockets')
+        assert.isTrue((await c.join(ch, 'c2', as, undefined, ann)).tooManySockets)
+      }
+      if (!made.expire) return
+
+      await made.expire(1)
+      await c.reapDeadNodes()
+      for (const ch of ['presence-back', 'private-back']) {
+        const as = ch.startsWith('presence-') ? member : undefined
+        assert.notProperty(await c.join(ch, 'c2', as, undefined, ann), 'tooManySockets')
+        assert.isTrue((await c.join(ch, 'c3', as, undefined, ann)).tooManySockets)
+      }
+    })
+
+    test('client events of a user count on every node, per channel, in a one-second window', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const channels = ['presence-talk', 'private-talk']
+      for (const ch of channels) {
+        const member = (id: string) => (ch.startsWith('presence-') ? { id, info: null } : undefined)
+        await a.join(ch, 's1', member('ann'), undefined, { userId: 'ann' })
+        await b.join(ch, 's2', member('ann'), undefined, { userId: 'ann' })
+        await b.join(ch, 's3', member('bob'), undefined, { userId: 'bob' })
+        const take = async (state: ChannelState, userId: string) =>
+          await state.takeClientEvent(ch, userId, 3)
+        const taken = []
+        for (const state of [a, b, a, b, a]) taken.push(await take(state, 'ann'))
+        assert.deepEqual(taken, [true, true, true, false, false])
+        // Another user has a window of its own
+        assert.isTrue(await take(b, 'bob'))
+        // A user without a socket there: nothing counted
+        for (let i = 0; i < 5; i++) assert.isTrue(await take(a, 'nobody'))
+      }
+      // The next window
+      await new Promise((resolve) => setTimeout(resolve, 1050))
+      for (const ch of channels) assert.isTrue(await a.takeClientEvent(ch, 'ann', 3))
+    })
+
+    test('the client-event limit holds under concurrent events from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      const ch = 'presence-burst'
+      for (const [index, state] of states.entries()) {
+        await state.join(ch, `s${index}`, { id: 'ann', info: null }, undefined, { userId: 'ann' })
+      }
+      const taken = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => states[i % 3].takeClientEvent(ch, 'ann', 10))
+      )
+      assert.equal(taken.filter(Boolean).length, 10)
+    })
+
+    test('sockets per client address count on every node; each node records its own count', async ({
+      assert,
+      cleanup,
+    }) => {
+      const {
+        states: [a, b],
+      } = await cluster(2, cleanup)
+      const ip = '203.0.113.7'
+      // A node gives its count with the new socket
+      assert.isTrue(await a.openConnection(ip, 1, 3))
+      assert.isTrue(await b.openConnection(ip, 1, 3))
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isFalse(await b.openConnection(ip, 2, 3))
+      assert.isFalse(await a.openConnection(ip, 3, 3))
+      // Another address has its own count
+      assert.isTrue(await b.openConnection('2001:db8::1', 1, 3))
+
+      // A socket of A closes: B may take it; refused sockets were never counted
+      await a.recordConnections(ip, 1)
+      assert.isTrue(await b.openConnection(ip, 2, 3))
+      assert.isFalse(await a.openConnection(ip, 2, 3))
+      // Recording again is idempotent; 0 forgets the node's sockets
+      await b.recordConnections(ip, 2)
+      await b.recordConnections(ip, 2)
+      assert.isFalse(await a.openConnection(ip, 2, 3))
+      await b.recordConnections(ip, 0)
+      await b.recordConnections(ip, 0)
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isTrue(await a.openConnection(ip, 3, 3))
+      assert.isFalse(await b.openConnection(ip, 1, 3))
+    })
+
+    test('the connections-per-address limit holds under concurrent opens from every node', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { states } = await cluster(3, cleanup)
+      // Each node opens one socket after another until it is refused
+      const opened = await Promise.all(
+        states.map(async (state) => {
+          let count = 0
+          while (await state.openConnection('198.51.100.1', count + 1, 7)) count++
+          return count
+        })
+      )
+      assert.equal(
+        opened.reduce((sum, count) => sum + count, 0),
+        7
+      )
+    })
+
+    test('a node removed or reaped no longer counts for the addresses', async ({
+      assert,
+      cleanup,
+    }) => {
+      const made = await cluster(3, cleanup)
+      const [a, b, c] = made.states
+      await Promise.all(made.states.map((state) => state.heartbeat()))
+      const ip = '192.0.2.9'
+      assert.isTrue(await a.openConnection(ip, 1, 3))
+      assert.isTrue(await a.openConnection(ip, 2, 3))
+      assert.isTrue(await b.openConnection(ip, 1, 3))
+      assert.isFalse(await c.openConnection(ip, 1, 3))
+
+      await a.removeNode()
+      assert.isTrue(await c.openConnection(ip, 1, 3))
+      assert.isTrue(await c.openConnection(ip, 2, 3))
+      assert.isFalse(await c.openConnection(ip, 3, 3))
+      if (!made.expire) return
+
+      await made.expire(1)
+      await c.reapDeadNodes()
+      assert.isTrue(await c.openConnection(ip, 3, 3))
+      assert.isFalse(await c.openConnection(ip, 4, 3))
+    })
+
     test('channels() and channel() count subscriptions and users across nodes', async ({
       assert,
       cleanup,

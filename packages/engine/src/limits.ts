@@ -10,10 +10,12 @@ export interface ServerLimits {
   maxConnections: number
 
   /**
-   * Open sockets per client IP address; above it new sockets from that
-   * address are closed with 4100. 0 (the default) turns it off. Behind a
-   * proxy every client has the proxy's address: leave it off there, or
-   * set it at the proxy.
+   * Open sockets per client IP address, on every node of the cluster
+   * together; above it new sockets from that address are closed with
+   * 4100. The address is the server's "clientAddress" (behind a proxy,
+   * the forwarded one as far as the hops are trusted). Over Redis each
+   * new socket costs one round trip before it is served; when Redis does
+   * not answer, each node counts alone. 0 (the default) turns it off.
    */
   maxConnectionsPerIp: number
 
@@ -66,7 +68,8 @@ export interface ServerLimits {
   clientEventsPerSecond: number
 
   /**
-   * Sockets of one user in one channel, on this node: presence channels
+   * Sockets of one user in one channel, on every node of the cluster
+   * together (checked in the state's join, atomically): presence channels
    * count the member's user id, private channels the user a socket signed
    * in as ("pusher:signin"). Over it the subscription is refused (403).
    * A person rarely has more than a few tabs on one channel; the limit
@@ -78,9 +81,11 @@ export interface ServerLimits {
 
   /**
    * Client events of one user in one channel per second, all its sockets
-   * together (counted as for "maxSocketsPerUserPerChannel"); above it they
-   * are dropped with a non-fatal 4301 error. Two busy tabs fit. 0 turns it
-   * off. Default: 20
+   * on every node together (counted as for "maxSocketsPerUserPerChannel");
+   * above it they are dropped with a non-fatal 4301 error. Two busy tabs
+   * fit. Over Redis each such event costs one round trip before it is
+   * relayed (a socket's events keep their order); when Redis does not
+   * answer, each node counts alone. 0 turns it off. Default: 20
    */
   clientEventsPerUserPerSecond: number
 

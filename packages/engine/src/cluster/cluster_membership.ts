@@ -176,15 +176,23 @@ export class ClusterMembership {
 
   /**
    * The shared state lost this node (Redis restarted empty, or this node
-   * was reaped after a stall): its sockets join their channels again, so
-   * counts and presence lists converge. Joins are idempotent; members the
-   * other nodes' clients already know are not announced again.
+   * was reaped after a stall): its sockets join their channels again and
+   * count for their addresses again, so counts and presence lists
+   * converge. Joins are idempotent; members the other nodes' clients
+   * already know are not announced again.
    */
   async #rejoin(cluster: ClusterAdapter) {
+    const addresses = new Map<string, number>()
     for (const socket of this.host.sockets) {
+      addresses.set(socket.address, (addresses.get(socket.address) ?? 0) + 1)
       for (const subscription of socket.channels.values()) {
         await subscription.rejoin(cluster.state)
       }
+    }
+    // Its sockets count for their addresses again
+    if (this.host.limits.maxConnectionsPerIp <= 0) return
+    for (const [address, count] of addresses) {
+      await cluster.state.recordConnections(address, count)
     }
   }
 

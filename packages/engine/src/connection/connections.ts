@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import { Admission } from './admission.ts'
+import { Admission, type AddressCounts } from './admission.ts'
 import type { OriginCheck } from './origins.ts'
 import { startLivenessTimer } from './liveness.ts'
 import type { ServerLimits } from '../limits.ts'
@@ -55,7 +55,10 @@ export interface ConnectionsOptions {
    * This node's place in its cluster (the ClusterMembership): a socket is
    * served once the node has joined, refused when the join failed
    */
-  membership: { readonly cluster?: unknown; readonly ready?: Promise<unknown> }
+  membership: {
+    readonly cluster?: { readonly state: AddressCounts }
+    readonly ready?: Promise<unknown>
+  }
   report(error: unknown, where: string): void
   /**
    * Runs a timer's body, reporting what it throws
@@ -82,7 +85,13 @@ export class Connections {
     protected host: ConnectionsHost,
     protected options: ConnectionsOptions
   ) {
-    this.#admission = new Admission(host.key, host.limits, options.originAllowed)
+    this.#admission = new Admission(
+      host.key,
+      host.limits,
+      options.originAllowed,
+      () => options.membership.cluster?.state,
+      options.report
+    )
   }
 
   /**
@@ -174,16 +183,40 @@ export class Connections {
   }
 
   #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
-    const { limits, sockets } = this.host
     const admission = this.#admission
     const address = clientAddress(req, this.options.clientAddress)
-    const refusal = admission.refusal(key, req, sockets.size, address)
+    const refusal = admission.refusal(key, req, this.host.sockets.size, address)
     if (refusal) return refuse(ws, ...refusal)
+    const answer = admission.admit(address)
+    if (!(answer instanceof Promise)) {
+      if (answer) return refuse(ws, ...answer)
+      return this.#serve(ws, address, transport)
+    }
+    // The cluster counts the address (Redis): the socket waits, unserved
+    answer
+      .then((refused) => {
+        if (ws.readyState !== ws.OPEN || admission.closing) {
+          if (!refused) admission.closed(address)
+          if (ws.readyState === ws.OPEN) refuse(ws, CloseCode.RECONNECT, 'Server shutting down')
+          return
+        }
+        if (refused) return refuse(ws, ...refused)
+        this.#serve(ws, address, transport)
+      })
+      .catch((error) => {
+        this.options.report(error, 'connect')
+        ws.terminate()
+      })
+  }
 
+  /**
+   * An admitted socket: counted, listened to, told its id
+   */
+  #serve(ws: WebSocket, address: string, transport: Duplex) {
+    const { limits, sockets } = this.host
     const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport)
     socket.events = this.host.events
     sockets.add(socket)
-    admission.opened(address)
     ;(ws as ServedWebSocket)[CONNECTION] = socket
     ws.on('message', this.#listeners.message)
     ws.on('pong', onPong)

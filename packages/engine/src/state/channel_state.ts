@@ -18,16 +18,34 @@ export interface ChannelStats {
 }
 
 /**
+ * The user a socket counts under in a channel, for the limit of sockets
+ * per user per channel across the cluster ("maxSocketsPerUserPerChannel"):
+ * the presence member's id, or on a private channel the user the socket
+ * signed in as
+ */
+export interface SocketOwner {
+  userId: string
+  /**
+   * Sockets of the user the channel may hold, on every node together; 0
+   * or absent: no limit (a node joining its sockets again)
+   */
+  maxSockets?: number
+}
+
+/**
  * The outcome of a join, decided atomically for the whole cluster:
  * "occupied" when the channel had no subscription anywhere before,
  * "memberAdded" when the user had no other socket in the presence channel
  * anywhere (only then do others get member_added), "full" when a new
- * member was refused because the channel holds "maxMembers" users
+ * member was refused because the channel holds "maxMembers" users,
+ * "tooManySockets" when the socket was refused because its owner already
+ * holds "maxSockets" sockets in the channel
  */
 export interface JoinResult {
   occupied: boolean
   memberAdded: boolean
   full?: boolean
+  tooManySockets?: boolean
   /**
    * The join took back a leave still within its leave-event delay: the
    * pending "channel_vacated" is cancelled, and no "channel_occupied" is due
@@ -93,18 +111,24 @@ export interface ChannelState {
 
   /**
    * Adds a socket of this node to a channel; presence channels pass the
-   * member and may pass the member limit. Idempotent for the same socket.
+   * member and may pass the member limit. With an owner, the socket counts
+   * under that user (a presence member always counts under its id, so an
+   * owner there must be the member) and is refused past the owner's
+   * "maxSockets". Idempotent for the same socket: a join again is never
+   * refused.
    */
   join(
     channel: string,
     socketId: string,
     member?: PresenceMember,
-    maxMembers?: number
+    maxMembers?: number,
+    owner?: SocketOwner
   ): Promise<JoinResult>
 
   /**
    * Removes a socket of this node from a channel, with the user id it
-   * joined a presence channel as; a no-op when it was not subscribed.
+   * joined a presence channel as; a no-op when it was not subscribed. The
+   * socket no longer counts under its owner.
    * With "leaveDelayMs", a vacancy or member removal it causes stays
    * pending for that long: a join in the meantime takes it back.
    */
@@ -120,6 +144,38 @@ export interface ChannelState {
    * still stand, each confirmed once for the cluster
    */
   confirmLeave(channel: string, token: string, userId?: string): Promise<ConfirmedLeave>
+
+  /**
+   * Counts one client event of a user in a channel, on every node
+   * together, in the user's one-second window (it starts at the user's
+   * first event, as a socket's does): false once the window holds more
+   * than "perSecond". Only a user counted with a socket in the channel
+   * (a member, or an owner given at join) has a window; for another one
+   * nothing is counted (true). Memory answers at once, Redis with a
+   * promise (which rejects when Redis does not answer in time). A window
+   * is kept no longer than it lasts; memory forgets it with the user's
+   * last socket in the channel.
+   */
+  takeClientEvent(channel: string, userId: string, perSecond: number): boolean | Promise<boolean>
+
+  /**
+   * One more socket of this node from a client address, for
+   * "maxConnectionsPerIp" on every node together. "count" is this node's
+   * sockets from the address with the new one. Admitted (true) when every
+   * node's sockets from it stay within "limit", refused (false) otherwise;
+   * either way the store then holds this node's count as it stands (the
+   * new socket counted only when admitted). Memory answers at once, Redis
+   * with a promise (which rejects when Redis does not answer in time).
+   */
+  openConnection(address: string, count: number, limit: number): boolean | Promise<boolean>
+
+  /**
+   * This node holds "count" sockets from a client address now (0 forgets
+   * the address): after a close, or to set the count again after a call
+   * failed or the store lost it. Redis keeps the count of a call that
+   * failed and sends it again after its next heartbeat.
+   */
+  recordConnections(address: string, count: number): void | Promise<void>
 
   /**
    * Distinct members of a presence channel: user id to user_info
@@ -160,15 +216,15 @@ export interface ChannelState {
   heartbeat(): Promise<boolean>
 
   /**
-   * Removes the subscriptions of nodes whose heartbeat expired and says
-   * what left, so the caller can tell the channels. Only one node reaps a
-   * dead node. Empty in memory.
+   * Removes the subscriptions (and the counts of sockets per address) of
+   * nodes whose heartbeat expired and says what left, so the caller can
+   * tell the channels. Only one node reaps a dead node. Empty in memory.
    */
   reapDeadNodes(leaveDelayMs?: number): Promise<ReapedLeave[]>
 
   /**
-   * Removes this node's subscriptions only (a clean shutdown), never the
-   * other nodes' state
+   * Removes this node's subscriptions and counts only (a clean shutdown),
+   * never the other nodes' state
    */
   removeNode(): Promise<void>
 }

@@ -12,8 +12,8 @@ export type MembershipKeys = [...ChannelKeys, string, string]
 /**
  * Where the Redis channel state keeps what, all under one prefix (what
  * each key holds: see redis_scripts.ts). The keys of one channel share the
- * hash tag "{channel}", those of one node "{nodeId}", so a script runs on
- * one Redis Cluster slot.
+ * hash tag "{channel}", those of one node "{nodeId}", those of one client
+ * address "{ip:address}", so a script runs on one Redis Cluster slot.
  */
 export class RedisKeys {
   /**
@@ -48,6 +48,14 @@ export class RedisKeys {
   }
 
   /**
+   * A user's client events in a channel within its one-second window
+   * (expires with the window)
+   */
+  clientEvents(channel: string, userId: string) {
+    return `${this.prefix}{${channel}}:events:${userId}`
+  }
+
+  /**
    * The last event of a cache channel
    */
   cache(channel: string) {
@@ -66,6 +74,22 @@ export class RedisKeys {
    */
   memberships(nodeId: string) {
     return `${this.prefix}node:{${nodeId}}:memberships`
+  }
+
+  /**
+   * The client addresses the node holds sockets from (its fields in
+   * "connections"), so a survivor reaping it can clear them
+   */
+  addresses(nodeId: string) {
+    return `${this.prefix}node:{${nodeId}}:addresses`
+  }
+
+  /**
+   * Open sockets from one client address: node id -> count. The tag
+   * "{ip:...}" is never a channel's (a channel name has no ":")
+   */
+  connections(address: string) {
+    return `${this.prefix}{ip:${address}}:connections`
   }
 
   /**

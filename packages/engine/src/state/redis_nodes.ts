@@ -17,7 +17,7 @@ export type MembershipLeave = (
  * The cluster's nodes in Redis: each is registered, and alive while the
  * key its heartbeat renews lives. A survivor reaps a dead node and a node
  * closing removes itself, each membership through the leave script, so
- * the channels hear who left.
+ * the channels hear who left, and its counts of sockets per address.
  */
 export class RedisNodes {
   #registered = false
@@ -69,6 +69,7 @@ export class RedisNodes {
       // It may have come back since it was looked at
       if (await this.redis.exists(this.keys.alive(nodeId))) continue
       leaves.push(...(await this.#leaveAll(nodeId, leaveDelayMs)))
+      await this.#forgetAddresses(nodeId)
       await this.redis.srem(this.keys.nodes, nodeId)
     }
     return leaves
@@ -79,9 +80,22 @@ export class RedisNodes {
    */
   async remove() {
     await this.#leaveAll(this.nodeId)
+    await this.#forgetAddresses(this.nodeId)
     await this.redis.del(this.keys.alive(this.nodeId))
     await this.redis.srem(this.keys.nodes, this.nodeId)
     this.#registered = false
+  }
+
+  /**
+   * The node's sockets no longer count for their client addresses
+   */
+  async #forgetAddresses(nodeId: string) {
+    const index = this.keys.addresses(nodeId)
+    const addresses = await this.redis.smembers(index)
+    for (const address of addresses) {
+      await this.redis.hdel(this.keys.connections(address), nodeId)
+    }
+    await this.redis.del(index)
   }
 
   /**

@@ -9,11 +9,15 @@ import type { MembershipKeys } from './redis_keys.ts'
  * script runs on one Redis Cluster slot.
  *
  * Keys of one channel ("<prefix>{<channel>}:...", see RedisKeys):
- *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence) or "-"
+ *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence), "c<userId>"
+ *            (a socket counted under the user it signed in as) or "-"
  *   members  hash userId -> user_info JSON; a member whose removal is
  *            pending (left within the leave-event delay) stays listed,
  *            so nobody sees a page reload as a leave and a return
- *   users    hash userId -> how many sockets hold the user
+ *   users    hash userId -> how many sockets hold the user (presence) or
+ *            count under it: the limit of sockets per user per channel is
+ *            checked against it, and every leave (a reaper's too) gives
+ *            the socket back
  *   left     hash of leaves within their leave-event delay: "~" (the
  *            vacancy) or "u<userId>" (a removal) -> the leave's token
  * and two indexes a join and a leave keep in the same step, so no
@@ -22,28 +26,42 @@ import type { MembershipKeys } from './redis_keys.ts'
  *   memberships  set of "channel\nsocketId" of the socket's node
  *   channels     set of occupied channel names
  * (The indexes are on other slots: Redis Cluster needs them sharded.)
+ *
+ * Keys of one client address ("<prefix>{ip:<address>}:connections"): a
+ * hash node id -> the node's open sockets from the address, for the limit
+ * of connections per address on every node together. Each node keeps the
+ * set of addresses it holds sockets from ("node:{nodeId}:addresses"), so
+ * a survivor reaping it, or its own clean shutdown, clears its fields.
  */
 
 /**
  * KEYS: sockets, members, users, left, memberships, channels
  * ARGV: socket key, "1" for a presence join, user id, user_info JSON,
- *       member limit (0: none), membership entry, channel name
+ *       member limit (0: none), membership entry, channel name, the user
+ *       the socket counts under ("": none; the member's id on presence),
+ *       sockets per user limit (0: none)
  * Returns { occupied, memberAdded, full, vacancyCancelled,
- * removalCancelled } as 0/1
+ * removalCancelled, tooManySockets } as 0/1
  */
 export const JOIN_SCRIPT = `
 -- The same socket again (a node re-applying its memberships): no change
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], ARGV[7])
-  return {0, 0, 0, 0, 0}
+  return {0, 0, 0, 0, 0, 0}
+end
+-- The owner's sockets in the channel on every node: at the limit, refused
+local maxSockets = tonumber(ARGV[9])
+if maxSockets > 0 and ARGV[8] ~= '' then
+  local held = tonumber(redis.call('HGET', KEYS[3], ARGV[8]) or '0')
+  if held >= maxSockets then return {0, 0, 0, 0, 0, 1} end
 end
 local occupied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then occupied = 1 end
 if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then
   local limit = tonumber(ARGV[5])
   if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then
-    return {0, 0, 1, 0, 0}
+    return {0, 0, 1, 0, 0, 0}
   end
 end
 -- A vacancy still within its delay is taken back
@@ -52,8 +70,13 @@ if occupied == 1 then reoccupied = redis.call('HDEL', KEYS[4], '~') end
 redis.call('SADD', KEYS[5], ARGV[6])
 redis.call('SADD', KEYS[6], ARGV[7])
 if ARGV[2] ~= '1' then
-  redis.call('HSET', KEYS[1], ARGV[1], '-')
-  return {occupied, 0, 0, reoccupied, 0}
+  if ARGV[8] == '' then
+    redis.call('HSET', KEYS[1], ARGV[1], '-')
+  else
+    redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
+    redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[8])
+  end
+  return {occupied, 0, 0, reoccupied, 0, 0}
 end
 local added = 0
 local returned = 0
@@ -65,7 +88,7 @@ if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
 end
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HSET', KEYS[1], ARGV[1], 'p' .. ARGV[3])
-return {occupied, added, 0, reoccupied, returned}
+return {occupied, added, 0, reoccupied, returned, 0}
 `
 
 /**
@@ -85,13 +108,18 @@ end
 redis.call('HDEL', KEYS[1], ARGV[1])
 local removed = 0
 local userId = ''
-if string.sub(holder, 1, 1) == 'p' then
+local kind = string.sub(holder, 1, 1)
+if kind == 'p' then
   userId = string.sub(holder, 2)
   -- The user's last socket anywhere: the member goes
   if redis.call('HINCRBY', KEYS[3], userId, -1) <= 0 then
     redis.call('HDEL', KEYS[3], userId)
     removed = 1
   end
+elseif kind == 'c' then
+  -- The socket no longer counts under the user it signed in as
+  local owner = string.sub(holder, 2)
+  if redis.call('HINCRBY', KEYS[3], owner, -1) <= 0 then redis.call('HDEL', KEYS[3], owner) end
 end
 local delay = tonumber(ARGV[3])
 -- Without a delay the member goes now; with one, when the removal is confirmed
@@ -173,7 +201,53 @@ end
 return 0
 `
 
-type JoinReply = [number, number, number, number, number]
+/**
+ * Counts one client event of a user in a channel in the user's window,
+ * which starts at its first event and expires with it (set in the same
+ * step as the first count, so no count outlives its window). Only a user
+ * counted with a socket in the channel gets a window.
+ * KEYS: the user's window in the channel, the channel's users
+ * ARGV: the window in ms, the user id
+ * Returns the events counted in the window, this one included (0: the
+ * user holds no socket there, nothing counted)
+ */
+export const CLIENT_EVENT_SCRIPT = `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then return 0 end
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`
+
+/**
+ * One more socket of a node from a client address: admitted when every
+ * node's sockets from it stay within the limit. The node's field holds its
+ * count as it then stands (with the new socket only when admitted), so
+ * each call corrects what an earlier failed one left.
+ * KEYS: the address's connections (node id -> count)
+ * ARGV: node id, the node's count with the new socket, the limit
+ * Returns 1 admitted, 0 refused
+ */
+export const OPEN_CONNECTION_SCRIPT = `
+local count = tonumber(ARGV[2])
+local total = count
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  if held[i] ~= ARGV[1] then total = total + tonumber(held[i + 1]) end
+end
+local admitted = 1
+if total > tonumber(ARGV[3]) then
+  admitted = 0
+  count = count - 1
+end
+if count > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], count)
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return admitted
+`
+
+type JoinReply = [number, number, number, number, number, number]
 type LeaveReply = [number, number, number, string, number]
 
 /**
@@ -190,6 +264,8 @@ export interface ScriptedRedis extends Redis {
   ): Promise<[number, number]>
   broadcastMembers(...args: [string, string, string]): Promise<string[]>
   broadcastPrune(...args: [string, string, string]): Promise<number>
+  broadcastClientEvent(...args: [string, string, number, string]): Promise<number>
+  broadcastOpenConnection(...args: [string, string, number, number]): Promise<number>
 }
 
 export function withScripts(redis: Redis): ScriptedRedis {
@@ -199,6 +275,11 @@ export function withScripts(redis: Redis): ScriptedRedis {
     redis.defineCommand('broadcastConfirmLeave', { numberOfKeys: 3, lua: CONFIRM_LEAVE_SCRIPT })
     redis.defineCommand('broadcastMembers', { numberOfKeys: 3, lua: MEMBERS_SCRIPT })
     redis.defineCommand('broadcastPrune', { numberOfKeys: 2, lua: PRUNE_SCRIPT })
+    redis.defineCommand('broadcastClientEvent', { numberOfKeys: 2, lua: CLIENT_EVENT_SCRIPT })
+    redis.defineCommand('broadcastOpenConnection', {
+      numberOfKeys: 1,
+      lua: OPEN_CONNECTION_SCRIPT,
+    })
   }
   return redis as ScriptedRedis
 }

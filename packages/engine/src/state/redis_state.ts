@@ -8,6 +8,7 @@ import type {
   LeaveResult,
   PresenceMember,
   ReapedLeave,
+  SocketOwner,
 } from './channel_state.ts'
 import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
 import { RedisKeys } from './redis_keys.ts'
@@ -26,6 +27,12 @@ export interface RedisStateOptions {
    * within 15 s
    */
   nodeTimeout?: number
+  /**
+   * How long a limit counted across the nodes (client events per user,
+   * connections per address) waits for Redis before the call rejects and
+   * the node counts alone (ms). Default 500
+   */
+  limitTimeout?: number
 }
 
 /**
@@ -41,6 +48,7 @@ export class RedisState implements ChannelState {
   readonly nodeId: string
   readonly prefix: string
   readonly nodeTimeout: number
+  readonly limitTimeout: number
 
   #redis: ScriptedRedis
   #keys: RedisKeys
@@ -52,6 +60,7 @@ export class RedisState implements ChannelState {
     this.nodeId = options.nodeId
     this.prefix = options.prefix ?? 'broadcast:'
     this.nodeTimeout = options.nodeTimeout ?? 10_000
+    this.limitTimeout = options.limitTimeout ?? 500
     this.#redis = withScripts(redis)
     this.#keys = new RedisKeys(this.prefix)
     this.#nodes = new RedisNodes(
@@ -87,21 +96,27 @@ export class RedisState implements ChannelState {
     channel: string,
     socketId: string,
     member?: PresenceMember,
-    maxMembers?: number
+    maxMembers?: number,
+    owner?: SocketOwner
   ): Promise<JoinResult> {
     return this.#run('join', async () => {
       // One script with its index entries: a leave is never in between
-      const [occupied, memberAdded, full, reoccupied, returned] = await this.#redis.broadcastJoin(
-        ...this.#keys.membership(channel, this.nodeId),
-        `${this.nodeId}:${socketId}`,
-        member ? '1' : '0',
-        member?.id ?? '',
-        member ? JSON.stringify(member.info ?? null) : '',
-        maxMembers ?? 0,
-        `${channel}\n${socketId}`,
-        channel
-      )
+      const [occupied, memberAdded, full, reoccupied, returned, tooMany] =
+        await this.#redis.broadcastJoin(
+          ...this.#keys.membership(channel, this.nodeId),
+          `${this.nodeId}:${socketId}`,
+          member ? '1' : '0',
+          member?.id ?? '',
+          member ? JSON.stringify(member.info ?? null) : '',
+          maxMembers ?? 0,
+          `${channel}\n${socketId}`,
+          channel,
+          // A presence member counts under its id, whoever is named
+          member?.id ?? owner?.userId ?? '',
+          owner?.maxSockets ?? 0
+        )
       if (full) return { occupied: false, memberAdded: false, full: true }
+      if (tooMany) return { occupied: false, memberAdded: false, tooManySockets: true }
       const result: JoinResult = { occupied: occupied === 1, memberAdded: memberAdded === 1 }
       if (reoccupied) result.vacancyCancelled = true
       if (returned) result.removalCancelled = true
@@ -165,6 +180,72 @@ export class RedisState implements ChannelState {
 
   #prune(channel: string) {
     return this.#redis.broadcastPrune(this.#keys.channels, this.#keys.channel(channel)[0], channel)
+  }
+
+  takeClientEvent(channel: string, userId: string, perSecond: number): Promise<boolean> {
+    return this.#run('takeClientEvent', async () => {
+      const window = this.#keys.clientEvents(channel, userId)
+      const users = this.#keys.channel(channel)[2]
+      const count = await this.#inTime(
+        this.#redis.broadcastClientEvent(window, users, 1000, userId)
+      )
+      return count <= perSecond
+    })
+  }
+
+  openConnection(address: string, count: number, limit: number): Promise<boolean> {
+    return this.#run('openConnection', async () => {
+      // Listed before it is counted: a node dying in between leaves no count behind
+      const listed = count === 1 ? this.#list(address) : undefined
+      // Awaited once the script answered: a failure is the script's too
+      listed?.catch(() => {})
+      const admitted = await this.#inTime(
+        this.#redis.broadcastOpenConnection(
+          this.#keys.connections(address),
+          this.nodeId,
+          count,
+          limit
+        )
+      )
+      await listed
+      if (!admitted && count === 1) await this.#unlist(address)
+      return admitted === 1
+    })
+  }
+
+  recordConnections(address: string, count: number): Promise<void> {
+    return this.#run('recordConnections', async () => {
+      const key = this.#keys.connections(address)
+      if (count > 0) {
+        await Promise.all([this.#list(address), this.#redis.hset(key, this.nodeId, count)])
+      } else {
+        await Promise.all([this.#redis.hdel(key, this.nodeId), this.#unlist(address)])
+      }
+    })
+  }
+
+  #list(address: string) {
+    return this.#redis.sadd(this.#keys.addresses(this.nodeId), address)
+  }
+
+  #unlist(address: string) {
+    return this.#redis.srem(this.#keys.addresses(this.nodeId), address)
+  }
+
+  /**
+   * A limit's call rejects when Redis does not answer within
+   * "limitTimeout": connected but stalled, it would hold the caller
+   */
+  #inTime<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.limitTimeout} ms`)),
+        this.limitTimeout
+      )
+      timer.unref()
+    })
+    return Promise.race([call, late]).finally(() => clearTimeout(timer))
   }
 
   members(channel: string): Promise<Map<string, unknown>> {

@@ -121,6 +121,13 @@ export class ChannelRegistry {
       socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
       return
     }
+    if (result.tooManySockets) {
+      // The user's sockets on the other nodes fill the limit: refused as here
+      const refusal = subscription.tooManySockets()
+      void subscription.release()
+      socket.send(subscriptionErrorFrame(name, refusal.status, refusal.message))
+      return
+    }
     // Not "succeeded" before the other nodes' frames reach it too
     const receiving = subscription.deliver()
     if (receiving) {

@@ -5,6 +5,7 @@ import type { SocketConnection } from '../connection/socket_connection.ts'
 import { channelType } from '../channel_name.ts'
 import { MAX_EVENT_NAME_LENGTH } from '../protocol.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
+import { ClientEventQueue } from './client_event_queue.ts'
 import { verifyAuth } from '../signatures.ts'
 import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from '../protocol.ts'
 import type { ServerEvents } from '../server_events.ts'
@@ -21,14 +22,19 @@ export type ClientEventsAllowed = (channel: string) => boolean
  * non-fatal "pusher:error" and the frame is dropped.
  */
 export class MessageHandler {
+  #clientEvents: ClientEventQueue
+
   constructor(
     protected host: RegistryHost,
     protected limits: ServerLimits,
     protected registry: ChannelRegistry,
     protected clientEventsAllowed: ClientEventsAllowed,
     protected userLimits: UserChannelLimits,
-    protected events: ServerEvents
-  ) {}
+    protected events: ServerEvents,
+    report: (error: unknown, where: string) => void = () => {}
+  ) {
+    this.#clientEvents = new ClientEventQueue(report)
+  }
 
   async handle(socket: SocketConnection, raw: RawData) {
     socket.lastActivity = Date.now()
@@ -124,27 +130,46 @@ export class MessageHandler {
       this.events.emit('clientEvent', 'rate_limited')
       return
     }
+    // The user's events on this node alone over the limit: no need to ask the cluster
     const user = socket.channels.get(channel)?.countedAs
+    const perUser = this.limits.clientEventsPerUserPerSecond
     if (user !== undefined && !this.userLimits.takeClientEvent(channel, user)) {
-      socket.error(
-        ErrorCode.CLIENT_EVENT_RATE_LIMIT,
-        `Client event rejected: over ${this.limits.clientEventsPerUserPerSecond} per second for this user on "${channel}"`
-      )
-      this.events.emit('clientEvent', 'rate_limited')
-      return
+      return this.#overUserLimit(socket, channel)
     }
 
-    const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
     const userId = kind === 'presence' ? socket.channels.get(channel)?.member?.id : undefined
-    this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
-    this.events.emit('clientEvent', 'relayed')
-    this.host.lifecycle.clientEvent({
-      channel,
-      event,
-      data: payload,
-      socket_id: socket.id,
-      ...(userId === undefined ? {} : { user_id: userId }),
-    })
+    const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
+    this.#clientEvents.run(
+      socket,
+      () =>
+        user === undefined || perUser <= 0
+          ? true
+          : this.host.state.takeClientEvent(channel, user, perUser),
+      (allowed) => {
+        if (!allowed) return this.#overUserLimit(socket, channel)
+        this.host.relay(channel, encodeFrame(event, payload, channel, userId), socket.id)
+        this.events.emit('clientEvent', 'relayed')
+        this.host.lifecycle.clientEvent({
+          channel,
+          event,
+          data: payload,
+          socket_id: socket.id,
+          ...(userId === undefined ? {} : { user_id: userId }),
+        })
+      }
+    )
+  }
+
+  /**
+   * The user's client events in the channel, on this node or on every
+   * node together, are over "clientEventsPerUserPerSecond"
+   */
+  #overUserLimit(socket: SocketConnection, channel: string) {
+    socket.error(
+      ErrorCode.CLIENT_EVENT_RATE_LIMIT,
+      `Client event rejected: over ${this.limits.clientEventsPerUserPerSecond} per second for this user on "${channel}"`
+    )
+    this.events.emit('clientEvent', 'rate_limited')
   }
 
   /**

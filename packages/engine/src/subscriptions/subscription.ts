@@ -4,7 +4,12 @@ import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
 import type { SocketConnection } from '../connection/socket_connection.ts'
 import type { SubscriptionCounts } from './subscription_counts.ts'
 import type { UserChannelLimits } from './user_channel_limits.ts'
-import type { ChannelState, JoinResult, PresenceMember } from '../state/channel_state.ts'
+import type {
+  ChannelState,
+  JoinResult,
+  PresenceMember,
+  SocketOwner,
+} from '../state/channel_state.ts'
 import type { HeldSubscription } from '../connection/socket_subscriptions.ts'
 import type { StateCallOrder } from './state_call_order.ts'
 import { channelType } from '../channel_name.ts'
@@ -76,12 +81,8 @@ export class Subscription implements HeldSubscription {
   admit(member: PresenceMember | undefined) {
     const countAs = this.#countAs(member)
     if (countAs !== undefined) {
-      if (!this.host.userLimits.join(this.channel, countAs)) {
-        throw new Refusal(
-          403,
-          `Too many connections of user "${countAs}" in "${this.channel}": the limit is ${this.host.limits.maxSocketsPerUserPerChannel}`
-        )
-      }
+      // This node's sockets alone at the limit: no need to ask the state
+      if (!this.host.userLimits.join(this.channel, countAs)) throw this.tooManySockets(countAs)
       this.countedAs = countAs
     }
     this.member = member ?? null
@@ -96,13 +97,15 @@ export class Subscription implements HeldSubscription {
    */
   async join(): Promise<JoinResult> {
     const { state, lifecycle, subscriptionCounts } = this.host.server
+    const { maxPresenceMembers, maxSocketsPerUserPerChannel } = this.host.limits
     const member = this.member ?? undefined
-    const maxMembers = member ? this.host.limits.maxPresenceMembers : undefined
+    const maxMembers = member ? maxPresenceMembers : undefined
+    const owner = this.#owner(maxSocketsPerUserPerChannel)
     this.#step = 'joined'
     const result = await this.#inOrder(() =>
-      state.join(this.channel, this.socket.id, member, maxMembers)
+      state.join(this.channel, this.socket.id, member, maxMembers, owner)
     )
-    if (result.full) {
+    if (result.full || result.tooManySockets) {
       if (this.#step === 'joined') this.#step = 'subscribed'
     } else {
       lifecycle.joined(this.channel, result, member?.id)
@@ -125,7 +128,27 @@ export class Subscription implements HeldSubscription {
    * join, which is idempotent with this one.
    */
   rejoin(state: ChannelState) {
-    return state.join(this.channel, this.socket.id, this.member ?? undefined)
+    // Counted under its user again, never refused: it was admitted
+    const owner = this.#owner(0)
+    return state.join(this.channel, this.socket.id, this.member ?? undefined, undefined, owner)
+  }
+
+  /**
+   * The refusal of a socket whose user holds the limit of sockets in the
+   * channel, on this node or on every node together
+   */
+  tooManySockets(userId = this.countedAs) {
+    return new Refusal(
+      403,
+      `Too many connections of user "${userId}" in "${this.channel}": the limit is ${this.host.limits.maxSocketsPerUserPerChannel}`
+    )
+  }
+
+  /**
+   * The user it counts under in the state, for the limit across nodes
+   */
+  #owner(maxSockets: number): SocketOwner | undefined {
+    return this.countedAs === undefined ? undefined : { userId: this.countedAs, maxSockets }
   }
 
   /**

@@ -11,11 +11,15 @@ interface UserInChannel {
 }
 
 /**
- * Limits per user and channel, so one account cannot multiply the
- * per-socket limits by opening many sockets: sockets of a user in a channel
- * ("maxSocketsPerUserPerChannel") and client events of a user in a channel
- * ("clientEventsPerUserPerSecond"). An entry lives while the user has a
- * socket in the channel, so nothing outlives the subscriptions.
+ * Limits per user and channel on this node, so one account cannot multiply
+ * the per-socket limits by opening many sockets: sockets of a user in a
+ * channel ("maxSocketsPerUserPerChannel") and client events of a user in a
+ * channel ("clientEventsPerUserPerSecond"). An entry lives while the user
+ * has a socket in the channel, so nothing outlives the subscriptions.
+ *
+ * The cluster's counts are the state's (a join refuses past the sockets
+ * limit on every node together); this node's own count refuses first,
+ * without asking the state, when its sockets alone are at the limit.
  */
 export class UserChannelLimits {
   #channels = new Map<string, Map<string, UserInChannel>>()
