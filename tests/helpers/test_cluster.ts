@@ -7,7 +7,7 @@ import {
 } from '../../packages/engine/src/embedded_server.ts'
 import { memoryCluster } from '../../packages/engine/src/cluster/cluster.ts'
 import { MemoryHub } from '../../packages/engine/src/bus/memory_bus.ts'
-import { MemoryStore } from '../../packages/engine/src/state/memory_state.ts'
+import { MemoryStore } from '../../packages/engine/src/state/memory_store.ts'
 import { HOST, RawClient, sleep } from './server_clients.ts'
 
 type PusherClient = import('pusher-js').default

@@ -72,16 +72,8 @@ export class EmbeddedServer {
     const counts = options.subscriptionCount
     this.subscriptionCounts = new SubscriptionCounts(counts, this, lifecycle, report)
     const registry = new ChannelRegistry(this, limits, userLimits)
-    const clientEvents = options.clientEventsAllowed ?? (() => false)
-    const messages = new MessageHandler(
-      this,
-      limits,
-      registry,
-      clientEvents,
-      userLimits,
-      events,
-      report
-    )
+    const allowed = options.clientEventsAllowed ?? (() => false)
+    const messages = new MessageHandler(this, limits, registry, allowed, userLimits, events, report)
     const http = new HttpApi(this, events)
     const membership = (this.#membership = new ClusterMembership(this, {
       factory: options.cluster ?? memoryCluster(),

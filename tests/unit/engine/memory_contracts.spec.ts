@@ -1,5 +1,6 @@
 import { MemoryBus, MemoryHub } from '../../../packages/engine/src/bus/memory_bus.ts'
-import { MemoryState, MemoryStore } from '../../../packages/engine/src/state/memory_state.ts'
+import { MemoryState } from '../../../packages/engine/src/state/memory_state.ts'
+import { MemoryStore } from '../../../packages/engine/src/state/memory_store.ts'
 import { busContract } from '../../helpers/bus_contract.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 

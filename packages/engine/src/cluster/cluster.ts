@@ -4,7 +4,8 @@ import type { ChannelState } from '../state/channel_state.ts'
 import type { ServerLimits } from '../limits.ts'
 import { MemoryBus, type MemoryHub } from '../bus/memory_bus.ts'
 import type { BusInterestOptions } from '../bus/channel_interest.ts'
-import { MemoryState, MemoryStore } from '../state/memory_state.ts'
+import { MemoryState } from '../state/memory_state.ts'
+import { MemoryStore } from '../state/memory_store.ts'
 
 /**
  * What one node of the embedded server shares with the others: a bus for

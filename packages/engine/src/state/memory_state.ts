@@ -8,78 +8,13 @@ import type {
   ReapedLeave,
   SocketOwner,
 } from './channel_state.ts'
-import { EventCache, type EventCacheLimits } from './event_cache.ts'
-import { DEFAULT_LIMITS } from '../limits.ts'
+import { MemoryStore } from './memory_store.ts'
 
 /**
  * Fields of a channel's pending leaves
  */
 const VACANCY = '~'
 const removalOf = (userId: string) => `u${userId}`
-
-/**
- * A presence channel's members: user id to user_info and the subscriptions
- * ("<node>:<socket>") holding it, to de-duplicate a user's tabs and nodes.
- * A member held by none is within its leave-event delay: still listed
- * until the removal is confirmed or the user comes back.
- */
-type Presence = Map<string, { info: unknown; holders: Set<string> }>
-
-/**
- * The cluster's state in one process's memory, shared by every MemoryState
- * bound to it (one per node). Plain maps: nothing in it is asynchronous,
- * so each operation is atomic.
- */
-export class MemoryStore {
-  /**
-   * Channel to its subscriptions: "<node>:<socket>" to the presence user id
-   */
-  readonly channels = new Map<string, Map<string, string | undefined>>()
-  readonly presence = new Map<string, Presence>()
-  /**
-   * Sockets counted under the user they signed in as (not presence: a
-   * member's sockets are its holders), by channel: each subscription's
-   * user ("<node>:<socket>" to user id), and each user's count
-   */
-  readonly owners = new Map<
-    string,
-    { bySocket: Map<string, string>; byUser: Map<string, number> }
-  >()
-  /**
-   * Node to its subscriptions (channel, socket id), so one node's state can
-   * be removed alone
-   */
-  readonly nodes = new Map<string, Map<string, Set<string>>>()
-  /**
-   * Client-event windows of the users with a socket in a channel, by
-   * channel: user id to the window's start (epoch ms) and count
-   */
-  readonly clientEvents = new Map<string, Map<string, { start: number; count: number }>>()
-  /**
-   * Open sockets per client address, by node ("maxConnectionsPerIp" on
-   * every node together): address to node id to count
-   */
-  readonly addresses = new Map<string, Map<string, number>>()
-  /**
-   * Leaves within their leave-event delay, by channel: "~" for the
-   * vacancy, "u<userId>" for a member's removal, to the leave's token
-   */
-  readonly pendingLeaves = new Map<string, Map<string, string>>()
-  /**
-   * The last event of each cache channel, bounded and swept
-   */
-  readonly eventCache: EventCache
-
-  /**
-   * The cache bounds default to "maxCachedChannels" and "maxCachedBytes"
-   */
-  constructor(cacheLimits: Partial<EventCacheLimits> = {}) {
-    this.eventCache = new EventCache({
-      maxEntries: cacheLimits.maxEntries ?? DEFAULT_LIMITS.maxCachedChannels,
-      maxBytes: cacheLimits.maxBytes ?? DEFAULT_LIMITS.maxCachedBytes,
-    })
-  }
-}
 
 /**
  * One node's view of a MemoryStore. Alone it serves a single process; nodes
@@ -108,7 +43,7 @@ export class MemoryState implements ChannelState {
     const countAs = member?.id ?? owner?.userId
     const maxSockets = owner?.maxSockets ?? 0
     if (countAs !== undefined && maxSockets > 0) {
-      if (this.#socketsOf(channel, countAs, member !== undefined) >= maxSockets) {
+      if (this.store.socketsOf(channel, countAs, member !== undefined) >= maxSockets) {
         return { occupied: false, memberAdded: false, tooManySockets: true }
       }
     }
@@ -133,7 +68,7 @@ export class MemoryState implements ChannelState {
     const result: JoinResult = { occupied, memberAdded: false }
     if (occupied && this.#takePending(channel, VACANCY)) result.vacancyCancelled = true
     if (!member) {
-      if (countAs !== undefined) this.#countOwner(channel, key, countAs)
+      if (countAs !== undefined) this.store.countOwner(channel, key, countAs)
       return result
     }
     if (existing) {
@@ -168,48 +103,18 @@ export class MemoryState implements ChannelState {
   }
 
   /**
-   * At once: the store is this process's. Only a user with a socket in
-   * the channel gets a window, so the windows never outgrow the sockets.
+   * At once: the store is this process's
    */
   takeClientEvent(channel: string, userId: string, perSecond: number): boolean {
-    if (this.#socketsOf(channel, userId, channel.startsWith('presence-')) === 0) return true
-    let windows = this.store.clientEvents.get(channel)
-    if (!windows) {
-      windows = new Map()
-      this.store.clientEvents.set(channel, windows)
-    }
-    const now = Date.now()
-    let window = windows.get(userId)
-    if (!window || now - window.start >= 1000) {
-      window = { start: now, count: 0 }
-      windows.set(userId, window)
-    }
-    window.count++
-    return window.count <= perSecond
+    return this.store.takeClientEvent(channel, userId, perSecond)
   }
 
   openConnection(address: string, count: number, limit: number): boolean {
-    let others = 0
-    for (const [nodeId, held] of this.store.addresses.get(address) ?? []) {
-      if (nodeId !== this.nodeId) others += held
-    }
-    const admitted = others + count <= limit
-    this.recordConnections(address, admitted ? count : count - 1)
-    return admitted
+    return this.store.openConnection(this.nodeId, address, count, limit)
   }
 
   recordConnections(address: string, count: number) {
-    const { addresses } = this.store
-    let nodes = addresses.get(address)
-    if (count > 0) {
-      if (!nodes) {
-        nodes = new Map()
-        addresses.set(address, nodes)
-      }
-      nodes.set(this.nodeId, count)
-    } else if (nodes?.delete(this.nodeId) && nodes.size === 0) {
-      addresses.delete(address)
-    }
+    this.store.recordConnections(this.nodeId, address, count)
   }
 
   async members(channel: string) {
@@ -275,7 +180,7 @@ export class MemoryState implements ChannelState {
     const vacated = subscriptions.size === 0
     if (vacated) channels.delete(channel)
     this.#forgetOwn(channel, socketId)
-    const owner = this.#uncountOwner(channel, key)
+    const owner = this.store.uncountOwner(channel, key)
 
     const result: LeaveResult = { vacated }
     const presence = userId === undefined ? undefined : allPresence.get(channel)
@@ -286,8 +191,11 @@ export class MemoryState implements ChannelState {
     }
     // The user's last socket in the channel: its client-event window goes
     const counted = userId ?? owner
-    if (counted !== undefined && this.#socketsOf(channel, counted, userId !== undefined) === 0) {
-      this.#forgetWindow(channel, counted)
+    if (
+      counted !== undefined &&
+      this.store.socketsOf(channel, counted, userId !== undefined) === 0
+    ) {
+      this.store.forgetWindow(channel, counted)
     }
     if (leaveDelayMs > 0 && (vacated || result.memberRemoved !== undefined)) {
       result.pending = this.#markPending(channel, vacated, result.memberRemoved)
@@ -333,46 +241,6 @@ export class MemoryState implements ChannelState {
     pending!.delete(field)
     if (pending!.size === 0) this.store.pendingLeaves.delete(channel)
     return true
-  }
-
-  /**
-   * The sockets a user holds in a channel on every node: a presence
-   * member's holders, or those counted under the user
-   */
-  #socketsOf(channel: string, userId: string, presence: boolean) {
-    if (presence) return this.store.presence.get(channel)?.get(userId)?.holders.size ?? 0
-    return this.store.owners.get(channel)?.byUser.get(userId) ?? 0
-  }
-
-  #countOwner(channel: string, key: string, userId: string) {
-    let owners = this.store.owners.get(channel)
-    if (!owners) {
-      owners = { bySocket: new Map(), byUser: new Map() }
-      this.store.owners.set(channel, owners)
-    }
-    owners.bySocket.set(key, userId)
-    owners.byUser.set(userId, (owners.byUser.get(userId) ?? 0) + 1)
-  }
-
-  /**
-   * The user the socket counted under, if any
-   */
-  #uncountOwner(channel: string, key: string) {
-    const owners = this.store.owners.get(channel)
-    const userId = owners?.bySocket.get(key)
-    if (!owners || userId === undefined) return undefined
-    owners.bySocket.delete(key)
-    const left = (owners.byUser.get(userId) ?? 1) - 1
-    if (left > 0) owners.byUser.set(userId, left)
-    else owners.byUser.delete(userId)
-    if (owners.bySocket.size === 0) this.store.owners.delete(channel)
-    return userId
-  }
-
-  #forgetWindow(channel: string, userId: string) {
-    const windows = this.store.clientEvents.get(channel)
-    if (!windows?.delete(userId)) return
-    if (windows.size === 0) this.store.clientEvents.delete(channel)
   }
 
   #key(socketId: string) {

@@ -13,6 +13,7 @@ import type {
 import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
 import { RedisKeys } from './redis_keys.ts'
 import { RedisNodes } from './redis_nodes.ts'
+import { RedisLimits } from './redis_limits.ts'
 
 export interface RedisStateOptions {
   nodeId: string
@@ -53,6 +54,7 @@ export class RedisState implements ChannelState {
   #redis: ScriptedRedis
   #keys: RedisKeys
   #nodes: RedisNodes
+  #limits: RedisLimits
   #leaves = 0
   #connecting?: Promise<void>
 
@@ -63,6 +65,7 @@ export class RedisState implements ChannelState {
     this.limitTimeout = options.limitTimeout ?? 500
     this.#redis = withScripts(redis)
     this.#keys = new RedisKeys(this.prefix)
+    this.#limits = new RedisLimits(this.#redis, this.#keys, this.nodeId, this.limitTimeout)
     this.#nodes = new RedisNodes(
       this.#redis,
       this.#keys,
@@ -183,69 +186,17 @@ export class RedisState implements ChannelState {
   }
 
   takeClientEvent(channel: string, userId: string, perSecond: number): Promise<boolean> {
-    return this.#run('takeClientEvent', async () => {
-      const window = this.#keys.clientEvents(channel, userId)
-      const users = this.#keys.channel(channel)[2]
-      const count = await this.#inTime(
-        this.#redis.broadcastClientEvent(window, users, 1000, userId)
-      )
-      return count <= perSecond
-    })
+    return this.#run('takeClientEvent', () =>
+      this.#limits.takeClientEvent(channel, userId, perSecond)
+    )
   }
 
   openConnection(address: string, count: number, limit: number): Promise<boolean> {
-    return this.#run('openConnection', async () => {
-      // Listed before it is counted: a node dying in between leaves no count behind
-      const listed = count === 1 ? this.#list(address) : undefined
-      // Awaited once the script answered: a failure is the script's too
-      listed?.catch(() => {})
-      const admitted = await this.#inTime(
-        this.#redis.broadcastOpenConnection(
-          this.#keys.connections(address),
-          this.nodeId,
-          count,
-          limit
-        )
-      )
-      await listed
-      if (!admitted && count === 1) await this.#unlist(address)
-      return admitted === 1
-    })
+    return this.#run('openConnection', () => this.#limits.openConnection(address, count, limit))
   }
 
   recordConnections(address: string, count: number): Promise<void> {
-    return this.#run('recordConnections', async () => {
-      const key = this.#keys.connections(address)
-      if (count > 0) {
-        await Promise.all([this.#list(address), this.#redis.hset(key, this.nodeId, count)])
-      } else {
-        await Promise.all([this.#redis.hdel(key, this.nodeId), this.#unlist(address)])
-      }
-    })
-  }
-
-  #list(address: string) {
-    return this.#redis.sadd(this.#keys.addresses(this.nodeId), address)
-  }
-
-  #unlist(address: string) {
-    return this.#redis.srem(this.#keys.addresses(this.nodeId), address)
-  }
-
-  /**
-   * A limit's call rejects when Redis does not answer within
-   * "limitTimeout": connected but stalled, it would hold the caller
-   */
-  #inTime<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.limitTimeout} ms`)),
-        this.limitTimeout
-      )
-      timer.unref()
-    })
-    return Promise.race([call, late]).finally(() => clearTimeout(timer))
+    return this.#run('recordConnections', () => this.#limits.recordConnections(address, count))
   }
 
   members(channel: string): Promise<Map<string, unknown>> {
