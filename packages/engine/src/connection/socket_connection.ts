@@ -136,18 +136,25 @@ export class SocketConnection {
       this.transport!.uncork()
       this.transport!.cork()
     }
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
-      this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
-      this.events?.emit('slowConsumerDropped')
-      /**
-       * The close frame waits behind everything the client has not read:
-       * drop the socket if it does not drain soon, so its buffer is freed
-       */
-      setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref()
-      return false
-    }
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) return this.#dropSlowConsumer()
     this.#cork()
     return true
+  }
+
+  /**
+   * Closes a consumer too slow to read (4100). Out of #writable, which
+   * every delivery runs: kept small, the write path inlines into the
+   * broadcast loop
+   */
+  #dropSlowConsumer() {
+    this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
+    this.events?.emit('slowConsumerDropped')
+    /**
+     * The close frame waits behind everything the client has not read:
+     * drop the socket if it does not drain soon, so its buffer is freed
+     */
+    setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref()
+    return false
   }
 
   /**
