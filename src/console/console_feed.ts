@@ -53,6 +53,7 @@ export class ConsoleFeed {
    * every node sends it its own update, so it shows them all
    */
   #watchedInCluster = false
+  #looking = false
 
   constructor(channel = CONSOLE_CHANNEL) {
     this.channel = channel
@@ -173,12 +174,16 @@ export class ConsoleFeed {
    * failing state (Redis away) counts as none
    */
   #lookForConsoles(server: ServingNode) {
+    // One question at a time: a stalled Redis must not pile them up
+    if (this.#looking) return
+    this.#looking = true
     Promise.resolve()
       .then(() => server.state.channel(this.channel))
       .then(
         (stats) => (this.#watchedInCluster = stats.subscriptionCount > 0),
         () => (this.#watchedInCluster = false)
       )
+      .finally(() => (this.#looking = false))
   }
 
   #drainAll() {

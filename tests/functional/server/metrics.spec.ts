@@ -283,6 +283,36 @@ test.group('Metrics | hooks of the embedded server', () => {
   })
 })
 
+/**
+ * A node on the test's Redis whose metrics count what it does, closed
+ * with the test
+ */
+async function meteredRedisNode(
+  redis: RedisTestServer,
+  cleanup: (fn: () => Promise<void>) => void
+) {
+  const metrics = new BroadcastMetrics()
+  const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
+  const connection = new Redis(redis.url, { lazyConnect: true })
+  const prefix = `metrics-${randomUUID()}:`
+  const events = new EventsHub()
+  metrics.listen(events)
+  const driver = new LocalDriver({
+    appId: 'm',
+    key: 'm-key',
+    secret: 'm-secret',
+    events,
+    cluster: Object.assign((nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }), {
+      shared: true,
+    }),
+  })
+  cleanup(async () => {
+    await driver.close()
+    connection.disconnect()
+  })
+  return { metrics, registry, driver }
+}
+
 test.group('Metrics | the Redis bus', (group) => {
   let redis: RedisTestServer
   group.setup(async () => {
@@ -294,26 +324,7 @@ test.group('Metrics | the Redis bus', (group) => {
     assert,
     cleanup,
   }) => {
-    const metrics = new BroadcastMetrics()
-    const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
-    const connection = new Redis(redis.url, { lazyConnect: true })
-    const prefix = `metrics-${randomUUID()}:`
-    const events = new EventsHub()
-    metrics.listen(events)
-    const driver = new LocalDriver({
-      appId: 'm',
-      key: 'm-key',
-      secret: 'm-secret',
-      events,
-      cluster: Object.assign(
-        (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
-        { shared: true }
-      ),
-    })
-    cleanup(async () => {
-      await driver.close()
-      connection.disconnect()
-    })
+    const { metrics, registry, driver } = await meteredRedisNode(redis, cleanup)
     await driver.listen(0, '127.0.0.1')
 
     await driver.server.publish(['metrics-bus'], 'Tick', '{}')
@@ -342,26 +353,7 @@ test.group('Metrics | what the Redis bus brings', (group) => {
     assert,
     cleanup,
   }) => {
-    const metrics = new BroadcastMetrics()
-    const registry = registerPrometheus(await loadPromClient(), metrics, { prefix: 'broadcast_' })
-    const connection = new Redis(redis.url, { lazyConnect: true })
-    const prefix = `metrics-${randomUUID()}:`
-    const events = new EventsHub()
-    metrics.listen(events)
-    const driver = new LocalDriver({
-      appId: 'm',
-      key: 'm-key',
-      secret: 'm-secret',
-      events,
-      cluster: Object.assign(
-        (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
-        { shared: true }
-      ),
-    })
-    cleanup(async () => {
-      await driver.close()
-      connection.disconnect()
-    })
+    const { metrics, registry, driver } = await meteredRedisNode(redis, cleanup)
     const { port } = await driver.listen(0, '127.0.0.1')
     const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/m-key`))
     cleanup(() => client.ws.terminate())
