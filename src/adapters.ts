@@ -65,7 +65,8 @@ export const adapters = {
  */
 export interface RedisAdapterConfig {
   /**
-   * A connection of "config/redis.ts". Default: its default connection
+   * A connection of "config/redis.ts", to one Redis (7 or later) or to a
+   * Redis Cluster. Default: its default connection
    */
   connection?: string
   /**
@@ -97,7 +98,7 @@ export interface RedisAdapterConfig {
  * here so apps without it still compile)
  */
 interface RedisConnections {
-  connection(name?: string): { ioConnection: import('ioredis').Redis }
+  connection(name?: string): { ioConnection: import('ioredis').Redis | import('ioredis').Cluster }
 }
 
 /**

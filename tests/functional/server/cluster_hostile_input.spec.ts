@@ -6,6 +6,7 @@ import { APP, type Node } from '../../helpers/test_cluster.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 import { HOST, RawClient, sleep, within } from '../../helpers/server_clients.ts'
 import { redisNodes } from '../../helpers/redis_nodes.ts'
+import { RedisKeys } from '../../../packages/engine/src/state/redis_keys.ts'
 
 /**
  * What clients send becomes Redis keys and fields once the limits count
@@ -114,15 +115,16 @@ test.group('Embedded server | what clients leave in Redis', (group) => {
 
     const keys = (await redis.keys(`${prefix}*`)).map((key) => key.slice(prefix.length))
     // The longest: a client-event window of a 128-character id in a 200-character channel
-    const bound = '{}:events:'.length + 200 + 128
+    const bound = '{b255}::events:'.length + 200 + 128
     assert.isAtMost(Math.max(...keys.map((key) => key.length)), bound)
-    assert.isTrue(keys.includes(`{${presence}}:events:${longId}`))
-    assert.isTrue(keys.includes(`{${presence}}:events:${oddId}`))
+    const stateKeys = new RedisKeys(prefix)
+    assert.isTrue(keys.includes(stateKeys.clientEvents(presence, longId).slice(prefix.length)))
+    assert.isTrue(keys.includes(stateKeys.clientEvents(presence, oddId).slice(prefix.length)))
     assert.notInclude(keys.join('\n'), 'vvv')
     assert.notInclude(keys.join('\n'), 'yyy')
     assert.notInclude(keys.join('\n'), '2001:db8')
     // Users are counted by their id, at most 128 characters
-    const users = await redis.hgetall(`${prefix}{${presence}}:users`)
+    const users = await redis.hgetall(stateKeys.channel(presence)[2])
     assert.equal(users.same, '10')
     assert.isAtMost(Math.max(...Object.keys(users).map((id) => id.length)), 128)
     // One field per node per address, each at most the limit

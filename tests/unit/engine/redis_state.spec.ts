@@ -5,6 +5,7 @@ import {
   RedisState,
   type RedisStateOptions,
 } from '../../../packages/engine/src/state/redis_state.ts'
+import { bucketOf, RedisKeys } from '../../../packages/engine/src/state/redis_keys.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
@@ -43,12 +44,14 @@ async function makeStates(nodes: number, options: Partial<RedisStateOptions> = {
   }
 }
 
+const hashTag = (key: string) => key.slice(key.indexOf('{'), key.indexOf('}') + 1)
+
 channelStateContract('RedisState', (nodes) => makeStates(nodes), { setup: startServer })
 
 test.group('RedisState', (group) => {
   group.setup(startServer)
 
-  test('every key is under the prefix, a channel’s keys share its hash tag', async ({
+  test('every key is under the prefix, a channel’s keys and indexes share its bucket’s tag', async ({
     assert,
     cleanup,
   }) => {
@@ -61,22 +64,27 @@ test.group('RedisState', (group) => {
     await states[1].join('news', 's2')
     await states[0].cacheEvent('cache-x', 'frame', 10_000)
 
+    const tag = (channel: string) => `{b${bucketOf(channel)}}`
     const keys = await clients[0].keys(`${prefix}*`)
     assert.sameMembers(
       keys.map((key) => key.slice(prefix.length)),
       [
-        'channels',
+        ...new Set([`${tag('presence-room')}channels`, `${tag('news')}channels`]),
         'nodes',
         'node:{node0}',
-        'node:{node0}:memberships',
-        'node:{node1}:memberships',
-        '{presence-room}:sockets',
-        '{presence-room}:members',
-        '{presence-room}:users',
-        '{news}:sockets',
-        '{cache-x}:cache',
+        `${tag('presence-room')}memberships:node0`,
+        `${tag('news')}memberships:node1`,
+        `${tag('presence-room')}:presence-room:sockets`,
+        `${tag('presence-room')}:presence-room:members`,
+        `${tag('presence-room')}:presence-room:users`,
+        `${tag('news')}:news:sockets`,
+        `${tag('cache-x')}:cache-x:cache`,
       ]
     )
+    // What one script touches is on one Redis Cluster slot (a cluster
+    // hashes the first "{...}" of a key)
+    const joined = new RedisKeys(prefix).membership('presence-room', 'node0')
+    assert.deepEqual(new Set(joined.map(hashTag)), new Set([tag('presence-room')]))
     // Another prefix sees nothing of it
     assert.deepEqual(await other.states[0].channels(), new Map())
     assert.isUndefined(await other.states[0].cachedEvent('cache-x'))
@@ -86,9 +94,11 @@ test.group('RedisState', (group) => {
     const { states, clients, prefix, ...rest } = await makeStates(1)
     cleanup(() => rest.cleanup())
     await states[0].join('news', 's1')
-    await clients[0].sadd(`${prefix}channels`, 'stale')
+    const keys = new RedisKeys(prefix)
+    await clients[0].sadd(keys.channels(bucketOf('stale')), 'stale')
     assert.deepEqual(await states[0].channels(), new Map([['news', { subscriptionCount: 1 }]]))
-    assert.deepEqual(await clients[0].smembers(`${prefix}channels`), ['news'])
+    assert.deepEqual(await clients[0].smembers(keys.channels(bucketOf('stale'))), [])
+    assert.deepEqual(await clients[0].smembers(keys.channels(bucketOf('news'))), ['news'])
   })
 
   test('a node whose heartbeat expires is reaped after nodeTimeout', async ({

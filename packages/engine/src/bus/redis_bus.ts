@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import { busChannelOf, type Bus, type BusMessage } from './bus.ts'
 import { BusInterest } from './bus_interest.ts'
 import type { BusInterestOptions } from './channel_interest.ts'
-import { RedisKeys } from '../state/redis_keys.ts'
+import { bucketOf, RedisKeys } from '../state/redis_keys.ts'
+import { duplicateClient, type RedisClient } from '../state/redis_client.ts'
 import type { ServerEvents } from '../server_events.ts'
 
 export interface RedisBusOptions {
@@ -77,33 +77,40 @@ export class RedisBus implements Bus {
   readonly interest: BusInterest
 
   #keys: RedisKeys
-  #publisher: Redis
-  #subscriber: Redis
+  #publisher: RedisClient
+  #subscriber: RedisClient
   #logger?: RedisBusOptions['logger']
   #closed = false
   #connecting?: Promise<void>
   #events?: ServerEvents
 
-  constructor(connection: Redis, options: RedisBusOptions) {
+  constructor(connection: RedisClient, options: RedisBusOptions) {
     this.nodeId = options.nodeId
     this.#keys = new RedisKeys(options.prefix ?? 'broadcast:')
     this.#logger = options.logger
     // No offline queue: while Redis is away a send rejects at once
-    this.#publisher = connection.duplicate({ lazyConnect: true, enableOfflineQueue: false })
-    // Subscribed again by the interest, all channels in one command
-    this.#subscriber = connection.duplicate({ lazyConnect: true, autoResubscribe: false })
+    this.#publisher = duplicateClient(connection, { lazyConnect: true, enableOfflineQueue: false })
+    // One Redis: subscribed again by the interest, in one round. A
+    // cluster: ioredis keeps a subscriber per master and resubscribes it
+    this.#subscriber = duplicateClient(connection, {
+      lazyConnect: true,
+      autoResubscribe: false,
+      shardedSubscribers: true,
+    })
     // Reconnect attempts fail while Redis is away: sends report it to the caller
     for (const client of [this.#publisher, this.#subscriber]) {
       client.on('error', (error: Error) => debug('broadcast bus (Redis): %s', error.message))
     }
-    const keys = (channels: string[]) => channels.map((channel) => this.#keys.bus(channel))
     this.interest = new BusInterest(
       {
         subscribe: (channels) =>
-          this.#subscriber.ssubscribe(...keys(channels)).catch((error) => {
-            throw redisError('subscribe', error)
-          }),
-        unsubscribe: (channels) => this.#subscriber.sunsubscribe(...keys(channels)),
+          this.#perBucket(channels, (keys) => this.#subscriber.ssubscribe(...keys)).catch(
+            (error) => {
+              throw redisError('subscribe', error)
+            }
+          ),
+        unsubscribe: (channels) =>
+          this.#perBucket(channels, (keys) => this.#subscriber.sunsubscribe(...keys)),
       },
       options.routing,
       (error, where) => this.#report({ err: error }, `${where} failed`)
@@ -111,9 +118,24 @@ export class RedisBus implements Bus {
     // "ready" comes before ioredis sends what it queued meanwhile
     let connectedBefore = false
     this.#subscriber.on('ready', () => {
-      if (connectedBefore) this.interest.resubscribeAll()
+      if (connectedBefore && !this.#subscriber.isCluster) this.interest.resubscribeAll()
       connectedBefore = true
     })
+  }
+
+  /**
+   * One command per bucket: on a cluster, the channels of one command must
+   * share a slot
+   */
+  async #perBucket(channels: string[], command: (keys: string[]) => Promise<unknown>) {
+    const buckets = new Map<number, string[]>()
+    for (const channel of channels) {
+      const bucket = bucketOf(channel)
+      const keys = buckets.get(bucket)
+      if (keys) keys.push(this.#keys.bus(channel))
+      else buckets.set(bucket, [this.#keys.bus(channel)])
+    }
+    await Promise.all(Array.from(buckets.values(), command))
   }
 
   /**
@@ -210,7 +232,7 @@ export class RedisBus implements Bus {
 /**
  * Quits politely when connected; otherwise stops the reconnect loop
  */
-async function quit(connection: Redis) {
+async function quit(connection: RedisClient) {
   if (connection.status === 'ready') {
     await connection.quit().catch(() => connection.disconnect())
   } else {

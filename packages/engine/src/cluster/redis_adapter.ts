@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis'
 import debug from '../debug.ts'
 import { RedisBus } from '../bus/redis_bus.ts'
 import type { BusInterestOptions } from '../bus/channel_interest.ts'
 import { RedisState } from '../state/redis_state.ts'
+import { duplicateClient, type RedisClient } from '../state/redis_client.ts'
 
 export interface RedisAdapterOptions {
   /**
@@ -29,15 +29,16 @@ export interface RedisAdapterOptions {
 
 /**
  * The bus and the channel state of one node over Redis. "connection" is
- * the app's ioredis client (in an AdonisJS app, the "ioConnection" of a
- * Redis connection): it is only duplicated, never used or closed here.
+ * the app's ioredis client, to one Redis (7 or later) or a Redis Cluster
+ * (in an AdonisJS app, the "ioConnection" of a Redis connection): it is
+ * only duplicated, never used or closed here.
  * "close" releases the connections made here (after "state.removeNode()").
  */
-export function createRedisAdapter(connection: Redis, options: RedisAdapterOptions) {
+export function createRedisAdapter(connection: RedisClient, options: RedisAdapterOptions) {
   const prefix = options.prefix ?? 'broadcast:'
   // State calls fail fast while Redis is away instead of queueing: the
   // caller reports them and the heartbeat re-registers once it is back
-  const commands = connection.duplicate({ enableOfflineQueue: false, lazyConnect: true })
+  const commands = duplicateClient(connection, { enableOfflineQueue: false, lazyConnect: true })
   commands.on('error', (error: Error) => debug('broadcast state (Redis): %s', error.message))
   const state = new RedisState(commands, {
     nodeId: options.nodeId,

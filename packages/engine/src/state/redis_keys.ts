@@ -10,41 +10,94 @@ export type ChannelKeys = [string, string, string, string]
 export type MembershipKeys = [...ChannelKeys, string, string]
 
 /**
+ * How many slots the channels are spread over (see RedisKeys). Fixed:
+ * every node of a cluster must place a channel in the same bucket
+ */
+export const BUCKETS = 256
+
+/**
+ * A channel's bucket: FNV-1a of its name, so every node and version agrees
+ */
+export function bucketOf(channel: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < channel.length; i++) {
+    hash = Math.imul(hash ^ channel.charCodeAt(i), 0x01000193)
+  }
+  return (hash >>> 0) % BUCKETS
+}
+
+/**
  * Where the Redis channel state keeps what, all under one prefix (what
- * each key holds: see redis_scripts.ts). The keys of one channel share the
- * hash tag "{channel}", those of one node "{nodeId}", those of one client
- * address "{ip:address}", so a script runs on one Redis Cluster slot.
+ * each key holds: see redis_scripts.ts).
+ *
+ * A channel's keys carry the hash tag of its bucket, "{b<0-255>}", and so
+ * do the two indexes its joins and leaves keep (the bucket's occupied
+ * channels, each node's memberships in the bucket): every script runs on
+ * one Redis Cluster slot, and a listing reads 256 small sets rather than
+ * the whole keyspace. The keys of one node share "{nodeId}", those of one
+ * client address "{ip:address}".
  */
 export class RedisKeys {
-  /**
-   * The occupied channels
-   */
-  readonly channels: string
   /**
    * The registered nodes
    */
   readonly nodes: string
 
   constructor(readonly prefix: string) {
-    this.channels = `${prefix}channels`
     this.nodes = `${prefix}nodes`
   }
 
+  /**
+   * The hash tag of a bucket, "<prefix>{b<n>}"
+   */
+  #tag(bucket: number) {
+    return `${this.prefix}{b${bucket}}`
+  }
+
+  /**
+   * Every bucket, for what reads all of them (listings, reaping)
+   */
+  buckets(): number[] {
+    return Array.from({ length: BUCKETS }, (_, bucket) => bucket)
+  }
+
+  /**
+   * The occupied channels of a bucket
+   */
+  channels(bucket: number) {
+    return `${this.#tag(bucket)}channels`
+  }
+
+  /**
+   * A node's memberships in a bucket, as "channel\nsocketId"
+   */
+  memberships(bucket: number, nodeId: string) {
+    return `${this.#tag(bucket)}memberships:${nodeId}`
+  }
+
+  /**
+   * The keys of one channel start so (a channel name has no ":")
+   */
+  #base(channel: string) {
+    return `${this.#tag(bucketOf(channel))}:${channel}`
+  }
+
   channel(channel: string): ChannelKeys {
-    const base = `${this.prefix}{${channel}}`
+    const base = this.#base(channel)
     return [`${base}:sockets`, `${base}:members`, `${base}:users`, `${base}:left`]
   }
 
   membership(channel: string, nodeId: string): MembershipKeys {
-    return [...this.channel(channel), this.memberships(nodeId), this.channels]
+    const bucket = bucketOf(channel)
+    return [...this.channel(channel), this.memberships(bucket, nodeId), this.channels(bucket)]
   }
 
   /**
    * The sharded pub/sub channel of a channel's bus messages: on the
-   * channel's slot, like its keys
+   * bucket's slot, like its keys
    */
   bus(channel: string) {
-    return `${this.prefix}{${channel}}:bus`
+    return `${this.#base(channel)}:bus`
   }
 
   /**
@@ -52,14 +105,14 @@ export class RedisKeys {
    * (expires with the window)
    */
   clientEvents(channel: string, userId: string) {
-    return `${this.prefix}{${channel}}:events:${userId}`
+    return `${this.#base(channel)}:events:${userId}`
   }
 
   /**
    * The last event of a cache channel
    */
   cache(channel: string) {
-    return `${this.prefix}{${channel}}:cache`
+    return `${this.#base(channel)}:cache`
   }
 
   /**
@@ -67,13 +120,6 @@ export class RedisKeys {
    */
   alive(nodeId: string) {
     return `${this.prefix}node:{${nodeId}}`
-  }
-
-  /**
-   * The node's memberships, as "channel\nsocketId"
-   */
-  memberships(nodeId: string) {
-    return `${this.prefix}node:{${nodeId}}:memberships`
   }
 
   /**
@@ -85,8 +131,7 @@ export class RedisKeys {
   }
 
   /**
-   * Open sockets from one client address: node id -> count. The tag
-   * "{ip:...}" is never a channel's (a channel name has no ":")
+   * Open sockets from one client address: node id -> count
    */
   connections(address: string) {
     return `${this.prefix}{ip:${address}}:connections`

@@ -102,7 +102,12 @@ export class RedisNodes {
    * Every membership of a node, each through the leave script
    */
   async #leaveAll(nodeId: string, leaveDelayMs = 0): Promise<ReapedLeave[]> {
-    const entries = await this.redis.smembers(this.keys.memberships(nodeId))
+    const buckets = await Promise.all(
+      this.keys
+        .buckets()
+        .map((bucket) => this.redis.smembers(this.keys.memberships(bucket, nodeId)))
+    )
+    const entries = buckets.flat()
     const leaves: ReapedLeave[] = []
     for (const entry of entries) {
       const split = entry.indexOf('\n')

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis_client.ts'
 import type { MembershipKeys } from './redis_keys.ts'
 
 /**
@@ -8,7 +8,7 @@ import type { MembershipKeys } from './redis_keys.ts'
  * a script touches is declared and carries the channel's hash tag, so a
  * script runs on one Redis Cluster slot.
  *
- * Keys of one channel ("<prefix>{<channel>}:...", see RedisKeys):
+ * Keys of one channel ("<prefix>{b<bucket>}:<channel>:...", see RedisKeys):
  *   sockets  hash "nodeId:socketId" -> "p<userId>" (presence), "c<userId>"
  *            (a socket counted under the user it signed in as) or "-"
  *   members  hash userId -> user_info JSON; a member whose removal is
@@ -20,12 +20,12 @@ import type { MembershipKeys } from './redis_keys.ts'
  *            the socket back
  *   left     hash of leaves within their leave-event delay: "~" (the
  *            vacancy) or "u<userId>" (a removal) -> the leave's token
- * and two indexes a join and a leave keep in the same step, so no
- * subscription ever exists without its index entry (a leave overtaking a
- * join between two round trips used to leave one that nothing removed):
+ * and two indexes of the channel's bucket, on its slot, that a join and a
+ * leave keep in the same step, so no subscription ever exists without its
+ * index entry (a leave overtaking a join between two round trips used to
+ * leave one that nothing removed):
  *   memberships  set of "channel\nsocketId" of the socket's node
  *   channels     set of occupied channel names
- * (The indexes are on other slots: Redis Cluster needs them sharded.)
  *
  * Keys of one client address ("<prefix>{ip:<address>}:connections"): a
  * hash node id -> the node's open sockets from the address, for the limit
@@ -189,9 +189,8 @@ return members
 /**
  * Drops a channel from the occupied-channels index only if it is empty
  * (an entry left by a store that lost the channel's keys).
- * KEYS: channels index, sockets of the channel
+ * KEYS: the bucket's channels index, sockets of the channel
  * ARGV: channel name
- * (Two slots: on Redis Cluster this needs the index on the channel's slot.)
  */
 export const PRUNE_SCRIPT = `
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -254,7 +253,7 @@ type LeaveReply = [number, number, number, string, number]
  * The scripts, loaded once per connection (ioredis runs EVALSHA and falls
  * back to EVAL when Redis lost its script cache, as after a restart)
  */
-export interface ScriptedRedis extends Redis {
+interface ScriptCommands {
   broadcastJoin(...args: [...MembershipKeys, ...(string | number)[]]): Promise<JoinReply>
   broadcastLeave(
     ...args: [...MembershipKeys, string, string, number, string, string]
@@ -268,7 +267,9 @@ export interface ScriptedRedis extends Redis {
   broadcastOpenConnection(...args: [string, string, number, number]): Promise<number>
 }
 
-export function withScripts(redis: Redis): ScriptedRedis {
+export type ScriptedRedis = RedisClient & ScriptCommands
+
+export function withScripts(redis: RedisClient): ScriptedRedis {
   if (!('broadcastJoin' in redis)) {
     redis.defineCommand('broadcastJoin', { numberOfKeys: 6, lua: JOIN_SCRIPT })
     redis.defineCommand('broadcastLeave', { numberOfKeys: 6, lua: LEAVE_SCRIPT })

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis_client.ts'
 import type {
   CachedFrame,
   ChannelState,
@@ -11,7 +11,7 @@ import type {
   SocketOwner,
 } from './channel_state.ts'
 import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
-import { RedisKeys } from './redis_keys.ts'
+import { bucketOf, RedisKeys } from './redis_keys.ts'
 import { RedisNodes } from './redis_nodes.ts'
 import { RedisLimits } from './redis_limits.ts'
 
@@ -37,10 +37,10 @@ export interface RedisStateOptions {
 }
 
 /**
- * Channel state in Redis, shared by every node of the cluster. The keys of
- * one channel share the hash tag "{channel}"; each node keeps an index of
- * its memberships ("channel\nsocketId") so it, or a survivor reaping it,
- * can remove exactly its subscriptions.
+ * Channel state in Redis (one server or a Redis Cluster), shared by every
+ * node. The keys of one channel share the hash tag of its bucket; each
+ * node keeps an index of its memberships per bucket ("channel\nsocketId")
+ * so it, or a survivor reaping it, can remove exactly its subscriptions.
  *
  * The client is not owned: it should fail fast when Redis is unreachable
  * (enableOfflineQueue: false), see createRedisAdapter.
@@ -58,7 +58,7 @@ export class RedisState implements ChannelState {
   #leaves = 0
   #connecting?: Promise<void>
 
-  constructor(redis: Redis, options: RedisStateOptions) {
+  constructor(redis: RedisClient, options: RedisStateOptions) {
     this.nodeId = options.nodeId
     this.prefix = options.prefix ?? 'broadcast:'
     this.nodeTimeout = options.nodeTimeout ?? 10_000
@@ -182,7 +182,8 @@ export class RedisState implements ChannelState {
   }
 
   #prune(channel: string) {
-    return this.#redis.broadcastPrune(this.#keys.channels, this.#keys.channel(channel)[0], channel)
+    const index = this.#keys.channels(bucketOf(channel))
+    return this.#redis.broadcastPrune(index, this.#keys.channel(channel)[0], channel)
   }
 
   takeClientEvent(channel: string, userId: string, perSecond: number): Promise<boolean> {
@@ -217,7 +218,11 @@ export class RedisState implements ChannelState {
 
   channels(): Promise<Map<string, ChannelStats>> {
     return this.#run('channels', async () => {
-      const names = await this.#redis.smembers(this.#keys.channels)
+      // Each bucket's index on its own slot (on a cluster, its own master)
+      const buckets = await Promise.all(
+        this.#keys.buckets().map((bucket) => this.#redis.smembers(this.#keys.channels(bucket)))
+      )
+      const names = buckets.flat()
       const stats = await Promise.all(names.map((name) => this.#stats(name)))
       const occupied = new Map<string, ChannelStats>()
       const empty: string[] = []
