@@ -27,12 +27,12 @@ const broadcastConfig = defineConfig({
       publishTo: { host: env.get('HOST'), port: env.get('PORT') },
       /**
        * One process by default. With BROADCAST_ADAPTER=redis, every
-       * process of the app sharing the Redis of "config/redis.ts" acts as
-       * one Pusher server
+       * process of the app sharing the Redis of "config/redis.ts" (one
+       * Redis, or a Redis Cluster) acts as one Pusher server
        */
       adapter:
         env.get('BROADCAST_ADAPTER', 'memory') === 'redis'
-          ? adapters.redis({ connection: 'main' })
+          ? adapters.redis({ connection: env.get('BROADCAST_REDIS_CONNECTION', 'main') })
           : adapters.memory(),
       /**
        * Pusher-compatible webhooks for consumers outside the app (the

@@ -22,6 +22,24 @@ const redisConfig = defineConfig({
        */
       retryStrategy: (times) => Math.min(times * 100, 2000),
     },
+
+    /**
+     * A Redis Cluster (BROADCAST_REDIS_CONNECTION=cluster): any of its
+     * masters, as "host:port,host:port"; the others are discovered
+     */
+    cluster: {
+      clusters: env
+        .get('REDIS_CLUSTER_NODES', '127.0.0.1:7000')
+        .split(',')
+        .map((node) => {
+          const [host, port] = node.trim().split(':')
+          return { host, port: Number(port) }
+        }),
+      clusterOptions: {
+        redisOptions: { password: env.get('REDIS_PASSWORD', '') || undefined },
+        clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+      },
+    },
   },
 })
 

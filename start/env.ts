@@ -21,6 +21,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   */
   BROADCAST_CONNECTION: Env.schema.enum(['local', 'pusher', 'log', 'null'] as const),
   BROADCAST_ADAPTER: Env.schema.enum.optional(['memory', 'redis'] as const),
+  BROADCAST_REDIS_CONNECTION: Env.schema.enum.optional(['main', 'cluster'] as const),
   BROADCAST_WEBHOOK_URL: Env.schema.string.optional({ format: 'url', tld: false }),
   BROADCAST_WEBHOOK_SECRET: Env.schema.secret.optional(),
   METRICS_TOKEN: Env.schema.secret.optional(),
@@ -59,4 +60,5 @@ export default await Env.create(new URL('../', import.meta.url), {
   REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
   REDIS_PORT: Env.schema.number.optional(),
   REDIS_PASSWORD: Env.schema.string.optional(),
+  REDIS_CLUSTER_NODES: Env.schema.string.optional(),
 })

@@ -1,10 +1,12 @@
 import { test } from '@japa/runner'
+import type { Assert } from '@japa/assert'
 import PusherSdk from 'pusher'
 import { WebSocket } from 'ws'
 import env from '#start/env'
 import { startAppProcess } from '../../helpers/app_process.ts'
 import { RawClient, sleep, within } from '../../helpers/server_clients.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
+import { startRedisCluster, type RedisTestCluster } from '../../helpers/redis_cluster.ts'
 
 const CREDENTIALS = {
   appId: env.get('PUSHER_APP_ID'),
@@ -13,14 +15,21 @@ const CREDENTIALS = {
 }
 
 /**
- * The example app as an OS process, in Redis mode on the test's Redis
+ * The example app as an OS process, in Redis mode on the test's Redis or
+ * Redis Cluster
  */
-async function startNode(redis: RedisTestServer) {
+async function startNode(redis: RedisTestServer | RedisTestCluster) {
+  const target: Record<string, string> =
+    'nodes' in redis
+      ? {
+          BROADCAST_REDIS_CONNECTION: 'cluster',
+          REDIS_CLUSTER_NODES: redis.nodes.map((node) => `${node.host}:${node.port}`).join(','),
+        }
+      : { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port) }
   const node = await startAppProcess(['--import=@poppinss/ts-exec', 'bin/server.ts'], {
     LOG_LEVEL: 'warn',
     BROADCAST_ADAPTER: 'redis',
-    REDIS_HOST: '127.0.0.1',
-    REDIS_PORT: String(redis.port),
+    ...target,
   })
   const sdk = new PusherSdk({ ...CREDENTIALS, host: '127.0.0.1', port: String(node.port) })
   return { ...node, sdk }
@@ -111,20 +120,63 @@ test.group('Embedded server | app processes over Redis', (group) => {
       15_000
     )
 
-    /**
-     * A node killed without closing: its member leaves the others within
-     * the bound (heartbeats every 3 s, dead after 10 s)
-     */
-    a.child.kill('SIGKILL')
-    const took = await eventually(
-      async () =>
-        observer.frames.some(
-          (f) => f.event === 'pusher_internal:member_removed' && f.data.user_id === 'ghost'
-        ),
-      'member_removed for the killed node',
-      20_000
-    )
-    assert.isBelow(took, 15_000)
-    assert.deepEqual(await users(b), ['observer'])
+    await killedNodeLeavesNoGhost(assert, a, b, observer)
   }).timeout(90_000)
 })
+
+test.group('Embedded server | app processes over a Redis Cluster', (group) => {
+  let redis: RedisTestCluster
+  group.setup(async () => {
+    redis = await startRedisCluster()
+    return () => redis.stop()
+  })
+
+  test('events cross the nodes; a node killed with -9 leaves no ghost', async ({
+    assert,
+    cleanup,
+  }) => {
+    const a = await startNode(redis)
+    const b = await startNode(redis)
+    cleanup(async () => {
+      if (a.child.exitCode === null) a.child.kill('SIGKILL')
+      await b.stop()
+    })
+
+    const ghost = await joinPresence(a, 'ghost')
+    const observer = await joinPresence(b, 'observer')
+    cleanup(() => {
+      ghost.ws.terminate()
+      observer.ws.terminate()
+    })
+    assert.deepEqual(await users(b), ['ghost', 'observer'])
+    await a.sdk.trigger('presence-room', 'Hello', { n: 1 })
+    assert.deepEqual((await observer.next((f) => f.event === 'Hello', 5000)).data, { n: 1 })
+    await b.sdk.trigger('presence-room', 'Back', { n: 2 })
+    assert.deepEqual((await ghost.next((f) => f.event === 'Back', 5000)).data, { n: 2 })
+
+    await killedNodeLeavesNoGhost(assert, a, b, observer)
+  }).timeout(90_000)
+})
+
+/**
+ * A node killed without closing: its member leaves the others within the
+ * bound (heartbeats every 3 s, dead after 10 s)
+ */
+async function killedNodeLeavesNoGhost(
+  assert: Assert,
+  killed: Node,
+  survivor: Node,
+  observer: RawClient
+) {
+  killed.child.kill('SIGKILL')
+  const took = await eventually(
+    async () =>
+      observer.frames.some(
+        (f) => f.event === 'pusher_internal:member_removed' && f.data.user_id === 'ghost'
+      ),
+    'member_removed for the killed node',
+    20_000
+  )
+  assert.isBelow(took, 15_000)
+  assert.deepEqual(await users(survivor), ['observer'])
+}
