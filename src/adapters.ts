@@ -53,6 +53,7 @@ export const adapters = {
         prefix: config.prefix,
         nodeTimeout: config.nodeTimeout,
         routing: config.routing,
+        limitTimeout: config.limitTimeout,
         logger,
       })
     }
@@ -91,6 +92,12 @@ export interface RedisAdapterConfig {
     maxLingering?: number
     maxPending?: number
   }
+  /**
+   * Milliseconds a limit counted across the processes (client events per
+   * user, connections per address) waits for Redis; past it each process
+   * counts alone, so a slow Redis does not hold clients. Default 500
+   */
+  limitTimeout?: number
 }
 
 /**

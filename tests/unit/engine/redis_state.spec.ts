@@ -6,6 +6,7 @@ import {
   type RedisStateOptions,
 } from '../../../packages/engine/src/state/redis_state.ts'
 import { bucketOf, RedisKeys } from '../../../packages/engine/src/state/redis_keys.ts'
+import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
 
@@ -50,6 +51,40 @@ channelStateContract('RedisState', (nodes) => makeStates(nodes), { setup: startS
 
 test.group('RedisState', (group) => {
   group.setup(startServer)
+
+  test('a limit counted in Redis gives up after the adapter’s limitTimeout while Redis stalls', async ({
+    assert,
+    cleanup,
+  }) => {
+    const connection = new Redis(server.url, { lazyConnect: true })
+    const admin = new Redis(server.url)
+    const { state, close } = createRedisAdapter(connection, {
+      nodeId: 'node0',
+      prefix: `test-${randomUUID()}:`,
+      limitTimeout: 100,
+    })
+    cleanup(async () => {
+      await close()
+      connection.disconnect()
+      admin.disconnect()
+    })
+    await state.join('presence-room', 's1', { id: 'u1', info: null })
+    assert.isTrue(await state.takeClientEvent('presence-room', 'u1', 10))
+
+    // Every command waits 1.5 s: the limit's call must not
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL')
+    const order: string[] = []
+    const probe = new Redis(server.url)
+    cleanup(() => probe.disconnect())
+    const paused = probe.ping().then(() => order.push('pause over'))
+    const limited = state.takeClientEvent('presence-room', 'u1', 10).catch((error: Error) => {
+      order.push('limit gave up')
+      return error.message
+    })
+    assert.include(await limited, 'no answer within 100 ms')
+    await paused
+    assert.deepEqual(order, ['limit gave up', 'pause over'])
+  })
 
   test('every key is under the prefix, a channel’s keys and indexes share its bucket’s tag', async ({
     assert,

@@ -24,6 +24,12 @@ export interface RedisAdapterOptions {
    * (10 000) and "maxPending" (20 000)
    */
   routing?: BusInterestOptions
+  /**
+   * How long a limit counted across the nodes (client events per user,
+   * connections per address) waits for Redis before the node counts
+   * alone (ms). Default 500
+   */
+  limitTimeout?: number
   logger?: { error(details: object, message: string): void }
 }
 
@@ -44,6 +50,7 @@ export function createRedisAdapter(connection: RedisClient, options: RedisAdapte
     nodeId: options.nodeId,
     prefix,
     nodeTimeout: options.nodeTimeout,
+    limitTimeout: options.limitTimeout,
   })
   const bus = new RedisBus(connection, {
     nodeId: options.nodeId,
