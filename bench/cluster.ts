@@ -14,7 +14,8 @@
  * 1. Redis hop: 1,000 subscribers on node B; events published alternately
  *    on node A (cross-node, through Redis) and on node B (same node), one
  *    in flight at a time. p50/p99 from publish to receipt, cross-node as a
- *    ratio to same-node, both from the same run.
+ *    ratio to same-node, both from the same run; on one Redis, then on a
+ *    local 3-master Redis Cluster.
  * 2. Server CPU per delivered message: the same fan-out load (1,000
  *    subscribers, a fixed event rate) on one node (the default in-memory
  *    cluster) and on two nodes over Redis (subscribers half/half, events
@@ -29,11 +30,12 @@
  */
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { WebSocket } from 'ws'
 import { EmbeddedServer, createRedisAdapter } from '@adonisjs-broadcasting/engine'
 import type { RedisBus } from '../packages/engine/src/bus/redis_bus.ts'
 import { startRedisServer } from '../tests/helpers/redis_server.ts'
+import { startRedisCluster } from '../tests/helpers/redis_cluster.ts'
 import {
   fmt,
   nextMessage,
@@ -79,11 +81,11 @@ function redisCpuUs() {
 }
 
 /** A node on a port of its own: over Redis, or alone with the default in-memory cluster */
-async function startNode(prefix?: string) {
+async function startNode(prefix?: string, via: Redis | Cluster = connection) {
   const server = new EmbeddedServer({
     ...APP,
     limits: { maxConnections: 50_000 },
-    cluster: prefix ? (nodeId) => createRedisAdapter(connection, { nodeId, prefix }) : undefined,
+    cluster: prefix ? (nodeId) => createRedisAdapter(via, { nodeId, prefix }) : undefined,
   })
   const { port } = await server.listen(0, '127.0.0.1')
   return { server, port }
@@ -316,10 +318,10 @@ async function routingPhase() {
 }
 
 /** Phase 1: subscribers on B; even events published on A (cross-node), odd on B */
-async function redisHop() {
+async function redisHop(via: Redis | Cluster = connection, label = 'one Redis') {
   const prefix = `bench-${prefixes++}:`
-  const a = await startNode(prefix)
-  const b = await startNode(prefix)
+  const a = await startNode(prefix, via)
+  const b = await startNode(prefix, via)
   try {
     const run = await drive(
       [b.port],
@@ -330,11 +332,23 @@ async function redisHop() {
     )
     const [cross, same] = run.report.groups as Array<{ p50: number; p99: number; max: number }>
     console.log(
-      `# cross-node (published on A): p50 ${cross.p50.toFixed(2)} ms, p99 ${cross.p99.toFixed(2)} ms; same-node (published on B): p50 ${same.p50.toFixed(2)} ms, p99 ${same.p99.toFixed(2)} ms (${run.report.delivered}/${run.report.expected} delivered, connect ${run.connectMs} ms)`
+      `# ${label}: cross-node (published on A): p50 ${cross.p50.toFixed(2)} ms, p99 ${cross.p99.toFixed(2)} ms; same-node (published on B): p50 ${same.p50.toFixed(2)} ms, p99 ${same.p99.toFixed(2)} ms (${run.report.delivered}/${run.report.expected} delivered, connect ${run.connectMs} ms)`
     )
     return { cross, same, delivered: run.report.delivered, expected: run.report.expected }
   } finally {
     await Promise.all([a.server.close(), b.server.close()])
+  }
+}
+
+/** Runs "work" with a connection to a local 3-master Redis Cluster of its own */
+async function onRedisCluster<T>(work: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const redisCluster = await startRedisCluster()
+  const cluster = new Cluster(redisCluster.nodes, { lazyConnect: true })
+  try {
+    return await work(cluster)
+  } finally {
+    cluster.disconnect()
+    await redisCluster.stop()
   }
 }
 
@@ -379,6 +393,9 @@ await waitForQuietMachine()
 try {
   const routed = await routingPhase()
   const hop = await redisHop()
+  const hopCluster = await onRedisCluster((cluster) =>
+    redisHop(cluster, 'a 3-master Redis Cluster')
+  )
   const all: Array<Awaited<ReturnType<typeof cpuCost>>> = []
   for (let round = 0; round < ROUNDS; round++) {
     for (const setup of ['one', 'two'] as Setup[]) all.push(await cpuCost(setup))
@@ -438,6 +455,24 @@ try {
       'cross-node'
     ),
     summary(
+      'redis cluster hop p50',
+      'p50 latency',
+      hopCluster.cross.p50,
+      'same-node',
+      hopCluster.same.p50,
+      'ms',
+      'cross-node on a 3-master cluster'
+    ),
+    summary(
+      'redis cluster hop p99',
+      'p99 latency',
+      hopCluster.cross.p99,
+      'same-node',
+      hopCluster.same.p99,
+      'ms',
+      'cross-node on a 3-master cluster'
+    ),
+    summary(
       'cluster server CPU',
       'server CPU per delivered message',
       two.nodesCpuUsPerMsg,
@@ -460,13 +495,17 @@ try {
   console.log(
     `redis hop: p50 ${(hop.cross.p50 / hop.same.p50).toFixed(2)}x, p99 ${(hop.cross.p99 / hop.same.p99).toFixed(2)}x (cross-node vs same-node; ${ms(hop.cross.p50 - hop.same.p50)} at p50, ${ms(hop.cross.p99 - hop.same.p99)} at p99, ${fmt(N)} subscribers)`
   )
+  console.log(
+    `redis cluster hop: p50 ${(hopCluster.cross.p50 / hopCluster.same.p50).toFixed(2)}x, p99 ${(hopCluster.cross.p99 / hopCluster.same.p99).toFixed(2)}x (cross-node vs same-node on a 3-master Redis Cluster; ${ms(hopCluster.cross.p50 - hopCluster.same.p50)} at p50, ${ms(hopCluster.cross.p99 - hopCluster.same.p99)} at p99)`
+  )
   await writeResult('cluster', {
-    method: `routing: ${NODES} nodes over Redis, ${ROUTED_CHANNELS} channels (a 1/${NODES} share held on each node by one socket), ${ROUTED_EVENTS} events on every channel from the node after its holder; bytes and messages read off the bus per node (the engine's busReceived) against a Redis client subscribed to every channel's bus channel (what each node read with broadcast-to-all); ${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
+    method: `routing: ${NODES} nodes over Redis, ${ROUTED_CHANNELS} channels (a 1/${NODES} share held on each node by one socket), ${ROUTED_EVENTS} events on every channel from the node after its holder; bytes and messages read off the bus per node (the engine's busReceived) against a Redis client subscribed to every channel's bus channel (what each node read with broadcast-to-all); ${N} subscribers; latency: events alternately published on node A (cross-node) and node B (where the subscribers are), one in flight, on one Redis and on a local 3-master Redis Cluster; CPU: this process's CPU (the nodes) per delivered message, ${CPU_PACE.rate} events/s, at most ${CPU_PACE.window} in flight, one node vs two over Redis (subscribers and publishes split evenly), lowest of ${ROUNDS} interleaved rounds`,
     n: N,
     latencyEvents: LATENCY_EVENTS,
     cpuEvents: CPU_EVENTS,
     routing: routed,
     hop,
+    hopCluster,
     runs: { one, two },
     all,
     summary: lines,

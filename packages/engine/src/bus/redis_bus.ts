@@ -124,10 +124,13 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * One command per bucket: on a cluster, the channels of one command must
-   * share a slot
+   * One command on one Redis; on a cluster one per bucket, as the channels
+   * of one command must share a slot
    */
   async #perBucket(channels: string[], command: (keys: string[]) => Promise<unknown>) {
+    if (!this.#subscriber.isCluster) {
+      return void (await command(channels.map((channel) => this.#keys.bus(channel))))
+    }
     const buckets = new Map<number, string[]>()
     for (const channel of channels) {
       const bucket = bucketOf(channel)
