@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import { RedisBus } from '../../../packages/engine/src/bus/redis_bus.ts'
 import { RedisState } from '../../../packages/engine/src/state/redis_state.ts'
@@ -9,6 +9,9 @@ import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 import { clusterSuite } from '../../helpers/cluster_suite.ts'
 import { lifecycleSuite } from '../../helpers/lifecycle_suite.ts'
 import { startRedisCluster, type RedisTestCluster } from '../../helpers/redis_cluster.ts'
+import { quiet } from '../../helpers/redis_nodes.ts'
+import { sleep, within } from '../../helpers/server_clients.ts'
+import { TestCluster } from '../../helpers/test_cluster.ts'
 
 /**
  * Everything that runs on one Redis runs again on a local 3-master Redis
@@ -119,4 +122,80 @@ test.group('Redis Cluster', (group) => {
       assert.deepEqual(await master.keys(`${prefix}*:sockets`), [])
     }
   })
+})
+
+test.group('Redis Cluster | a master restarted empty', (group) => {
+  group.setup(startCluster)
+
+  test('the nodes join its channels again, and its events flow again', async ({
+    assert,
+    cleanup,
+  }) => {
+    const prefix = `test-${randomUUID()}:`
+    const cluster = new TestCluster()
+    cleanup(() => cluster.close())
+    const options = {
+      cluster: (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
+      heartbeatInterval: 0.2,
+      logger: quiet,
+    }
+    const a = await cluster.addNode(options)
+    const b = await cluster.addNode(options)
+    const channels = Array.from({ length: 12 }, (_, index) => `presence-r${index}`)
+    const [onA, onB] = [await cluster.raw(a), await cluster.raw(b)]
+    for (const channel of channels) {
+      await cluster.subscribe(onA, a, channel, { user_id: 'a' })
+      await cluster.subscribe(onB, b, channel, { user_id: 'b' })
+    }
+
+    // The master to restart holds some of the channels, and neither node's
+    // registration (losing that makes a node join everything again anyway)
+    const keysOn = async (index: number, pattern: string) => {
+      const master = new Redis(redis.nodes[index].port, redis.nodes[index].host)
+      try {
+        return await master.keys(pattern)
+      } finally {
+        master.disconnect()
+      }
+    }
+    let victim = -1
+    for (const index of redis.nodes.keys()) {
+      const members = await keysOn(index, `${prefix}*:members`)
+      const registrations = await keysOn(index, `${prefix}node:*`)
+      if (members.length > 0 && registrations.length === 0) victim = index
+    }
+    assert.isAtLeast(victim, 0)
+
+    await redis.restartNode(victim)
+
+    // Both members listed again on every channel, the lost ones included
+    const listed = async () =>
+      Promise.all(
+        channels.map(async (channel) => [...(await a.server.state.members(channel)).keys()])
+      )
+    await within(
+      (async () => {
+        while ((await listed().catch(() => [])).some((ids) => ids.sort().join() !== 'a,b')) {
+          await sleep(100)
+        }
+      })(),
+      'the presence lists to converge',
+      10_000
+    )
+    assert.isNotEmpty(await keysOn(victim, `${prefix}*:members`))
+
+    // An event from node A reaches node B's socket on every channel
+    for (const channel of channels) {
+      await within(
+        (async () => {
+          while (!onB.frames.some((f) => f.channel === channel && f.event === 'after')) {
+            await a.server.publish([channel], 'after', '{}').catch(() => {})
+            await sleep(100)
+          }
+        })(),
+        `an event on ${channel} to cross the nodes`,
+        10_000
+      )
+    }
+  }).timeout(60_000)
 })

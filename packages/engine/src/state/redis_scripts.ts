@@ -41,27 +41,28 @@ import type { MembershipKeys } from './redis_keys.ts'
  *       the socket counts under ("": none; the member's id on presence),
  *       sockets per user limit (0: none)
  * Returns { occupied, memberAdded, full, vacancyCancelled,
- * removalCancelled, tooManySockets } as 0/1
+ * removalCancelled, tooManySockets, written } as 0/1 (written: the
+ * membership is new)
  */
 export const JOIN_SCRIPT = `
 -- The same socket again (a node re-applying its memberships): no change
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[5], ARGV[6])
   redis.call('SADD', KEYS[6], ARGV[7])
-  return {0, 0, 0, 0, 0, 0}
+  return {0, 0, 0, 0, 0, 0, 0}
 end
 -- The owner's sockets in the channel on every node: at the limit, refused
 local maxSockets = tonumber(ARGV[9])
 if maxSockets > 0 and ARGV[8] ~= '' then
   local held = tonumber(redis.call('HGET', KEYS[3], ARGV[8]) or '0')
-  if held >= maxSockets then return {0, 0, 0, 0, 0, 1} end
+  if held >= maxSockets then return {0, 0, 0, 0, 0, 1, 0} end
 end
 local occupied = 0
 if redis.call('HLEN', KEYS[1]) == 0 then occupied = 1 end
 if ARGV[2] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then
   local limit = tonumber(ARGV[5])
   if limit > 0 and redis.call('HLEN', KEYS[2]) >= limit then
-    return {0, 0, 1, 0, 0, 0}
+    return {0, 0, 1, 0, 0, 0, 0}
   end
 end
 -- A vacancy still within its delay is taken back
@@ -76,7 +77,7 @@ if ARGV[2] ~= '1' then
     redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
     redis.call('HSET', KEYS[1], ARGV[1], 'c' .. ARGV[8])
   end
-  return {occupied, 0, 0, reoccupied, 0, 0}
+  return {occupied, 0, 0, reoccupied, 0, 0, 1}
 end
 local added = 0
 local returned = 0
@@ -88,7 +89,7 @@ if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
 end
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 redis.call('HSET', KEYS[1], ARGV[1], 'p' .. ARGV[3])
-return {occupied, added, 0, reoccupied, returned, 0}
+return {occupied, added, 0, reoccupied, returned, 0, 1}
 `
 
 /**
@@ -246,7 +247,7 @@ end
 return admitted
 `
 
-type JoinReply = [number, number, number, number, number, number]
+type JoinReply = [number, number, number, number, number, number, number]
 type LeaveReply = [number, number, number, string, number]
 
 /**

@@ -14,6 +14,7 @@ import { withScripts, type ScriptedRedis } from './redis_scripts.ts'
 import { bucketOf, RedisKeys } from './redis_keys.ts'
 import { RedisNodes } from './redis_nodes.ts'
 import { RedisLimits } from './redis_limits.ts'
+import { HeldBuckets } from './held_buckets.ts'
 
 export interface RedisStateOptions {
   nodeId: string
@@ -57,6 +58,8 @@ export class RedisState implements ChannelState {
   #limits: RedisLimits
   #leaves = 0
   #connecting?: Promise<void>
+  // Lost buckets are reported by the heartbeat, so the node joins again
+  #held: HeldBuckets
 
   constructor(redis: RedisClient, options: RedisStateOptions) {
     this.nodeId = options.nodeId
@@ -66,6 +69,7 @@ export class RedisState implements ChannelState {
     this.#redis = withScripts(redis)
     this.#keys = new RedisKeys(this.prefix)
     this.#limits = new RedisLimits(this.#redis, this.#keys, this.nodeId, this.limitTimeout)
+    this.#held = new HeldBuckets(this.#redis, this.#keys, this.nodeId)
     this.#nodes = new RedisNodes(
       this.#redis,
       this.#keys,
@@ -104,7 +108,7 @@ export class RedisState implements ChannelState {
   ): Promise<JoinResult> {
     return this.#run('join', async () => {
       // One script with its index entries: a leave is never in between
-      const [occupied, memberAdded, full, reoccupied, returned, tooMany] =
+      const [occupied, memberAdded, full, reoccupied, returned, tooMany, written] =
         await this.#redis.broadcastJoin(
           ...this.#keys.membership(channel, this.nodeId),
           `${this.nodeId}:${socketId}`,
@@ -118,6 +122,7 @@ export class RedisState implements ChannelState {
           member?.id ?? owner?.userId ?? '',
           owner?.maxSockets ?? 0
         )
+      if (written) this.#held.count(channel, 1)
       if (full) return { occupied: false, memberAdded: false, full: true }
       if (tooMany) return { occupied: false, memberAdded: false, tooManySockets: true }
       const result: JoinResult = { occupied: occupied === 1, memberAdded: memberAdded === 1 }
@@ -175,6 +180,7 @@ export class RedisState implements ChannelState {
       channel
     )
     if (!removed) return undefined
+    if (nodeId === this.nodeId) this.#held.count(channel, -1)
     const left: ReapedLeave = { channel, vacated: vacated === 1 }
     if (memberRemoved) left.memberRemoved = userId
     if (pending) left.pending = token
@@ -270,8 +276,14 @@ export class RedisState implements ChannelState {
     })
   }
 
+  /**
+   * True when Redis lost this node's registration or any of its buckets
+   */
   heartbeat(): Promise<boolean> {
-    return this.#run('heartbeat', () => this.#nodes.heartbeat())
+    return this.#run('heartbeat', async () => {
+      const lost = await this.#nodes.heartbeat()
+      return (await this.#held.lost()) || lost
+    })
   }
 
   reapDeadNodes(leaveDelayMs = 0): Promise<ReapedLeave[]> {
@@ -279,6 +291,9 @@ export class RedisState implements ChannelState {
   }
 
   removeNode(): Promise<void> {
-    return this.#run('removeNode', () => this.#nodes.remove())
+    return this.#run('removeNode', async () => {
+      await this.#nodes.remove()
+      this.#held.clear()
+    })
   }
 }
