@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createConnection, createServer, type Server } from 'node:net'
-import { once } from 'node:events'
 import { promisify } from 'node:util'
+import { killRedisServer, launchRedisServer } from './redis_server.ts'
 
 /**
  * A throwaway 3-master Redis Cluster for tests: free ports, no persistence,
@@ -28,9 +28,7 @@ export interface RedisTestCluster {
   restartNode(index: number): Promise<void>
 }
 
-const SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server'
 const CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli'
-const START_TIMEOUT_MS = 10_000
 const CLUSTER_TIMEOUT_MS = 15_000
 const MASTERS = 3
 
@@ -72,39 +70,14 @@ function ask(port: number, command: string): Promise<string> {
   })
 }
 
-async function launch(port: number, busPort: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    SERVER,
-    [
-      ...['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
-      ...['--dir', dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
-      ...['--cluster-config-file', join(dir, `nodes-${port}.conf`)],
-      // The bus port would default to port + 10000, which may be taken or
-      // past 65535 for an ephemeral port (--cluster-port needs Redis 7)
-      ...['--cluster-port', String(busPort)],
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] }
-  )
-  let exited: string | undefined
-  child.once('exit', (code, signal) => (exited = `exited (${code ?? signal})`))
-  child.once('error', (error) => (exited = error.message))
-  const deadline = Date.now() + START_TIMEOUT_MS
-  while (!(await ask(port, 'PING')).startsWith('+PONG')) {
-    if (exited) throw new Error(`redis-server on port ${port} ${exited}`)
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`redis-server on port ${port} did not answer PING`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return child
-}
-
-async function kill(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
+function launch(port: number, busPort: number, dir: string): Promise<ChildProcess> {
+  return launchRedisServer(port, [
+    ...['--dir', dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
+    ...['--cluster-config-file', join(dir, `nodes-${port}.conf`)],
+    // The bus port would default to port + 10000, which may be taken or
+    // past 65535 for an ephemeral port (--cluster-port needs Redis 7)
+    ...['--cluster-port', String(busPort)],
+  ])
 }
 
 /**
@@ -146,7 +119,7 @@ export async function startRedisCluster(): Promise<RedisTestCluster> {
   process.once('exit', onExit)
   const stop = async () => {
     process.removeListener('exit', onExit)
-    await Promise.all(children.map(kill))
+    await Promise.all(children.map(killRedisServer))
     await rm(dir, { recursive: true, force: true })
   }
 
@@ -181,7 +154,7 @@ export async function startRedisCluster(): Promise<RedisTestCluster> {
     },
     stop,
     async restartNode(index) {
-      await kill(children[index])
+      await killRedisServer(children[index])
       children[index] = await launch(ports[index], busPorts[index], dir)
       await settle(ports)
     },

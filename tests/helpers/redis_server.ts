@@ -49,10 +49,14 @@ function pings(port: number): Promise<boolean> {
   })
 }
 
-async function launch(port: number): Promise<ChildProcess> {
+/**
+ * Starts a redis-server on the port (no persistence, the loopback only,
+ * then "args") and resolves once it answers PING
+ */
+export async function launchRedisServer(port: number, args: string[] = []): Promise<ChildProcess> {
   const child = spawn(
     BINARY,
-    ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'],
+    ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] }
   )
   let exited: string | undefined
@@ -70,7 +74,7 @@ async function launch(port: number): Promise<ChildProcess> {
   return child
 }
 
-async function kill(child: ChildProcess) {
+export async function killRedisServer(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = once(child, 'exit')
   child.kill('SIGKILL')
@@ -79,7 +83,7 @@ async function kill(child: ChildProcess) {
 
 export async function startRedisServer(): Promise<RedisTestServer> {
   const port = await freePort()
-  let child = await launch(port)
+  let child = await launchRedisServer(port)
   // A test run that dies must not leave the server running
   const onExit = () => child.kill('SIGKILL')
   process.once('exit', onExit)
@@ -91,11 +95,11 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     },
     async stop() {
       process.removeListener('exit', onExit)
-      await kill(child)
+      await killRedisServer(child)
     },
     async restart() {
-      await kill(child)
-      child = await launch(port)
+      await killRedisServer(child)
+      child = await launchRedisServer(port)
     },
   }
 }

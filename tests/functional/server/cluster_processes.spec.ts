@@ -71,6 +71,29 @@ async function eventually(check: () => Promise<boolean>, what: string, ms: numbe
   return Date.now() - started
 }
 
+/**
+ * Two app processes on the Redis, a presence member on each: "ghost" on
+ * the one the test may kill, "observer" on the other
+ */
+async function twoNodesWithMembers(
+  redis: RedisTestServer | RedisTestCluster,
+  cleanup: (fn: () => Promise<void>) => void
+) {
+  const a = await startNode(redis)
+  const b = await startNode(redis)
+  cleanup(async () => {
+    if (a.child.exitCode === null) a.child.kill('SIGKILL')
+    await b.stop()
+  })
+  const ghost = await joinPresence(a, 'ghost')
+  const observer = await joinPresence(b, 'observer')
+  cleanup(async () => {
+    ghost.ws.terminate()
+    observer.ws.terminate()
+  })
+  return { a, b, ghost, observer }
+}
+
 test.group('Embedded server | app processes over Redis', (group) => {
   let redis: RedisTestServer
   group.setup(async () => {
@@ -82,19 +105,7 @@ test.group('Embedded server | app processes over Redis', (group) => {
     assert,
     cleanup,
   }) => {
-    const a = await startNode(redis)
-    const b = await startNode(redis)
-    cleanup(async () => {
-      if (a.child.exitCode === null) a.child.kill('SIGKILL')
-      await b.stop()
-    })
-
-    const ghost = await joinPresence(a, 'ghost')
-    const observer = await joinPresence(b, 'observer')
-    cleanup(() => {
-      ghost.ws.terminate()
-      observer.ws.terminate()
-    })
+    const { a, b, ghost, observer } = await twoNodesWithMembers(redis, cleanup)
     assert.deepEqual(await users(b), ['ghost', 'observer'])
 
     // An event sent to one process reaches a socket of the other
@@ -135,19 +146,7 @@ test.group('Embedded server | app processes over a Redis Cluster', (group) => {
     assert,
     cleanup,
   }) => {
-    const a = await startNode(redis)
-    const b = await startNode(redis)
-    cleanup(async () => {
-      if (a.child.exitCode === null) a.child.kill('SIGKILL')
-      await b.stop()
-    })
-
-    const ghost = await joinPresence(a, 'ghost')
-    const observer = await joinPresence(b, 'observer')
-    cleanup(() => {
-      ghost.ws.terminate()
-      observer.ws.terminate()
-    })
+    const { a, b, ghost, observer } = await twoNodesWithMembers(redis, cleanup)
     assert.deepEqual(await users(b), ['ghost', 'observer'])
     await a.sdk.trigger('presence-room', 'Hello', { n: 1 })
     assert.deepEqual((await observer.next((f) => f.event === 'Hello', 5000)).data, { n: 1 })
