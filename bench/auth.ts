@@ -18,7 +18,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { startAppProcess } from '../tests/helpers/app_process.ts'
-import { fmt, quick, ROOT, summary, waitForQuietMachine, writeResult } from './lib/common.ts'
+import {
+  fmt,
+  quick,
+  ROOT,
+  summary,
+  waitForQuietMachine,
+  writeResult,
+  type Basis,
+} from './lib/common.ts'
 
 // autocannon ships no types (and @types/autocannon is not installed)
 type CannonResult = {
@@ -195,16 +203,19 @@ try {
   }
   const best = (name: string) => rounds[name].reduce((a, b) => (b.rps > a.rps ? b : a))
   const [ours, bare, withUser] = [best('ours'), best('bare'), best('withUser')]
+  const basis: Basis = { seconds: DURATION }
   const lines = [
-    summary('auth', 'req/s', ours.rps, 'bare route', bare.rps, 'req/s'),
-    summary('auth p99', 'p99 latency', ours.p99, 'bare route', bare.p99, 'ms'),
+    summary('auth', 'req/s', ours.rps, 'bare route', bare.rps, 'req/s', 'ours', basis),
+    summary('auth p99', 'p99 latency', ours.p99, 'bare route', bare.p99, 'ms', 'ours', basis),
     summary(
       'auth vs bare+auth.check()',
       'req/s',
       ours.rps,
       'bare route with auth.check()',
       withUser.rps,
-      'req/s'
+      'req/s',
+      'ours',
+      basis
     ),
     summary(
       'bare+auth.check()',
@@ -213,7 +224,8 @@ try {
       'bare route',
       bare.rps,
       'req/s',
-      'bare+auth.check()'
+      'bare+auth.check()',
+      basis
     ),
   ]
   await writeResult('auth', {

@@ -17,6 +17,7 @@ import {
   freePort,
   nextMessage,
   quick,
+  type Basis,
   serveClock,
   spawnTs,
   stopChild,
@@ -139,6 +140,7 @@ const PAIRS: Array<[ServerKind, ServerKind, boolean]> = [
   ['ours', 'soketi', false],
 ]
 const lines = []
+const basis: Basis = { connections: N }
 for (const [kind, baseKind, withHeap] of PAIRS) {
   const [run, base] = [by(kind), by(baseKind)]
   if (!run || !base) continue
@@ -146,10 +148,17 @@ for (const [kind, baseKind, withHeap] of PAIRS) {
   const prefix = `connections ${N}${kind === 'ours' ? '' : ` ${subject}`}`
   const suffix = baseKind === 'ws' ? '' : ` vs ${baseline}`
   if (withHeap) {
-    const heap = [kib(run.heapPerConn), baseline, kib(base.heapPerConn), 'KiB', subject] as const
+    const heap = [
+      kib(run.heapPerConn),
+      baseline,
+      kib(base.heapPerConn),
+      'KiB',
+      subject,
+      basis,
+    ] as const
     lines.push(summary(`${prefix}${suffix}`, 'heap per connection', ...heap))
   }
-  const rss = [kib(run.rssPerConn), baseline, kib(base.rssPerConn), 'KiB', subject] as const
+  const rss = [kib(run.rssPerConn), baseline, kib(base.rssPerConn), 'KiB', subject, basis] as const
   lines.push(summary(`${prefix} rss${suffix}`, 'RSS per connection', ...rss))
 }
 await writeResult('connections', { n: N, rooms: ROOMS, results, summary: lines })

@@ -26,9 +26,10 @@ import {
   serveClock,
   spawnTs,
   stopChild,
-  summary,
+  summary as ratioLine,
   waitForQuietMachine,
   writeResult,
+  type Basis,
 } from './lib/common.ts'
 import { cpuMicros } from './lib/proc_stats.ts'
 import { pumpEvents } from './lib/pump_events.ts'
@@ -175,6 +176,17 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
   const base = by('ws')
   const soketi = by('soketi')
   const cpu = 'server CPU per delivered message'
+  // Every run of one size measured the same events
+  const basis: Basis = { events: runs[0]?.events ?? 0 }
+  const summary = (
+    name: string,
+    what: string,
+    value: number,
+    baselineName: string,
+    baseline: number,
+    unit: string,
+    subject = 'ours'
+  ) => ratioLine(name, what, value, baselineName, baseline, unit, subject, basis)
   const [off, on] = [by('ours'), by('ours-metrics')]
   if (off && on) {
     const name = `${prefix} ${n} metrics on`

@@ -11,6 +11,9 @@ const scripts = ['fanout', 'connections', 'auth', 'ingest', 'cluster', 'policies
   (name) => !(flags.includes('--quick') && name === 'policies')
 )
 const started = Date.now()
+const quickNotice =
+  '--quick: every figure is indicative (short runs); each ratio says what it rests on, and one resting on fewer than 100 events is marked "not a measurement". Full runs: npm run bench'
+if (flags.includes('--quick')) console.log(quickNotice)
 await waitForQuietMachine()
 for (const name of scripts) {
   console.log(`\n== bench/${name}.ts ${flags.join(' ')}`)
@@ -31,3 +34,4 @@ for (const name of scripts) {
   }
 }
 console.log(`\nall benchmarks: ${((Date.now() - started) / 1000).toFixed(0)} s`)
+if (flags.includes('--quick')) console.log(quickNotice)

@@ -108,8 +108,32 @@ export const fmt = (value: number, digits = 2) =>
     : value.toFixed(digits)
 
 /**
+ * What a ratio rests on: the events measured (per subscriber count, for a
+ * fan-out), the seconds of load, or the connections held
+ */
+export type Basis = { events: number } | { seconds: number } | { connections: number }
+
+/**
+ * Under this many events a --quick ratio is a smoke test, not a measurement
+ */
+const FEW_EVENTS = 100
+
+/**
+ * How a --quick line says it is indicative, and what it rests on
+ */
+export function quickNote(basis: Basis) {
+  if ('events' in basis) {
+    const few = basis.events < FEW_EVENTS ? `, fewer than ${FEW_EVENTS}: not a measurement` : ''
+    return ` [--quick, indicative: ${fmt(basis.events)} events${few}]`
+  }
+  if ('seconds' in basis) return ` [--quick, indicative: ${fmt(basis.seconds)} s of load]`
+  return ` [--quick, indicative: ${fmt(basis.connections)} connections]`
+}
+
+/**
  * The summary line every script prints:
- * `<name>: <ratio>x <what> (ours <value> vs <baseline> <value>)`
+ * `<name>: <ratio>x <what> (ours <value> vs <baseline> <value>)`, and with
+ * --quick what it rests on
  */
 export function summary(
   name: string,
@@ -118,11 +142,13 @@ export function summary(
   baselineName: string,
   baseline: number,
   unit = '',
-  subject = 'ours'
+  subject = 'ours',
+  basis?: Basis
 ) {
   const ratio = ours / baseline
   const u = unit ? ` ${unit}` : ''
-  const line = `${name}: ${ratio.toFixed(2)}x ${what} (${subject} ${fmt(ours)}${u} vs ${baselineName} ${fmt(baseline)}${u})`
+  const note = quick && basis ? quickNote(basis) : ''
+  const line = `${name}: ${ratio.toFixed(2)}x ${what} (${subject} ${fmt(ours)}${u} vs ${baselineName} ${fmt(baseline)}${u})${note}`
   console.log(line)
   return { name, what, ratio, ours, baselineName, baseline, unit, line }
 }
