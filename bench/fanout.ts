@@ -16,6 +16,9 @@
  * npm run bench:fanout [-- --quick]   (writes bench/results/fanout.json)
  * npm run bench:fanout -- --metrics [--quick]: ours with metrics on against
  * off, interleaved (writes bench/results/fanout_metrics.json)
+ * npm run bench:fanout -- --coalesce [--quick]: ours with limits.coalesceMs
+ * 0, 1 and 5, interleaved (add --servers=ours,ours-coalesce1,...,soketi to
+ * compare with soketi too)
  */
 import {
   fmt,
@@ -44,10 +47,13 @@ const flag = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]
 /** --servers=ws,ours, --scenarios=burst and --n=1000 --events=500 narrow a run (e.g. to profile) */
 const METRICS = process.argv.includes('--metrics')
+const COALESCE = process.argv.includes('--coalesce')
 let SERVERS = (flag('servers')?.split(',') ??
   (METRICS
     ? ['ours', 'ours-metrics']
-    : ['ws', 'ours', 'ours-http', 'soketi', 'socketio', 'transmit'])) as ServerKind[]
+    : COALESCE
+      ? ['ours', 'ours-coalesce1', 'ours-coalesce5']
+      : ['ws', 'ours', 'ours-http', 'soketi', 'socketio', 'transmit'])) as ServerKind[]
 const SCENARIOS = (flag('scenarios')?.split(',') ?? ['paced', 'burst']) as Scenario[]
 /** socket.io and Transmit run the paced scenario only, to keep the run short */
 const IN_BURST = new Set<ServerKind>([
@@ -56,6 +62,8 @@ const IN_BURST = new Set<ServerKind>([
   'ours-direct',
   'ours-http',
   'ours-metrics',
+  'ours-coalesce1',
+  'ours-coalesce5',
   'soketi',
 ])
 const LABEL: Record<ServerKind, string> = {
@@ -63,6 +71,8 @@ const LABEL: Record<ServerKind, string> = {
   'ours-direct': 'ours (EmbeddedServer.publish, no manager)',
   'ours-http': 'ours (HTTP API, own process)',
   'ours-metrics': 'ours (local driver, in-process emit, metrics on)',
+  'ours-coalesce1': 'ours (local driver, in-process emit, coalesceMs 1)',
+  'ours-coalesce5': 'ours (local driver, in-process emit, coalesceMs 5)',
   'soketi': 'soketi 1.6 (HTTP API, own process)',
   'ws': 'raw ws',
   'socketio': 'socket.io',
@@ -203,6 +213,32 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
       )
     )
   }
+  for (const window of ['ours-coalesce1', 'ours-coalesce5'] as const) {
+    const [held, turn] = [by(window), by('ours')]
+    if (!held || !turn) continue
+    const name = `${prefix} ${n} ${window}`
+    lines.push(
+      summary(
+        name,
+        'delivered msgs/s',
+        held.msgsPerSec,
+        'coalesceMs 0',
+        turn.msgsPerSec,
+        'msgs/s',
+        window
+      ),
+      summary(`${name} p99`, 'p99 latency', held.p99, 'coalesceMs 0', turn.p99, 'ms', window),
+      summary(
+        `${name} server CPU`,
+        cpu,
+        held.serverCpuUsPerMsg,
+        'coalesceMs 0',
+        turn.serverCpuUsPerMsg,
+        'µs',
+        window
+      )
+    )
+  }
   for (const run of runs.filter((r) => r.server !== 'ws')) {
     const kind = run.server
     const name = kind === 'ours' ? `${prefix} ${n}` : `${prefix} ${n} ${kind}`
@@ -220,14 +256,14 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
         summary(`${name} p50`, 'p50 latency', run.p50, 'raw ws', base.p50, 'ms', kind),
         summary(`${name} p99`, 'p99 latency', run.p99, 'raw ws', base.p99, 'ms', kind)
       )
-      if (['ours', 'ours-http', 'soketi'].includes(kind)) {
+      if (['ours', 'ours-http', 'ours-coalesce1', 'ours-coalesce5', 'soketi'].includes(kind)) {
         const { serverCpuUsPerMsg: mine } = run
         lines.push(
           summary(`${name} server CPU`, cpu, mine, 'raw ws', base.serverCpuUsPerMsg, 'µs', kind)
         )
       }
     }
-    if (soketi && (kind === 'ours' || kind === 'ours-http')) {
+    if (soketi && kind.startsWith('ours') && kind !== 'ours-metrics' && kind !== 'ours-direct') {
       lines.push(
         summary(
           `${name} vs soketi`,
@@ -322,7 +358,7 @@ for (const scenario of SCENARIOS) {
   }
 }
 
-await writeResult(METRICS ? 'fanout_metrics' : 'fanout', {
+await writeResult(METRICS ? 'fanout_metrics' : COALESCE ? 'fanout_coalesce' : 'fanout', {
   method: `paced: window of ${WINDOW} events in flight, paced on the load generator's per-event acks; burst: ${BURST} events issued back to back, all stamped with the burst's start, the next burst once all are delivered; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload; server CPU: this process (in-process servers) or the child's utime+stime from /proc (ours-http, soketi)`,
   rounds: ROUNDS,
   runs,

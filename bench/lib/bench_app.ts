@@ -5,7 +5,16 @@
  * all import it without importing each other.
  */
 export type ServerKind =
-  'ours' | 'ours-direct' | 'ours-http' | 'ours-metrics' | 'soketi' | 'ws' | 'socketio' | 'transmit'
+  | 'ours'
+  | 'ours-direct'
+  | 'ours-http'
+  | 'ours-metrics'
+  | 'ours-coalesce1'
+  | 'ours-coalesce5'
+  | 'soketi'
+  | 'ws'
+  | 'socketio'
+  | 'transmit'
 export const APP = { appId: 'bench', key: 'bench-key', secret: 'bench-secret' }
 export const CHANNEL = 'bench'
 export const EVENT = 'bench'

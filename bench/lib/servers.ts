@@ -60,7 +60,8 @@ async function closeHttp(server: HttpServer) {
 export async function startOurs(
   port: number,
   direct = false,
-  withMetrics = false
+  withMetrics = false,
+  coalesceMs = 0
 ): Promise<BenchServer> {
   // Metrics on as an app has them: prom-client loaded, a registry to scrape
   const metrics = withMetrics
@@ -75,7 +76,7 @@ export async function startOurs(
     defineConfig({
       default: 'local',
       connections: {
-        local: drivers.local({ ...APP, limits: { maxConnections: 50_000 } }),
+        local: drivers.local({ ...APP, limits: { maxConnections: 50_000, coalesceMs } }),
       },
     }),
     silentLogger,
@@ -85,7 +86,13 @@ export async function startOurs(
   const driver = manager.driver()
   await driver.listen(port, '127.0.0.1')
   return {
-    kind: direct ? 'ours-direct' : withMetrics ? 'ours-metrics' : 'ours',
+    kind: direct
+      ? 'ours-direct'
+      : withMetrics
+        ? 'ours-metrics'
+        : coalesceMs
+          ? (`ours-coalesce${coalesceMs}` as ServerKind)
+          : 'ours',
     port,
     publish: direct
       ? (id, t) => driver.server.publish([CHANNEL], EVENT, JSON.stringify(payloadFor(id, t)))
@@ -228,6 +235,10 @@ export async function startServer(kind: ServerKind, port: number): Promise<Bench
       return startOurs(port, true)
     case 'ours-metrics':
       return startOurs(port, false, true)
+    case 'ours-coalesce1':
+      return startOurs(port, false, false, 1)
+    case 'ours-coalesce5':
+      return startOurs(port, false, false, 5)
     case 'ws':
       return startRawWs(port)
     case 'socketio':

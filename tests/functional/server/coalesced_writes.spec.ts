@@ -18,17 +18,8 @@ test.group('Embedded server | coalesced writes', () => {
       client.send({ event: 'pusher:subscribe', data: { channel } })
       await client.next((f) => f.channel === channel && f.event.endsWith('subscription_succeeded'))
     }
-    // Writes reaching the server's TCP socket (the stream's implementer hooks)
     const [socket] = server.sockets
-    const tcp = (socket.ws as unknown as { _socket: Record<string, (...a: any[]) => any> })._socket
-    let writes = 0
-    for (const hook of ['_write', '_writev']) {
-      const original = tcp[hook]
-      tcp[hook] = function (this: unknown, ...args: any[]) {
-        writes++
-        return original.apply(this, args)
-      }
-    }
+    const written = countWrites(socket.ws)
 
     // One turn: broadcasts (one encoded frame for all) between direct sends,
     // on two channels, large and small, past the early-flush bound
@@ -53,6 +44,59 @@ test.group('Embedded server | coalesced writes', () => {
       .map((f) => (f.event === 'Direct' ? `direct:${f.data.i}` : `${f.channel}:${f.data.i}`))
     assert.deepEqual(received, expected)
     // 330 frames, about 100 KB: a write per 16 KB held, not one per frame
-    assert.isBelow(writes, 20)
+    assert.isBelow(written.count, 20)
+  })
+
+  test('limits.coalesceMs holds frames across turns: a steady stream leaves in one write', async ({
+    assert,
+    cleanup,
+  }) => {
+    for (const [coalesceMs, expected] of [
+      [0, 5],
+      [500, 1],
+    ]) {
+      const server = new EmbeddedServer({
+        appId: 'co',
+        key: 'co-key',
+        secret: 'co-secret',
+        limits: { coalesceMs },
+      })
+      const { port } = await server.listen(0, '127.0.0.1')
+      cleanup(() => server.close())
+      const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/co-key`))
+      cleanup(() => client.ws.terminate())
+      client.send({ event: 'pusher:subscribe', data: { channel: 'a' } })
+      await client.next((f) => f.event.endsWith('subscription_succeeded'))
+      const written = countWrites([...server.sockets][0].ws)
+
+      // Five events, each in a turn of its own
+      for (let i = 0; i < 5; i++) {
+        server.publish(['a'], 'Numbered', JSON.stringify({ i }))
+        await new Promise(setImmediate)
+      }
+      await client.next((f) => f.event === 'Numbered' && f.data.i === 4, 5000)
+      assert.deepEqual(
+        client.of('Numbered').map((f) => f.data.i),
+        [0, 1, 2, 3, 4]
+      )
+      assert.equal(written.count, expected, `writes with coalesceMs ${coalesceMs}`)
+    }
   })
 })
+
+/**
+ * Counts the writes reaching a server socket's TCP stream (the stream's
+ * implementer hooks)
+ */
+function countWrites(ws: WebSocket) {
+  const tcp = (ws as unknown as { _socket: Record<string, (...a: any[]) => any> })._socket
+  const written = { count: 0 }
+  for (const hook of ['_write', '_writev']) {
+    const original = tcp[hook]
+    tcp[hook] = function (this: unknown, ...args: any[]) {
+      written.count++
+      return original.apply(this, args)
+    }
+  }
+  return written
+}

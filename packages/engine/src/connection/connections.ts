@@ -8,12 +8,12 @@ import type { ServerLimits } from '../limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { ServerEvents } from '../server_events.ts'
 import { SocketConnection } from './socket_connection.ts'
-import { CloseCode, closeReason, encodeFrame, errorFrame } from '../protocol.ts'
-import { clientAddress, rejectUpgrade, upgradeKey, type ClientAddress } from './upgrade_request.ts'
+import { CloseCode, encodeFrame } from '../protocol.ts'
+import { clientAddress, refuse, rejectUpgrade, upgradeKey } from './upgrade_request.ts'
+import type { ClientAddress } from './upgrade_request.ts'
+import { WriteBatch } from './write_batch.ts'
 
-/**
- * How long clients get to close after the server said it shuts down
- */
+// How long clients get to close after the server said it shuts down
 const CLOSE_GRACE_MS = 1000
 
 /**
@@ -76,6 +76,7 @@ export class Connections {
   #wss?: WebSocketServer
   #admission: Admission
   #livenessTimer?: NodeJS.Timeout
+  #batch: WriteBatch
   /**
    * Disconnects still leaving their channels, awaited by closeAll()
    */
@@ -92,6 +93,7 @@ export class Connections {
       () => options.membership.cluster?.state,
       options.report
     )
+    this.#batch = new WriteBatch(host.limits.coalesceMs)
   }
 
   /**
@@ -214,7 +216,13 @@ export class Connections {
    */
   #serve(ws: WebSocket, address: string, transport: Duplex) {
     const { limits, sockets } = this.host
-    const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport)
+    const socket = new SocketConnection(
+      ws,
+      limits.maxBufferedBytes,
+      address,
+      transport,
+      this.#batch
+    )
     socket.events = this.host.events
     sockets.add(socket)
     ;(ws as ServedWebSocket)[CONNECTION] = socket
@@ -289,12 +297,3 @@ function onPong(this: ServedWebSocket) {
  * the upgrade request for the life of the socket)
  */
 function ignore() {}
-
-/**
- * Refuses a connection as Pusher does: "pusher:error" then the same close
- * code
- */
-function refuse(ws: WebSocket, code: number, message: string) {
-  ws.send(errorFrame(code, message))
-  ws.close(code, closeReason(message))
-}

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws'
 import { SocketSubscriptions } from './socket_subscriptions.ts'
 import { CloseCode, closeReason, errorFrame } from '../protocol.ts'
 import type { ServerEvents } from '../server_events.ts'
+import { TURN_BATCH, type WriteBatch } from './write_batch.ts'
 
 /**
  * How long a slow consumer gets to read its close frame before it is dropped
@@ -20,22 +21,6 @@ const MAX_HELD_BYTES = 16 * 1024
  * How "ws" sends our text frames (one object for every send)
  */
 const TEXT = { binary: false }
-
-/**
- * Sockets holding frames written during this event-loop turn. At its end
- * (setImmediate runs right after the I/O callbacks of the turn) each is
- * uncorked, so all its frames leave in one system call instead of one per
- * frame: the cost of a broadcast is mostly that call.
- */
-let corked: SocketConnection[] = []
-let flushScheduled = false
-
-function flushCorked() {
-  const sockets = corked
-  corked = []
-  flushScheduled = false
-  for (const socket of sockets) socket.uncork()
-}
 
 /**
  * A socket id: two random integers joined by a dot, as the "pusher" SDK
@@ -97,15 +82,19 @@ export class SocketConnection {
     /**
      * The upgraded TCP socket under "ws": corked while frames gather
      */
-    protected transport?: Duplex
+    protected transport?: Duplex,
+    /**
+     * When the gathered frames are written: the server's batch
+     */
+    protected batch: WriteBatch = TURN_BATCH
   ) {
     this.#maxHeld = Math.min(MAX_HELD_BYTES, maxBufferedBytes / 4)
   }
 
   /**
    * Sends a frame already serialized (shared by every recipient of a
-   * broadcast). Frames of one event-loop turn leave together, in order, at
-   * its end. A slow consumer is closed with 4100 instead of letting its
+   * broadcast). Frames of one event-loop turn (or of the coalescing
+   * window) leave together, in order. A slow consumer is closed with 4100 instead of letting its
    * buffer grow (held frames count: they are in the socket's buffer); it
    * reconnects after a back-off.
    */
@@ -158,22 +147,18 @@ export class SocketConnection {
   }
 
   /**
-   * Holds this socket's writes until the end of the turn ("ws" corks and
+   * Holds this socket's writes until its batch is written ("ws" corks and
    * uncorks around each frame; under our cork its uncork does not flush)
    */
   #cork() {
     if (this.#corked || !this.transport) return
     this.transport.cork()
     this.#corked = true
-    corked.push(this)
-    if (!flushScheduled) {
-      flushScheduled = true
-      setImmediate(flushCorked)
-    }
+    this.batch.hold(this)
   }
 
   /**
-   * Writes out what the turn gathered (called at its end)
+   * Writes out what the batch gathered
    */
   uncork() {
     if (!this.#corked) return

@@ -1,6 +1,8 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import debug from '../debug.ts'
 import type { Duplex } from 'node:stream'
+import type { WebSocket } from 'ws'
+import { closeReason, errorFrame } from '../protocol.ts'
 
 /**
  * The app key of an upgrade to "<prefix>/app/<key>[?query]": undefined when
@@ -71,4 +73,13 @@ export function clientAddress(req: IncomingMessage, resolve?: ClientAddress): st
   }
   const found = address as string
   return found.startsWith('::ffff:') ? found.slice(7) : found
+}
+
+/**
+ * Refuses a connection as Pusher does: "pusher:error" then the same close
+ * code
+ */
+export function refuse(ws: WebSocket, code: number, message: string) {
+  ws.send(errorFrame(code, message))
+  ws.close(code, closeReason(message))
 }
