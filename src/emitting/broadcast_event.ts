@@ -1,5 +1,6 @@
 import type { ChannelLike } from './channels.ts'
 import type { TransactionLike } from './transaction.ts'
+import { captureSenderSocket, forgetSenderSocket } from './to_others.ts'
 
 /**
  * What any broadcastable event implements. A class extending
@@ -47,6 +48,14 @@ export interface Broadcastable {
    * "queue" option says
    */
   broadcastQueue?(): boolean | string
+
+  /**
+   * Return true to leave out the socket of the request that dispatched
+   * the event (its X-Socket-ID header), also when it is sent later, from
+   * a queue worker or after a commit: "toOthers()" for events that reach
+   * broadcasting on their own
+   */
+  broadcastToOthers?(): boolean
 }
 
 /**
@@ -72,6 +81,27 @@ export abstract class BroadcastEvent implements Broadcastable {
 
   broadcastWhen(): boolean {
     return true
+  }
+
+  /**
+   * Leave out the socket of the current request (its X-Socket-ID header),
+   * taken now, wherever and whenever the event is sent (Laravel's
+   * InteractsWithSockets)
+   *
+   * @example
+   * await emitter.emit(MessagePosted, new MessagePosted(message).dontBroadcastToCurrentUser())
+   */
+  dontBroadcastToCurrentUser(): this {
+    captureSenderSocket(this)
+    return this
+  }
+
+  /**
+   * Undo "dontBroadcastToCurrentUser()": every socket receives the event
+   */
+  broadcastToEveryone(): this {
+    forgetSenderSocket(this)
+    return this
   }
 }
 

@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert'
 import type { Broadcastable } from './broadcast_event.ts'
 import type { BroadcastMessage } from '../drivers/types.ts'
+import { isModelSource, type ModelAction } from './model_source.ts'
 
 /**
  * One message recorded by the fake
@@ -17,7 +18,12 @@ export interface EmittedMessage {
   source?: Broadcastable
 }
 
-type EventMatcher = string | (abstract new (...args: any[]) => Broadcastable)
+/**
+ * A wire name, an event class, or a Lucid model class with the mixin
+ * (matching that model's events)
+ */
+type EventMatcher = string | (abstract new (...args: any[]) => object)
+type ModelClass = abstract new (...args: any[]) => object
 type Predicate = (message: EmittedMessage) => boolean
 
 /**
@@ -45,18 +51,28 @@ export class BroadcastFake {
   }
 
   /**
-   * Messages of an event class or wire name, optionally filtered
+   * Messages of an event class, a wire name, or a model class (and one of
+   * its actions), optionally filtered
    */
-  emitted(event: EventMatcher, predicate?: Predicate): EmittedMessage[] {
-    return this.messages.filter(
-      (message) => matches(message, event) && (!predicate || predicate(message))
-    )
+  emitted(event: EventMatcher, predicate?: Predicate): EmittedMessage[]
+  emitted(model: ModelClass, action: ModelAction, predicate?: Predicate): EmittedMessage[]
+  emitted(event: EventMatcher, ...rest: Rest): EmittedMessage[] {
+    const { action, predicate } = split(rest)
+    return this.#find(event, action, predicate)
   }
 
-  assertEmitted(event: EventMatcher, predicate?: Predicate) {
-    if (this.emitted(event, predicate).length === 0) {
+  /**
+   * @example
+   * fake.assertEmitted(NewRelease)
+   * fake.assertEmitted(Release, 'created')
+   */
+  assertEmitted(event: EventMatcher, predicate?: Predicate): void
+  assertEmitted(model: ModelClass, action: ModelAction, predicate?: Predicate): void
+  assertEmitted(event: EventMatcher, ...rest: Rest) {
+    const { action, predicate } = split(rest)
+    if (this.#find(event, action, predicate).length === 0) {
       throw new AssertionError({
-        message: `Expected "${label(event)}" to be broadcast${predicate ? ' matching the predicate' : ''}. Broadcast: ${this.#summary()}`,
+        message: `Expected ${label(event, action)} to be broadcast${predicate ? ' matching the predicate' : ''}. Broadcast: ${this.#summary()}`,
       })
     }
   }
@@ -65,14 +81,19 @@ export class BroadcastFake {
     const found = this.emitted(event).some((message) => message.channels.includes(channel))
     if (!found) {
       throw new AssertionError({
-        message: `Expected "${label(event)}" to be broadcast on "${channel}". Broadcast: ${this.#summary()}`,
+        message: `Expected ${label(event)} to be broadcast on "${channel}". Broadcast: ${this.#summary()}`,
       })
     }
   }
 
-  assertNotEmitted(event: EventMatcher, predicate?: Predicate) {
-    if (this.emitted(event, predicate).length > 0) {
-      throw new AssertionError({ message: `Expected "${label(event)}" not to be broadcast` })
+  assertNotEmitted(event: EventMatcher, predicate?: Predicate): void
+  assertNotEmitted(model: ModelClass, action: ModelAction, predicate?: Predicate): void
+  assertNotEmitted(event: EventMatcher, ...rest: Rest) {
+    const { action, predicate } = split(rest)
+    if (this.#find(event, action, predicate).length > 0) {
+      throw new AssertionError({
+        message: `Expected ${label(event, action)} not to be broadcast. Broadcast: ${this.#summary()}`,
+      })
     }
   }
 
@@ -84,18 +105,53 @@ export class BroadcastFake {
     }
   }
 
+  #find(event: EventMatcher, action?: ModelAction, predicate?: Predicate) {
+    return this.messages.filter(
+      (message) => matches(message, event, action) && (!predicate || predicate(message))
+    )
+  }
+
   #summary() {
     if (this.messages.length === 0) return 'nothing'
-    return this.messages.map((m) => `"${m.event}" on ${m.channels.join(', ')}`).join('; ')
+    return this.messages
+      .map((m) => `"${m.event}"${modelOf(m)} on ${m.channels.join(', ')}`)
+      .join('; ')
   }
 }
 
-function matches(message: EmittedMessage, event: EventMatcher) {
-  return typeof event === 'string' ? message.event === event : message.source instanceof event
+type Rest = [Predicate?] | [ModelAction, Predicate?]
+
+function split(rest: Rest): { action?: ModelAction; predicate?: Predicate } {
+  return typeof rest[0] === 'string'
+    ? { action: rest[0], predicate: rest[1] }
+    : { predicate: rest[0] }
 }
 
-function label(event: EventMatcher) {
-  return typeof event === 'string' ? event : event.name
+/**
+ * An event class matches its instances; a model class, the events the
+ * mixin broadcast for its instances (of "action", when given)
+ */
+function matches(message: EmittedMessage, event: EventMatcher, action?: ModelAction) {
+  if (typeof event === 'string') return message.event === event
+  const source = message.source
+  if (isModelSource(source)) {
+    const sameModel = source instanceof event || source.model instanceof event
+    return sameModel && (action === undefined || source.action === action)
+  }
+  return action === undefined && source instanceof event
+}
+
+function label(event: EventMatcher, action?: ModelAction) {
+  const name = `"${typeof event === 'string' ? event : event.name}"`
+  return action ? `${name} ${action}` : name
+}
+
+/**
+ * " (Release created)" for a model's event, so a failure names the model
+ */
+function modelOf(message: EmittedMessage) {
+  const source = message.source
+  return isModelSource(source) ? ` (${source.model.constructor.name} ${source.action})` : ''
 }
 
 function parse(data: string): unknown {

@@ -5,6 +5,7 @@ import { channelType } from '@adonisjs-broadcasting/engine/rules'
 import { channelNames, type ChannelLike } from './channels.ts'
 import { assertSocketId } from './socket_id.ts'
 import { currentRequestIsAuthenticated, currentSocketId } from './current_request.ts'
+import { senderSocketOf } from './to_others.ts'
 import type { EmitOrigin } from './dispatch/sent_once.ts'
 import type { TransactionLike } from './transaction.ts'
 import { eventName, eventPayload, shouldBroadcast, type Broadcastable } from './broadcast_event.ts'
@@ -110,6 +111,8 @@ export class Broadcaster {
     const entries: Entry[] = []
 
     for (const event of list) {
+      const socketId = this.#socketId ?? this.#senderSocket(event)
+      if (socketId === false) continue
       const channels = await this.#allowedChannels(channelNames(event.broadcastOn()))
       if (channels.length === 0) continue
       const message = createMessage(
@@ -117,7 +120,7 @@ export class Broadcaster {
         eventName(event),
         eventPayload(event),
         this.options.maxPayloadBytes,
-        this.#socketId
+        socketId
       )
       entries.push({ message, source: event })
     }
@@ -147,6 +150,23 @@ export class Broadcaster {
       return true
     }
     debug('%s: "%s" already broadcast, skipped', this.connection, eventName(event))
+    return false
+  }
+
+  /**
+   * The socket an event itself asks to leave out ("broadcastToOthers()",
+   * "dontBroadcastToCurrentUser()"), taken now so a queue worker or a
+   * commit later excludes it too. False for a malformed X-Socket-ID: the
+   * sender cannot be left out, so the event is not sent, and nothing is
+   * thrown (the request's work may well be done by now)
+   */
+  #senderSocket(event: Broadcastable): string | undefined | false {
+    const { socketId, malformed } = senderSocketOf(event)
+    if (malformed === undefined) return socketId
+    this.logger.warn(
+      { event: eventName(event), socketId: malformed },
+      'broadcast: not sending an event to others: the X-Socket-ID header is not a socket id'
+    )
     return false
   }
 

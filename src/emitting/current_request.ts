@@ -1,4 +1,5 @@
 import { HttpContext } from '@adonisjs/core/http'
+import { SOCKET_ID_PATTERN } from '@adonisjs-broadcasting/engine/rules'
 import { assertSocketId } from './socket_id.ts'
 
 /**
@@ -9,6 +10,21 @@ import { assertSocketId } from './socket_id.ts'
 export function currentSocketId(): string | undefined {
   const header = HttpContext.get()?.request.header('x-socket-id')
   return header ? assertSocketId(header) : undefined
+}
+
+/**
+ * The sender's socket as an event captures it to be excluded later (from a
+ * queue worker, after a commit): never throws, since the event may be
+ * dispatched once the request's work is done. A header that is not a
+ * socket id is kept out of the message and reported as "malformed" (its
+ * first 40 characters).
+ */
+export type SenderSocket = { socketId?: string; malformed?: string }
+
+export function currentSenderSocket(): SenderSocket {
+  const header = HttpContext.get()?.request.header('x-socket-id')
+  if (!header) return {}
+  return SOCKET_ID_PATTERN.test(header) ? { socketId: header } : { malformed: header.slice(0, 40) }
 }
 
 /**

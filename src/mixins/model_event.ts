@@ -2,11 +2,9 @@ import string from '@adonisjs/core/helpers/string'
 import { PrivateChannel, type ChannelLike } from '../emitting/channels.ts'
 import type { Broadcastable } from '../emitting/broadcast_event.ts'
 import type { TransactionLike } from '../emitting/transaction.ts'
+import { MODEL_EVENT, type ModelAction, type ModelSource } from '../emitting/model_source.ts'
 
-/**
- * What a model broadcasts about itself
- */
-export type ModelAction = 'created' | 'updated' | 'deleted'
+export type { ModelAction } from '../emitting/model_source.ts'
 
 /**
  * What the event needs of a Lucid model
@@ -19,6 +17,7 @@ export interface BroadcastingModel {
   broadcastOn?(action: ModelAction): ChannelLike | ChannelLike[]
   broadcastAs?(action: ModelAction): string
   broadcastWith?(action: ModelAction): Record<string, unknown>
+  broadcastToOthers?(action: ModelAction): boolean
 }
 
 /**
@@ -34,10 +33,13 @@ export function modelChannel(model: BroadcastingModel): PrivateChannel {
  * model's channel with its "serialize()" output (so "serializeAs: null"
  * columns, a password hash, never leave). The model's own "broadcastOn",
  * "broadcastAs" and "broadcastWith" receive the action and override each
- * part. It waits for the transaction the model was saved in ("$trx"),
+ * part, and its "broadcastToOthers" leaves out the socket of the request
+ * that saved it. It waits for the transaction the model was saved in ("$trx"),
  * and a model saved outside one is sent at once.
  */
-export class ModelEvent implements Broadcastable {
+export class ModelEvent implements Broadcastable, ModelSource {
+  readonly [MODEL_EVENT] = true as const
+
   constructor(
     public model: BroadcastingModel,
     public action: ModelAction
@@ -60,5 +62,9 @@ export class ModelEvent implements Broadcastable {
 
   broadcastTransaction() {
     return this.model.$trx
+  }
+
+  broadcastToOthers() {
+    return this.model.broadcastToOthers?.(this.action) === true
   }
 }

@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import User from '#models/user'
+import Release from '#models/release'
 import NewRelease from '#events/new_release'
 import AdminUserAlert from '#events/admin_user_alert'
 import broadcast from 'adonisjs-broadcasting/services/main'
@@ -48,6 +49,8 @@ test.group('Demo routes', (group) => {
     // The model broadcasts its creation too, after the same commit
     fake.assertEmittedOn('releases', 'ReleaseCreated')
     fake.assertEmitted('ReleaseCreated', ({ data }) => (data as any).version === '2.0')
+    fake.assertEmitted(Release, 'created', ({ data }) => (data as any).version === '2.0')
+    fake.assertNotEmitted(Release, 'deleted')
   })
 
   test('an admin alert goes to private-admins only', async ({ client }) => {
