@@ -10,6 +10,7 @@ import { middleware } from '#start/kernel'
 
 const DemoPageController = () => import('#controllers/demo_page_controller')
 const EchoVuePageController = () => import('#controllers/echo_vue_page_controller')
+const EchoReactPageController = () => import('#controllers/echo_react_page_controller')
 const SessionController = () => import('#controllers/session_controller')
 const AnnouncementsController = () => import('#controllers/announcements_controller')
 const HealthChecksController = () => import('#controllers/health_checks_controller')
@@ -53,6 +54,13 @@ router.get('/assets/vue.global.prod.js', ({ response }) =>
 router.get('/assets/echo-vue.iife.js', ({ response }) =>
   response.download(app.makePath('node_modules/@laravel/echo-vue/dist/echo-vue.iife.js'))
 )
+
+/**
+ * GET /echo-react: laravel-echo's React hooks (@laravel/echo-react), the
+ * same page bundled by "npm run build:echo-react" (a 404 until then)
+ */
+router.get('/echo-react', [EchoReactPageController]).as('echo-react')
+router.get('/assets/echo-react.js', [EchoReactPageController, 'bundle'])
 
 router.post('/login', [SessionController, 'store']).as('session.store')
 router.post('/logout', [SessionController, 'destroy']).as('session.destroy')

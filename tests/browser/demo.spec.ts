@@ -3,8 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
 import type { Browser, Page } from 'playwright-core'
 import { ARTIFACTS, launchChromium, logIn } from '../helpers/chromium.ts'
-import PusherSdk from 'pusher'
-import { startDemo } from '../helpers/demo_process.ts'
+import { demoSdk, startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
 const Pusher = PusherModule as unknown as typeof import('pusher-js').default
@@ -18,21 +17,6 @@ async function login(page: Page, url: string, email: string) {
    */
   await page.waitForSelector('#status[data-state=connected]')
   await page.waitForSelector('#releases[data-subscribed=true]')
-}
-
-/**
- * The Pusher HTTP API of the demo's embedded server, as the app's own
- * code (or a worker) would publish
- */
-function demoSdk(port: number) {
-  return new PusherSdk({
-    appId: 'demo',
-    key: 'demo-key',
-    secret: 'demo-secret',
-    host: '127.0.0.1',
-    port: String(port),
-    useTLS: false,
-  })
 }
 
 test.group('Demo | npm run demo', (group) => {

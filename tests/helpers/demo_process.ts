@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
+import PusherSdk from 'pusher'
 import { freePort, startAppProcess } from './app_process.ts'
 
 /**
@@ -9,6 +10,21 @@ import { freePort, startAppProcess } from './app_process.ts'
  */
 export function startDemo() {
   return startAppProcess(['--import=@poppinss/ts-exec', 'bin/demo.ts'])
+}
+
+/**
+ * The Pusher HTTP API of the demo's embedded server, as the app's own
+ * code (or a worker) would publish
+ */
+export function demoSdk(port: number) {
+  return new PusherSdk({
+    appId: 'demo',
+    key: 'demo-key',
+    secret: 'demo-secret',
+    host: '127.0.0.1',
+    port: String(port),
+    useTLS: false,
+  })
 }
 
 /**
