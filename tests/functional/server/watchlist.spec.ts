@@ -8,13 +8,21 @@ watchlistSuite('three nodes (memory)', 3, () => ({}))
 test.group('Watchlists | bounds', (group) => {
   let cluster: TestCluster
   group.each.setup(async () => {
-    cluster = await TestCluster.start(1)
+    // Room in a sign-in for 10,000 ids (the default message limit allows some 1,500)
+    cluster = await TestCluster.start(1, { limits: { maxMessageBytes: 100_000 } })
     return () => cluster.close()
   })
 
-  test('a watchlist over 100 ids is cut to its first 100 with a 4302 error', async ({ assert }) => {
+  test('a watchlist of 10,000 ids is cut to its first 100 with a 4302 error, at the cost of 100', async ({
+    assert,
+  }) => {
     const [node] = cluster.nodes
-    const ids = Array.from({ length: 1000 }, (_, i) => String(i))
+    const ids = Array.from({ length: 10_000 }, (_, i) => String(i))
+    // What the watchlist asks of the state: one look-up per id kept
+    let lookups = 0
+    const state = node.server.state
+    const hasMember = state.hasMember.bind(state)
+    state.hasMember = (channel, userId) => (lookups++, hasMember(channel, userId))
     const client = await cluster.raw(node)
     client.send({
       event: 'pusher:signin',
@@ -26,5 +34,6 @@ test.group('Watchlists | bounds', (group) => {
     const events = initial.data.events
     assert.deepEqual(events, [{ name: 'offline', user_ids: ids.slice(0, 100) }])
     assert.equal(node.server.local.watchers.size, 100)
+    assert.equal(lookups, 100)
   })
 })
