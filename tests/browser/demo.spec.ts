@@ -151,6 +151,52 @@ test.group('Demo | npm run demo', (group) => {
     }
   }).timeout(90_000)
 
+  test('who of my team is online: the watchlist of the sign-in, in two browsers', async ({
+    assert,
+  }) => {
+    browser ??= await launchChromium()
+    const adminContext = await browser.newContext()
+    const basicContext = await browser.newContext()
+    const admin = await adminContext.newPage()
+    const basic = await basicContext.newPage()
+    const online = (name: string) => `#watchlist-users li[data-online=true]:has-text("${name}")`
+    const offline = (name: string) => `#watchlist-users li[data-online=false]:has-text("${name}")`
+    try {
+      await login(admin, demo.url, 'admin@example.com')
+      // The state at sign-in: Bob is not here yet
+      await admin.waitForSelector(offline('Bob Basic'))
+
+      await login(basic, demo.url, 'basic@example.com')
+      await basic.waitForSelector(online('Ada Admin'))
+      await admin.waitForSelector(online('Bob Basic'))
+      // Their own id is on their team, and the policy's rule keeps it off their watchlist
+      for (const [page, self] of [
+        [admin, 'Ada Admin'],
+        [basic, 'Bob Basic'],
+      ] as const) {
+        assert.notInclude(await page.textContent('#watchlist-users'), self)
+      }
+
+      // Bob's last page goes: offline once the leave delay (3 s) is over
+      await basicContext.close()
+      await admin.waitForSelector(offline('Bob Basic'), { timeout: 15_000 })
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      for (const [name, page] of [
+        ['admin', admin],
+        ['basic', basic],
+      ] as const) {
+        if (!page.isClosed()) {
+          await page.screenshot({ path: new URL(`watchlist-${name}.png`, ARTIFACTS).pathname })
+        }
+      }
+      throw error
+    } finally {
+      await adminContext.close()
+      await basicContext.close()
+    }
+  }).timeout(90_000)
+
   test("laravel-echo's Vue hooks (@laravel/echo-vue) receive an event from the embedded server", async ({
     assert,
   }) => {
