@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import { TestCluster } from '../../helpers/test_cluster.ts'
-import { watchlistSuite } from '../../helpers/watchlist_suite.ts'
+import { LEAVE_DELAY, signIn, until, watch, watchlistSuite } from '../../helpers/watchlist_suite.ts'
 
 watchlistSuite('one node', 1, () => ({}))
 watchlistSuite('three nodes (memory)', 3, () => ({}))
@@ -9,7 +9,10 @@ test.group('Watchlists | bounds', (group) => {
   let cluster: TestCluster
   group.each.setup(async () => {
     // Room in a sign-in for 10,000 ids (the default message limit allows some 1,500)
-    cluster = await TestCluster.start(1, { limits: { maxMessageBytes: 100_000 } })
+    cluster = await TestCluster.start(1, {
+      limits: { maxMessageBytes: 100_000 },
+      leaveEventDelay: LEAVE_DELAY,
+    })
     return () => cluster.close()
   })
 
@@ -35,5 +38,24 @@ test.group('Watchlists | bounds', (group) => {
     assert.deepEqual(events, [{ name: 'offline', user_ids: ids.slice(0, 100) }])
     assert.equal(node.server.local.watchers.size, 100)
     assert.equal(lookups, 100)
+  })
+
+  test('sign-ins make no lifecycle event: "#online-<id>" is the server\'s own', async ({
+    assert,
+  }) => {
+    const [node] = cluster.nodes
+    const events: string[] = []
+    node.server.events.on('lifecycle', (event) => events.push(`${event.name} ${event.channel}`))
+    const watcher = cluster.pusher(node, { user: { id: 'w', watchlist: ['u'] } })
+    const { seen } = watch(watcher)
+    watcher.signin()
+    const watched = await signIn(cluster, node, 'u')
+    await until(() => seen.includes('online:u'), 'online')
+    watched.disconnect()
+    await until(() => seen.includes('offline:u'), 'offline')
+    assert.deepEqual(
+      events.filter((event) => event.includes('#')),
+      []
+    )
   })
 })

@@ -70,6 +70,8 @@ export class SignedInUser {
       watchers.start(this.socket, new Map(userIds.map((id, index) => [id, online[index]])))
     } catch (error) {
       this.host.report(error, 'watchlist')
+      // Without the state at sign-in: the changes that reach this node still flow
+      if (!this.#released && this.#watching === userIds) watchers.start(this.socket, new Map())
     }
   }
 
