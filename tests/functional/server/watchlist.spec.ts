@@ -40,6 +40,32 @@ test.group('Watchlists | bounds', (group) => {
     assert.equal(lookups, 100)
   })
 
+  test('a sign-in replayed in a loop on one socket keeps its first watchlist and costs no look-ups', async ({
+    assert,
+  }) => {
+    const [node] = cluster.nodes
+    let lookups = 0
+    const state = node.server.state
+    const hasMember = state.hasMember.bind(state)
+    state.hasMember = (channel, userId) => (lookups++, hasMember(channel, userId))
+    const client = await cluster.raw(node)
+    const signed = node.sdk.authenticateUser(client.socketId, {
+      id: 'w',
+      watchlist: ['a', 'b'],
+    } as any)
+    for (let i = 0; i < 50; i++) client.send({ event: 'pusher:signin', data: signed })
+    await until(
+      () => client.frames.filter((f) => f.event === 'pusher:signin_success').length === 50,
+      'every answer'
+    )
+    assert.lengthOf(
+      client.frames.filter((f) => f.event === 'pusher_internal:watchlist_events'),
+      1
+    )
+    assert.equal(lookups, 2)
+    assert.equal(node.server.local.watchers.size, 2)
+  })
+
   test('sign-ins make no lifecycle event: "#online-<id>" is the server\'s own', async ({
     assert,
   }) => {

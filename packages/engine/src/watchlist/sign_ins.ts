@@ -16,12 +16,12 @@ export class SignIns {
   ) {}
 
   signedIn(socket: SocketConnection, userId: string, userData: Record<string, unknown>) {
-    // Closed meanwhile: its close gave back what it held, nothing more to hold
-    if (socket.closed) return
-    const signedIn =
-      socket.signedIn instanceof SignedInUser
-        ? socket.signedIn
-        : (socket.signedIn = new SignedInUser(socket, userId, this.host))
+    // Closed meanwhile: its close gave back what it held, nothing more to hold.
+    // Signed in already (as the same user): the first watchlist stays, so a
+    // sign-in replayed in a loop costs no state look-ups
+    if (socket.closed || socket.signedIn) return
+    const signedIn = new SignedInUser(socket, userId, this.host)
+    socket.signedIn = signedIn
     signedIn.join()
     const { maxWatchlistSize, maxUserIdLength } = this.limits
     const { ids, over } = watchlistIds(userData.watchlist, maxWatchlistSize, maxUserIdLength)

@@ -30,6 +30,7 @@ export interface SignInHost {
  */
 export class SignedInUser {
   #joined?: Promise<unknown>
+  /** Watched users: set once, by the socket's first sign-in */
   #watching: string[] = []
   #released = false
 
@@ -54,24 +55,23 @@ export class SignedInUser {
   }
 
   /**
-   * Watches these users instead of any before; sends their state once
-   * the other nodes' changes of them reach this node
+   * Watches these users; sends their state once the other nodes' changes
+   * of them reach this node
    */
   async watch(userIds: string[]) {
     if (this.#released) return
     const { watchers } = this.host.server.local
     const { state } = this.host.server
-    watchers.unwatch(this.socket, this.#watching)
     this.#watching = userIds
     try {
       await watchers.watch(this.socket, userIds)
       const online = await Promise.all(userIds.map((id) => state.hasMember(onlineChannel(id), id)))
-      if (this.#released || this.#watching !== userIds) return
+      if (this.#released) return
       watchers.start(this.socket, new Map(userIds.map((id, index) => [id, online[index]])))
     } catch (error) {
       this.host.report(error, 'watchlist')
       // Without the state at sign-in: the changes that reach this node still flow
-      if (!this.#released && this.#watching === userIds) watchers.start(this.socket, new Map())
+      if (!this.#released) watchers.start(this.socket, new Map())
     }
   }
 
