@@ -1,4 +1,5 @@
 import env from '#start/env'
+import type User from '#models/user'
 import app from '@adonisjs/core/services/app'
 import { safeEqual } from '@adonisjs/core/helpers'
 import { adapters, defineConfig, drivers, isLocalRequest } from 'adonisjs-broadcasting'
@@ -93,7 +94,7 @@ const broadcastConfig = defineConfig({
      * Rules are type-checked against the User model's serialized fields:
      * a misspelt field stops boot with its file:line:col
      */
-    user: { model: () => import('#models/user') },
+    user: { model: () => import('#models/user'), fields: { teamIds: 'list<int>' } },
   },
 
   /**
@@ -103,6 +104,8 @@ const broadcastConfig = defineConfig({
   authorization: {
     path: '/broadcasting/authorize',
     aliases: ['/broadcasting/auth'],
+    // What rules see besides the model's fields: "user.teamIds" feeds the sign-in's watchlist
+    serializeUser: async (user: User) => ({ teamIds: await user.teamIds() }),
   },
 
   /**

@@ -34,6 +34,7 @@ export default class DemoPageController {
     const config = {
       key: env.get('PUSHER_APP_KEY'),
       authEndpoint: '/broadcasting/authorize',
+      userAuthEndpoint: '/broadcasting/user-auth',
       user,
       team,
     }

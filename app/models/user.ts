@@ -38,6 +38,15 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare lastSeenAt: DateTime | null
 
+  /**
+   * The ids of the user's team, the user's own among them: in this demo,
+   * everyone (the first 100, as many as a watchlist holds)
+   */
+  async teamIds(): Promise<number[]> {
+    const team = await User.query().orderBy('id').select('id').limit(100)
+    return team.map((member) => member.id)
+  }
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

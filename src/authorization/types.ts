@@ -44,9 +44,9 @@ export interface AuthorizationConfig {
   userData?: (
     user: PolicyUser
   ) =>
-    | { id: string; info?: Record<string, unknown> }
+    | { id: string; info?: Record<string, unknown>; watchlist?: string[] }
     | null
-    | Promise<{ id: string; info?: Record<string, unknown> } | null>
+    | Promise<{ id: string; info?: Record<string, unknown>; watchlist?: string[] } | null>
 }
 
 /**

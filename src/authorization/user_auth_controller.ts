@@ -44,6 +44,7 @@ export default class UserAuthController {
     const signed = pusher.authenticateUser(socketId, {
       id: userData.id,
       ...(userData.info ? { user_info: userData.info } : {}),
+      ...(userData.watchlist ? { watchlist: userData.watchlist } : {}),
     })
 
     /**

@@ -1,12 +1,12 @@
-import { compilePolicies, type PolicyEntry } from './compiler.ts'
-import { E_USER_MAPPING_FAILED } from '../errors.ts'
+import { compilePolicies, type CompiledPolicies, type PolicyEntry } from './compiler.ts'
 import { INPUT_LIMITS, snapshotProblem } from './input_bounds.ts'
 import { readPolicySources } from './loader.ts'
 import { IndexedMatcher } from './matcher.ts'
-import { canonicalId, evaluateMapping, toPlainData, type CompiledMapping } from './member.ts'
+import { evaluateMapping } from './member.ts'
+import { userDataOf, type CompiledUser, type SignInUserData } from './user_data.ts'
 import { isValidChannelName, matchPattern } from './pattern.ts'
 import { parsePolicyFile } from './policy_file.ts'
-import { errorCode, evaluateRule, type RuleOutcome } from './rule.ts'
+import { evaluateRule, type RuleOutcome } from './rule.ts'
 import type {
   PolicyContext,
   PolicyDecision,
@@ -64,19 +64,19 @@ export interface CoverageTarget {
  * adds one that later reloads (`watchPolicies`, `reload`) will know.
  */
 export class ChannelPolicies {
-  #user: CompiledMapping | null
+  #user: CompiledUser | null
   #matcher: IndexedMatcher<PolicyEntry>
   #predicates: Map<string, PolicyPredicate>
   #paths: string | string[] | null
   #userShape: UserShape | null
 
   private constructor(
-    compiled: { entries: PolicyEntry[]; user: CompiledMapping | null },
+    compiled: CompiledPolicies,
     predicates: Map<string, PolicyPredicate>,
     paths: string | string[] | null,
     userShape: UserShape | null
   ) {
-    this.#user = compiled.user
+    this.#user = compiled.user && { mapping: compiled.user, watchlist: compiled.watchlist }
     this.#matcher = new IndexedMatcher(compiled.entries)
     this.#predicates = predicates
     this.#paths = paths
@@ -249,34 +249,10 @@ export class ChannelPolicies {
   }
 
   /**
-   * User data for Pusher user sign-in, from the top-level `user:` mapping. Null for guests or
-   * without a mapping; throws `E_USER_MAPPING_FAILED` when the mapping fails for this user.
+   * User data for Pusher user sign-in, from the top-level `user:` mapping (see `userDataOf`)
    */
-  userData(user: PolicyUser): { id: string; info?: Record<string, unknown> } | null {
-    if (!this.#user || !user) return null
-    const problem = snapshotProblem(user)
-    if (problem) throw new E_USER_MAPPING_FAILED('snapshot_too_large', `user mapping: ${problem}`)
-    const context = { user, channel: '', socketId: '' }
-    let step = 'id'
-    try {
-      const id = canonicalId(this.#user.id(context))
-      if (id === null)
-        throw new E_USER_MAPPING_FAILED(
-          'invalid_id',
-          'user.id is not a non-empty string or a number'
-        )
-      if (!this.#user.info.length) return { id }
-      const info: Record<string, unknown> = {}
-      for (const entry of this.#user.info) {
-        step = `info.${entry.key}`
-        info[entry.key] = toPlainData(entry.evaluate(context))
-      }
-      return { id, info }
-    } catch (error) {
-      if (error instanceof E_USER_MAPPING_FAILED) throw error
-      const code = errorCode(error)
-      throw new E_USER_MAPPING_FAILED(code, `user mapping: ${step} errored (${code})`)
-    }
+  userData(user: PolicyUser): SignInUserData | null {
+    return this.#user ? userDataOf(this.#user, user) : null
   }
 
   /**

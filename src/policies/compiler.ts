@@ -3,12 +3,13 @@ import { createBaseEnvironment, patternEnvironments } from './cel_environment.ts
 import { PolicyError, SourceTextError } from '../errors.ts'
 import { compileMapping, type CompiledMapping } from './member.ts'
 import { compilePattern, type CompiledPattern } from './pattern.ts'
-import type { MappingSpec, PolicyFileSpec } from './policy_file.ts'
+import type { MappingSpec, PolicyFileSpec, WatchlistSpec } from './policy_file.ts'
 import { compileRule, type CompiledRule } from './rule.ts'
 import type { FileLocator } from './source_position.ts'
 import { checkAgainstUserShape } from './type_check.ts'
 import type { PolicyPredicate, SourcePosition } from './types.ts'
 import type { UserShape } from './user_shape.ts'
+import { compileWatchlist, type CompiledWatchlist } from './watchlist.ts'
 
 /** An environment with a typed `user`, to check rules against the user's shape */
 type TypedCheck = { env: ReturnType<typeof createBaseEnvironment>; shape: UserShape } | null
@@ -40,6 +41,8 @@ export interface PolicyEntry {
 export interface CompiledPolicies {
   entries: PolicyEntry[]
   user: CompiledMapping | null
+  /** The `user:` mapping's `watchlist`, if any */
+  watchlist: CompiledWatchlist | null
 }
 
 function toPolicyError(locator: FileLocator, node: Scalar, error: unknown): never {
@@ -82,6 +85,39 @@ function compileMappingAt(
   return mapping
 }
 
+function compileWatchlistAt(
+  locator: FileLocator,
+  env: ReturnType<typeof createBaseEnvironment>,
+  spec: WatchlistSpec,
+  typed: TypedCheck
+) {
+  const onError = (part: 'ids' | 'allow', error: unknown): never => {
+    if (error instanceof SourceTextError) error.message = `user.watchlist.${part}: ${error.message}`
+    return toPolicyError(locator, part === 'ids' ? spec.ids.node : spec.allow!.node, error)
+  }
+  const watchlist = compileWatchlist(
+    env,
+    { ids: spec.ids.source, allow: spec.allow?.source ?? null },
+    onError
+  )
+  if (typed) {
+    try {
+      checkAgainstUserShape(typed.env, spec.ids.source, typed.shape)
+    } catch (error) {
+      onError('ids', error)
+    }
+    if (spec.allow) {
+      try {
+        const ruleEnv = typed.env.clone().registerVariable('watched', 'string')
+        checkAgainstUserShape(ruleEnv, spec.allow.source, typed.shape)
+      } catch (error) {
+        onError('allow', error)
+      }
+    }
+  }
+  return watchlist
+}
+
 /**
  * Compiles parsed policy files: patterns, rules and mappings, all at once, so a policy never
  * starts half-loaded. Duplicate patterns (same shape, param names aside) are an error naming
@@ -100,6 +136,7 @@ export function compilePolicies(
   const entries: PolicyEntry[] = []
   const seen = new Map<string, PolicyEntry>()
   let user: CompiledMapping | null = null
+  let watchlist: CompiledWatchlist | null = null
   let userFile: string | null = null
 
   for (const file of files) {
@@ -185,7 +222,10 @@ export function compilePolicies(
         shape: userShape,
       }
       user = compileMappingAt(locator, userEnv, file.user, 'user', typed)
+      if (file.user.watchlist) {
+        watchlist = compileWatchlistAt(locator, userEnv, file.user.watchlist, typed)
+      }
     }
   }
-  return { entries, user }
+  return { entries, user, watchlist }
 }

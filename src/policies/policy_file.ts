@@ -16,6 +16,13 @@ export interface ExpressionSpec {
 export interface MappingSpec {
   id: ExpressionSpec
   info: Array<{ key: string; expression: ExpressionSpec }>
+  /** The top-level `user:` only: `watchlist: <ids>` or `watchlist: { ids, allow }` */
+  watchlist?: WatchlistSpec
+}
+
+export interface WatchlistSpec {
+  ids: ExpressionSpec
+  allow: ExpressionSpec | null
 }
 
 /**
@@ -67,9 +74,25 @@ export function parsePolicyFile(source: string, file: string): PolicyFileSpec {
     return { source: String(node.value), node }
   }
 
+  // `watchlist: user.teamIds`, or `watchlist: { ids: user.teamIds, allow: <rule on watched> }`
+  const watchlistOf = (node: unknown): WatchlistSpec => {
+    if (!isMap(node)) return { ids: expression(node, 'user.watchlist'), allow: null }
+    let ids: ExpressionSpec | null = null
+    let allow: ExpressionSpec | null = null
+    for (const pair of node.items) {
+      const key = String(keyOf(pair).value)
+      if (key === 'ids') ids = expression(pair.value, 'user.watchlist.ids')
+      else if (key === 'allow') allow = expression(pair.value, 'user.watchlist.allow')
+      else fail(keyOf(pair), `unknown key "${key}" in user.watchlist`, 'allowed keys: ids, allow')
+    }
+    if (!ids) return fail(node, 'user.watchlist needs "ids"', 'e.g. ids: user.teamIds')
+    return { ids, allow }
+  }
+
   const mapping = (node: unknown, what: string): MappingSpec => {
     if (!isMap(node)) return fail(node as Node, `${what} must be a map with "id" and "info"`)
     let id: ExpressionSpec | null = null
+    let watchlist: WatchlistSpec | undefined
     const info: MappingSpec['info'] = []
     for (const pair of node.items) {
       const key = String(keyOf(pair).value)
@@ -85,12 +108,15 @@ export function parsePolicyFile(source: string, file: string): PolicyFileSpec {
             expression: expression(infoPair.value, `${what}.info.${infoKey}`),
           })
         }
+      } else if (key === 'watchlist' && what === 'user') {
+        watchlist = watchlistOf(pair.value)
       } else {
-        fail(keyOf(pair), `unknown key "${key}" in ${what}`, 'allowed keys: id, info')
+        const keys = what === 'user' ? 'id, info, watchlist' : 'id, info'
+        fail(keyOf(pair), `unknown key "${key}" in ${what}`, `allowed keys: ${keys}`)
       }
     }
     if (!id) return fail(node, `${what} needs an "id"`, 'e.g. id: user.id')
-    return { id, info }
+    return watchlist ? { id, info, watchlist } : { id, info }
   }
 
   for (const pair of (doc.contents as any).items as Pair[]) {

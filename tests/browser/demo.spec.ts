@@ -135,6 +135,48 @@ test.group('Demo | npm run demo', (group) => {
     }
   }).timeout(90_000)
 
+  test('who of my team is online: the watchlist of the sign-in, in two browsers', async ({
+    assert,
+  }) => {
+    browser ??= await launchChromium()
+    const adminContext = await browser.newContext()
+    const basicContext = await browser.newContext()
+    const admin = await adminContext.newPage()
+    const basic = await basicContext.newPage()
+    const shown = (name: string, online: boolean) =>
+      `#watchlist-users li[data-online=${online}]:has-text("${name}")`
+    try {
+      await login(admin, demo.url, 'admin@example.com')
+      // The state at sign-in: Bob is not here yet
+      await admin.waitForSelector(shown('Bob Basic', false))
+
+      await login(basic, demo.url, 'basic@example.com')
+      await basic.waitForSelector(shown('Ada Admin', true))
+      await admin.waitForSelector(shown('Bob Basic', true))
+      // Their own id is on their team, and the policy's rule keeps it off their watchlist
+      assert.notInclude(await admin.textContent('#watchlist-users'), 'Ada Admin')
+      assert.notInclude(await basic.textContent('#watchlist-users'), 'Bob Basic')
+
+      // Bob's last page goes: offline once the leave delay (3 s) is over
+      await basicContext.close()
+      await admin.waitForSelector(shown('Bob Basic', false), { timeout: 15_000 })
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      for (const [name, page] of [
+        ['admin', admin],
+        ['basic', basic],
+      ] as const) {
+        if (!page.isClosed()) {
+          await page.screenshot({ path: new URL(`watchlist-${name}.png`, ARTIFACTS).pathname })
+        }
+      }
+      throw error
+    } finally {
+      await adminContext.close()
+      await basicContext.close()
+    }
+  }).timeout(90_000)
+
   test("laravel-echo's Vue hooks (@laravel/echo-vue) receive an event from the embedded server", async ({
     assert,
   }) => {

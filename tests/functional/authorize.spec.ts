@@ -253,9 +253,13 @@ test.group('User authentication | pusher:signin', () => {
     response.assertStatus(200)
     const { auth, user_data: userData } = response.body()
     assert.equal(auth, sign(`${SOCKET_ID}::user::${userData}`))
+    // The watchlist: the admin's team ("serializeUser"), their own id left out by the rule
+    const team = await admin.teamIds()
+    assert.include(team, admin.id)
     assert.deepEqual(JSON.parse(userData), {
       id: String(admin.id),
       user_info: { name: admin.fullName },
+      watchlist: team.filter((id) => id !== admin.id).map(String),
     })
   })
 

@@ -65,7 +65,10 @@ export class TestCluster {
    */
   pusher(
     node: Node,
-    as: { member?: { user_id: string; user_info?: object }; user?: { id: string } } = {}
+    as: {
+      member?: { user_id: string; user_info?: object }
+      user?: { id: string; watchlist?: string[] }
+    } = {}
   ) {
     const client = new Pusher(APP.key, {
       cluster: '',

@@ -28,6 +28,14 @@ export function channelNameProblem(name: unknown): string | null {
 export const USER_CHANNEL_PREFIX = '#server-to-user-'
 
 /**
+ * Where the cluster state counts a user's signed-in sockets (a presence
+ * member per user) and where the bus carries its online / offline changes
+ * to the nodes of its watchers. No client can subscribe to it: "#" is
+ * outside the charset.
+ */
+export const ONLINE_CHANNEL_PREFIX = '#online-'
+
+/**
  * Channel types by name prefix: how a channel is authorized and what it
  * allows. The longer prefixes are tested first.
  */

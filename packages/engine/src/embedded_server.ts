@@ -57,7 +57,6 @@ export class EmbeddedServer {
     this.key = options.key
     this.secret = options.secret
     const limits = (this.limits = resolveLimits(options.limits))
-    const originAllowed = originCheck(options.allowedOrigins)
     const userLimits = new UserChannelLimits(limits)
     const { report, safely } = failureReport(options.logger)
     const events = (this.events =
@@ -74,6 +73,7 @@ export class EmbeddedServer {
     const registry = new ChannelRegistry(this, limits, userLimits)
     const allowed = options.clientEventsAllowed ?? (() => false)
     const messages = new MessageHandler(this, limits, registry, allowed, userLimits, events, report)
+    messages.watchThrough(() => this.#frames)
     const http = new HttpApi(this, events)
     const membership = (this.#membership = new ClusterMembership(this, {
       factory: options.cluster ?? memoryCluster(),
@@ -91,7 +91,7 @@ export class EmbeddedServer {
     })
     const connections = (this.#connections = new Connections(this, {
       prefix: (options.path ?? '').replace(/\/+$/, ''),
-      originAllowed,
+      originAllowed: originCheck(options.allowedOrigins),
       clientAddress: options.clientAddress,
       messages,
       registry,

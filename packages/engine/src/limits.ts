@@ -80,6 +80,12 @@ export interface ServerLimits {
   maxSocketsPerUserPerChannel: number
 
   /**
+   * Ids of a signed-in user's watchlist (Pusher: 100); the rest are
+   * dropped with a non-fatal 4302 error
+   */
+  maxWatchlistSize: number
+
+  /**
    * Client events of one user in one channel per second, all its sockets
    * on every node together (counted as for "maxSocketsPerUserPerChannel");
    * above it they are dropped with a non-fatal 4301 error. Two busy tabs
@@ -181,6 +187,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxUserIdLength: 128,
   clientEventsPerSecond: 10,
   maxSocketsPerUserPerChannel: 10,
+  maxWatchlistSize: 100,
   clientEventsPerUserPerSecond: 20,
   maxBufferedBytes: 1024 * 1024,
   coalesceMs: 0,

@@ -48,6 +48,7 @@ export function closeReason(message: string): string {
  */
 export const ErrorCode = {
   CLIENT_EVENT_RATE_LIMIT: 4301,
+  WATCHLIST_LIMIT: 4302,
 } as const
 
 /**

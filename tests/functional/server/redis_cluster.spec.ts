@@ -8,6 +8,7 @@ import { busContract } from '../../helpers/bus_contract.ts'
 import { channelStateContract } from '../../helpers/channel_state_contract.ts'
 import { clusterSuite } from '../../helpers/cluster_suite.ts'
 import { lifecycleSuite } from '../../helpers/lifecycle_suite.ts'
+import { watchlistSuite } from '../../helpers/watchlist_suite.ts'
 import { startRedisCluster, type RedisTestCluster } from '../../helpers/redis_cluster.ts'
 import { quiet } from '../../helpers/redis_nodes.ts'
 import { sleep, within } from '../../helpers/server_clients.ts'
@@ -16,7 +17,7 @@ import { TestCluster } from '../../helpers/test_cluster.ts'
 /**
  * Everything that runs on one Redis runs again on a local 3-master Redis
  * Cluster: the channel state and bus contracts, the three-node suite and
- * the lifecycle suite (a fresh key prefix per test)
+ * the lifecycle and watchlist suites (a fresh key prefix per test)
  */
 let redis: RedisTestCluster
 let connection: Cluster
@@ -79,6 +80,8 @@ busContract(
 clusterSuite('Redis Cluster', adapter, { setup: startCluster })
 
 lifecycleSuite('three nodes on a Redis Cluster', 3, adapter, { setup: startCluster })
+
+watchlistSuite('three nodes on a Redis Cluster', 3, adapter, { setup: startCluster })
 
 test.group('Redis Cluster', (group) => {
   group.setup(startCluster)

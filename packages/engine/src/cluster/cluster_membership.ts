@@ -188,6 +188,7 @@ export class ClusterMembership {
       for (const subscription of socket.channels.values()) {
         await subscription.rejoin(cluster.state)
       }
+      await socket.signedIn?.rejoin(cluster.state)
     }
     // Its sockets count for their addresses again
     if (this.host.limits.maxConnectionsPerIp <= 0) return

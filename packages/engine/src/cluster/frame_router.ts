@@ -3,7 +3,8 @@ import type { ClusterMembership } from './cluster_membership.ts'
 import type { LocalSockets } from '../connection/local_sockets.ts'
 import type { ServerEvents } from '../server_events.ts'
 import { isCacheChannel } from '../channel_rules.ts'
-import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
+import { ONLINE_CHANNEL_PREFIX, USER_CHANNEL_PREFIX } from '../channel_name.ts'
+import { onlineChannel, type UserStatus } from '../connection/watchers.ts'
 import { CloseCode, encodeFrame } from '../protocol.ts'
 import { countDelivery } from '../connection/delivery_count.ts'
 
@@ -58,6 +59,7 @@ export class FrameRouter {
    * Tells a presence channel on every node that a member left
    */
   memberRemoved(channel: string, userId: string) {
+    if (channel.startsWith(ONLINE_CHANNEL_PREFIX)) return this.userStatus(userId, 'offline')
     const data = JSON.stringify({ user_id: userId })
     this.relay(channel, encodeFrame('pusher_internal:member_removed', data, channel))
   }
@@ -66,13 +68,25 @@ export class FrameRouter {
    * A message from another node: for this node's sockets only
    */
   receive(message: BusMessage) {
-    if (message.type === 'publish') {
+    if (message.type === 'publish' && message.channel.startsWith(ONLINE_CHANNEL_PREFIX)) {
+      this.options.local.watchers.received(message.channel, message.frame)
+    } else if (message.type === 'publish') {
       const { events, local } = this.options
       countDelivery(events, local, message.channel, message.exceptSocketId, message.frame)
       local.publish(message.channel, Buffer.from(message.frame), message.exceptSocketId)
     } else if (message.type === 'terminate_user') {
       this.#terminateLocal(message.userId)
     }
+  }
+
+  /**
+   * A user went online or offline (decided once for the cluster): its
+   * watchers here at once, those of the other nodes through the bus (the
+   * nodes holding "#online-<id>"), the status's name as the frame
+   */
+  userStatus(userId: string, status: UserStatus) {
+    this.options.local.watchers.changed(userId, status)
+    this.#send({ type: 'publish', channel: onlineChannel(userId), frame: status }).catch(() => {})
   }
 
   /**

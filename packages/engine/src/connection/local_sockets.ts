@@ -2,6 +2,7 @@ import type { SocketConnection } from './socket_connection.ts'
 import type { ChannelInterest } from '../bus/channel_interest.ts'
 import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
 import { textFrame } from './wire_frame.ts'
+import { Watchers } from './watchers.ts'
 
 /**
  * This node's live sockets, indexed by channel and by signed-in user. It
@@ -11,6 +12,10 @@ import { textFrame } from './wire_frame.ts'
 export class LocalSockets {
   #channels = new Map<string, Map<string, SocketConnection>>()
   #users = new Map<string, Set<SocketConnection>>()
+  /**
+   * Sockets by the users they watch (watchlists)
+   */
+  readonly watchers = new Watchers(this)
 
   /**
    * The bus of the cluster this node joined, told of a channel's first and

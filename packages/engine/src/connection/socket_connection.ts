@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
+import type { ChannelState } from '../state/channel_state.ts'
 import { SocketSubscriptions } from './socket_subscriptions.ts'
 import { CloseCode, closeReason, errorFrame } from '../protocol.ts'
 import type { ServerEvents } from '../server_events.ts'
@@ -55,6 +56,12 @@ export class SocketConnection {
    */
   userId?: string
   userInfo?: unknown
+  /**
+   * Its sign-in in the cluster (online for watchlists) and what it
+   * watches; given back when it closes, joined again when the state lost
+   * this node
+   */
+  signedIn?: { release(): Promise<void>; rejoin(state: ChannelState): Promise<unknown> }
 
   /**
    * Told of a slow-consumer drop (set by the server)

@@ -1,6 +1,6 @@
 import type { ClientEvent, LifecycleEvent, LifecycleHub } from './lifecycle_events.ts'
 import type { ChannelState, JoinResult, LeaveResult } from '../state/channel_state.ts'
-import { USER_CHANNEL_PREFIX } from '../channel_name.ts'
+import { ONLINE_CHANNEL_PREFIX, USER_CHANNEL_PREFIX } from '../channel_name.ts'
 
 /**
  * How long a "cache_miss" is not reported again for the same channel:
@@ -13,7 +13,16 @@ const CACHE_MISS_WINDOW_MS = 1000
  * after a sign-in) is the server's plumbing: Pusher reports none of it
  */
 function reported(channel: string) {
-  return !channel.startsWith(USER_CHANNEL_PREFIX)
+  return !channel.startsWith(USER_CHANNEL_PREFIX) && !channel.startsWith(ONLINE_CHANNEL_PREFIX)
+}
+
+/**
+ * A user's signed-in sockets ("#online-<id>", the watchlists'): no
+ * lifecycle event either, but its member's removal waits the delay as a
+ * presence member's does, so a page reload makes no offline and online
+ */
+function online(channel: string) {
+  return channel.startsWith(ONLINE_CHANNEL_PREFIX)
 }
 
 /**
@@ -97,6 +106,7 @@ export class LifecycleReporter {
    * too), a vacancy only when someone listens
    */
   leaveDelayFor(channel: string) {
+    if (online(channel)) return this.#delayMs
     if (!reported(channel)) return 0
     return this.enabled || channel.startsWith('presence-') ? this.#delayMs : 0
   }
@@ -116,10 +126,10 @@ export class LifecycleReporter {
    * confirmed against the state once the delay is over.
    */
   left(state: ChannelState, channel: string, result: LeaveResult) {
-    if (!reported(channel)) return
+    if (!reported(channel) && !online(channel)) return
     const userId = result.memberRemoved
     if (result.pending === undefined) {
-      if (result.vacated) this.#emit({ name: 'channel_vacated', channel })
+      if (result.vacated && reported(channel)) this.#emit({ name: 'channel_vacated', channel })
       if (userId !== undefined) this.#memberRemoved(channel, userId)
       return
     }
@@ -133,7 +143,9 @@ export class LifecycleReporter {
         if (!this.#held.delete(held)) return held.settled
         try {
           const confirmed = await state.confirmLeave(channel, token, userId)
-          if (confirmed.vacated) this.#emit({ name: 'channel_vacated', channel })
+          if (confirmed.vacated && reported(channel)) {
+            this.#emit({ name: 'channel_vacated', channel })
+          }
           if (confirmed.memberRemoved && userId !== undefined) this.#memberRemoved(channel, userId)
         } catch (error) {
           this.#report(error, 'confirming a leave')
@@ -180,7 +192,7 @@ export class LifecycleReporter {
     } catch (error) {
       this.#report(error, 'member_removed')
     }
-    this.#emit({ name: 'member_removed', channel, user_id: userId })
+    if (reported(channel)) this.#emit({ name: 'member_removed', channel, user_id: userId })
   }
 
   #emit(event: LifecycleEvent) {

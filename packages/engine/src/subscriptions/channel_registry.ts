@@ -194,5 +194,7 @@ export class ChannelRegistry {
         report(error)
       }
     }
+    // Offline for the watchlists once its user's last socket left
+    await socket.signedIn?.release().catch(report)
   }
 }

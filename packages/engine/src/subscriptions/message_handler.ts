@@ -10,6 +10,8 @@ import { verifyAuth } from '../signatures.ts'
 import { CloseCode, encodeFrame, ErrorCode, frameData, parseFrame } from '../protocol.ts'
 import type { ServerEvents } from '../server_events.ts'
 import { Refusal } from '../refusal.ts'
+import { SignIns } from '../watchlist/sign_ins.ts'
+import type { SignInHost } from '../watchlist/signed_in_user.ts'
 
 /**
  * Decides whether client events ("client-*") may be sent on a channel,
@@ -23,6 +25,11 @@ export type ClientEventsAllowed = (channel: string) => boolean
  */
 export class MessageHandler {
   #clientEvents: ClientEventQueue
+  #report: (error: unknown, where: string) => void
+  /**
+   * What follows a sign-in: online for its user, its watchlist watched
+   */
+  #signIns?: SignIns
 
   constructor(
     protected host: RegistryHost,
@@ -34,6 +41,16 @@ export class MessageHandler {
     report: (error: unknown, where: string) => void = () => {}
   ) {
     this.#clientEvents = new ClientEventQueue(report)
+    this.#report = report
+  }
+
+  /**
+   * Sign-ins count as online and watch their watchlists from now on, told
+   * through the server's frame router
+   */
+  watchThrough(frames: SignInHost['frames']) {
+    const host = { server: this.host, frames, report: this.#report }
+    this.#signIns = new SignIns(host, this.limits)
   }
 
   async handle(socket: SocketConnection, raw: RawData) {
@@ -219,5 +236,6 @@ export class MessageHandler {
       if (socket.closed) return
     }
     socket.send(encodeFrame('pusher:signin_success', JSON.stringify({ user_data: userData })))
+    await this.#signIns?.signedIn(socket, id, user)
   }
 }

@@ -1,6 +1,6 @@
 import type { LifecycleReporter } from '../lifecycle/lifecycle_reporter.ts'
 import type { ChannelState } from '../state/channel_state.ts'
-import { channelType } from '../channel_name.ts'
+import { channelType, ONLINE_CHANNEL_PREFIX } from '../channel_name.ts'
 import { encodeFrame } from '../protocol.ts'
 
 /**
@@ -56,7 +56,8 @@ export class SubscriptionCounts {
    * A subscription joined or left the channel on this node
    */
   changed(channel: string, joined = false) {
-    if (channelType(channel) === 'presence' || !this.#accepts(channel)) return
+    if (channelType(channel) === 'presence' || channel.startsWith(ONLINE_CHANNEL_PREFIX)) return
+    if (!this.#accepts(channel)) return
     let entry = this.#channels.get(channel)
     if (!entry) {
       entry = { changed: false, joined: false }
