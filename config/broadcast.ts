@@ -105,7 +105,10 @@ const broadcastConfig = defineConfig({
     path: '/broadcasting/authorize',
     aliases: ['/broadcasting/auth'],
     // What rules see besides the model's fields: "user.teamIds" feeds the sign-in's watchlist
-    serializeUser: async (user: User) => ({ teamIds: await user.teamIds() }),
+    serializeUser: async (user: User) => ({
+      // "broadcast:check --user" passes a JSON snapshot, not a model
+      teamIds: typeof user.teamIds === 'function' ? await user.teamIds() : [],
+    }),
   },
 
   /**

@@ -147,7 +147,13 @@ test.group('toOthers on the dispatch path | two tabs of one user, laravel-echo',
   test('after commit: the socket taken at dispatch is left out when the commit comes later', async ({
     client,
     assert,
+    cleanup,
   }) => {
+    // The request renames the seeded user: later tests expect the seeded name
+    const name = user.fullName
+    cleanup(async () => {
+      await User.query().where('id', user.id).update({ fullName: name })
+    })
     const response = await client
       .post('/__tests/to-others')
       .json({ path: 'after-commit' })
