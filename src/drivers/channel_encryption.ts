@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import nacl from 'tweetnacl'
 import { channelType } from '@adonisjs-broadcasting/engine/rules'
 import type { BroadcastMessage } from './types.ts'
-import { E_CANNOT_ENCRYPT } from '../errors.ts'
+import { E_CANNOT_ENCRYPT, E_PAYLOAD_TOO_LARGE } from '../errors.ts'
 
 /**
  * End-to-end encryption of "private-encrypted-" channels, done in the app
@@ -43,9 +43,11 @@ export class ChannelEncryption {
   /**
    * The messages as they go on the wire: those to an encrypted channel get
    * the SDK's {"nonce", "ciphertext"} data, with a fresh random nonce each.
-   * Refuses (E_CANNOT_ENCRYPT) before anything is sent.
+   * Refuses (E_CANNOT_ENCRYPT) before anything is sent, and an event whose
+   * encrypted data is over "maxBytes" (base64 adds a third): the server
+   * and Pusher count what is on the wire.
    */
-  seal(messages: BroadcastMessage[]): BroadcastMessage[] {
+  seal(messages: BroadcastMessage[], maxBytes: number): BroadcastMessage[] {
     return messages.map((message) => {
       const encrypted = message.channels.find((name) => channelType(name) === 'encrypted')
       if (encrypted === undefined) return message
@@ -63,7 +65,10 @@ export class ChannelEncryption {
           'the connection has no "encryptionMasterKeyBase64" (node ace broadcast:credentials writes PUSHER_ENCRYPTION_MASTER_KEY_BASE64 to .env)',
         ])
       }
-      return { ...message, data: this.encrypt(encrypted, message.data) }
+      const data = this.encrypt(encrypted, message.data)
+      const size = Buffer.byteLength(data)
+      if (size > maxBytes) throw new E_PAYLOAD_TOO_LARGE([message.event, size, maxBytes])
+      return { ...message, data }
     })
   }
 

@@ -116,7 +116,7 @@ export class LocalDriver implements BroadcastDriver {
    * way they go.
    */
   async send(messages: BroadcastMessage[]): Promise<void> {
-    const sealed = this.#encryption.seal(messages)
+    const sealed = this.#encryption.seal(messages, this.server.limits.maxEventBytes)
     if (!this.server.serving) {
       return this.#forwarding.send(sealed, messages)
     }

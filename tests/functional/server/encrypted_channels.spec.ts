@@ -171,6 +171,23 @@ test.group('Encrypted channels | the local driver encrypts in the app', () => {
     assert.lengthOf(keylessTap.client.of('Note'), 0)
   })
 
+  test('the encrypted size counts against the event limit', async ({ assert, cleanup }) => {
+    const { driver, port, sdk } = await servingDriver(newMasterKey())
+    cleanup(() => driver.close())
+    const tap = await wireTap(port, APP.key, CHANNEL, sdk)
+    cleanup(() => tap.client.ws.terminate())
+    const limit = driver.server.limits.maxEventBytes
+
+    // Under the limit as plaintext, over it once encrypted and base64-encoded
+    const data = JSON.stringify({ text: 'x'.repeat(limit - 100) })
+    await assert.rejects(
+      () => driver.send([{ channels: [CHANNEL], event: 'Big', data }]),
+      new RegExp(`Cannot broadcast "Big": its payload is \\d+ bytes, over the ${limit} bytes limit`)
+    )
+    await sleep(100)
+    assert.lengthOf(tap.client.of('Big'), 0)
+  })
+
   test('a master key that is not 32 bytes fails when the driver is made', ({ assert }) => {
     assert.throws(
       () =>
