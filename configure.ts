@@ -186,7 +186,10 @@ export async function configure(command: Configure) {
     Object.entries(defaultEnv()).filter(([key]) => !existing.has(key))
   )
   if (Object.keys(missing).length > 0) {
-    await codemods.defineEnvVariables(missing, { omitFromExample: ['PUSHER_APP_SECRET'] })
+    // Secrets: the committed template names them, without their values
+    await codemods.defineEnvVariables(missing, {
+      omitFromExample: ['PUSHER_APP_SECRET', 'PUSHER_ENCRYPTION_MASTER_KEY_BASE64'],
+    })
   }
   await defineClientEnv(command)
   if (!(await envValidationsPresent(command))) {
