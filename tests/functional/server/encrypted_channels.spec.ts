@@ -188,6 +188,32 @@ test.group('Encrypted channels | the local driver encrypts in the app', () => {
     assert.lengthOf(tap.client.of('Big'), 0)
   })
 
+  test('a client event on an encrypted channel is refused, even where client events are on', async ({
+    assert,
+    cleanup,
+  }) => {
+    const masterKey = newMasterKey()
+    const driver = new LocalDriver({
+      ...APP,
+      encryptionMasterKeyBase64: masterKey,
+      clientEventsAllowed: () => true,
+    })
+    const { port } = await driver.listen(0, '127.0.0.1')
+    cleanup(() => driver.close())
+    const sdk = encryptingSdk(APP, masterKey, port)
+    const sender = await wireTap(port, APP.key, CHANNEL, sdk)
+    const other = await wireTap(port, APP.key, CHANNEL, sdk)
+    cleanup(() => [sender, other].forEach((tap) => tap.client.ws.terminate()))
+
+    sender.client.send({ event: 'client-typing', channel: CHANNEL, data: { at: 1 } })
+    const error = await sender.client.next((frame) => frame.event === 'pusher:error')
+    assert.equal(error.data.message, 'Client events are not supported on encrypted channels')
+    await sleep(100)
+    assert.lengthOf(other.client.of('client-typing'), 0)
+    // The socket stays open
+    assert.isUndefined(sender.client.closeCode)
+  })
+
   test('a master key that is not 32 bytes fails when the driver is made', ({ assert }) => {
     assert.throws(
       () =>
