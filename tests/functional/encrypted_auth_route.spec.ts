@@ -6,7 +6,7 @@ import User from '#models/user'
 import env from '#start/env'
 import AdminNote from '#events/admin_note'
 import { AppSession } from '../helpers/app_session.ts'
-import { Clients, broadcastService, once, port, sleep } from '../helpers/server_clients.ts'
+import { Clients, broadcastService, once, port, sleep, within } from '../helpers/server_clients.ts'
 import { wireTap } from '../helpers/encrypted_wire.ts'
 
 const SOCKET_ID = '1234.5678'
@@ -126,6 +126,17 @@ test.group('Encrypted channels | the example app end to end', (group) => {
     const raw = tap.wire.find((text) => text.includes('"AdminNote"'))!
     assert.notInclude(raw, 'rotate the keys')
     assert.sameMembers(Object.keys(JSON.parse(JSON.parse(raw).data)), ['nonce', 'ciphertext'])
+  })
+
+  test("laravel-echo's encryptedPrivate() receives the note decrypted", async ({ assert }) => {
+    const admin = await AppSession.login('admin@example.com')
+    const echo = await clients.echo(admin.authorizer('/broadcasting/auth'))
+    const channel = echo.encryptedPrivate('admin-notes')
+    const received = new Promise((resolve) => channel.listen('.AdminNote', resolve))
+    await within(new Promise((resolve) => channel.subscribed(resolve)), 'subscribed')
+
+    await (await broadcastService()).emit(new AdminNote('through Echo'))
+    assert.deepEqual(await within(received, 'AdminNote'), { text: 'through Echo' })
   })
 
   test('a basic user cannot subscribe, and sees no note', async ({ assert }) => {
