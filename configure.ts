@@ -27,6 +27,7 @@ const ENV_VALIDATIONS = {
   PUSHER_APP_ID: `Env.schema.string({ message: ${missingCredential('PUSHER_APP_ID')} })`,
   PUSHER_APP_KEY: `Env.schema.string({ message: ${missingCredential('PUSHER_APP_KEY')} })`,
   PUSHER_APP_SECRET: `Env.schema.secret({ message: ${missingCredential('PUSHER_APP_SECRET')} })`,
+  PUSHER_ENCRYPTION_MASTER_KEY_BASE64: 'Env.schema.string.optional()',
   PUSHER_CLUSTER: 'Env.schema.string.optional()',
   PUSHER_HOST: `Env.schema.string.optional({ format: 'host' })`,
   PUSHER_PORT: 'Env.schema.number.optional()',
@@ -185,7 +186,10 @@ export async function configure(command: Configure) {
     Object.entries(defaultEnv()).filter(([key]) => !existing.has(key))
   )
   if (Object.keys(missing).length > 0) {
-    await codemods.defineEnvVariables(missing, { omitFromExample: ['PUSHER_APP_SECRET'] })
+    // Secrets: the committed template names them, without their values
+    await codemods.defineEnvVariables(missing, {
+      omitFromExample: ['PUSHER_APP_SECRET', 'PUSHER_ENCRYPTION_MASTER_KEY_BASE64'],
+    })
   }
   await defineClientEnv(command)
   if (!(await envValidationsPresent(command))) {

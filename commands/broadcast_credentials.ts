@@ -26,7 +26,7 @@ import {
 export default class BroadcastCredentials extends BaseCommand {
   static commandName = 'broadcast:credentials'
   static description =
-    'Generate the embedded server credentials (PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET) into .env. Use --show to print them'
+    'Generate the embedded server credentials (PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET, PUSHER_ENCRYPTION_MASTER_KEY_BASE64) into .env. Use --show to print them'
 
   @flags.boolean({
     description: 'Print newly generated credentials, not the ones in .env, and write nothing',

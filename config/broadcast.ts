@@ -21,6 +21,7 @@ const broadcastConfig = defineConfig({
       appId: env.get('PUSHER_APP_ID'),
       key: env.get('PUSHER_APP_KEY'),
       secret: env.get('PUSHER_APP_SECRET').release(),
+      encryptionMasterKeyBase64: env.get('PUSHER_ENCRYPTION_MASTER_KEY_BASE64'),
       /**
        * Ace commands and queue workers publish through the running app
        * (with the Redis adapter they publish onto Redis directly)
@@ -65,6 +66,7 @@ const broadcastConfig = defineConfig({
       appId: env.get('PUSHER_APP_ID'),
       key: env.get('PUSHER_APP_KEY'),
       secret: env.get('PUSHER_APP_SECRET').release(),
+      encryptionMasterKeyBase64: env.get('PUSHER_ENCRYPTION_MASTER_KEY_BASE64'),
       cluster: env.get('PUSHER_CLUSTER'),
       host: env.get('PUSHER_HOST'),
       port: env.get('PUSHER_PORT'),

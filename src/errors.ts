@@ -44,6 +44,18 @@ export const E_INVALID_EVENT_NAME = createError<[name: string, reason: string]>(
 )
 
 /**
+ * An event to a "private-encrypted-" channel that the local driver cannot
+ * encrypt: no "encryptionMasterKeyBase64" on the connection, or other
+ * channels beside it (each encrypted channel has its own key). Nothing is
+ * sent, never plaintext.
+ */
+export const E_CANNOT_ENCRYPT = createError<[event: string, channel: string, reason: string]>(
+  'Cannot broadcast "%s" on the encrypted channel "%s": %s',
+  'E_CANNOT_ENCRYPT',
+  500
+)
+
+/**
  * The local driver was asked to deliver in a process where its embedded
  * server does not serve clients, with nowhere to forward the message
  */

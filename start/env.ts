@@ -35,6 +35,7 @@ export default await Env.create(new URL('../', import.meta.url), {
     message:
       'Missing environment variable "PUSHER_APP_SECRET": run "node ace broadcast:credentials"',
   }),
+  PUSHER_ENCRYPTION_MASTER_KEY_BASE64: Env.schema.string.optional(),
   PUSHER_CLUSTER: Env.schema.string.optional(),
   PUSHER_HOST: Env.schema.string.optional({ format: 'host' }),
   PUSHER_PORT: Env.schema.number.optional(),

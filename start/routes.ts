@@ -14,6 +14,7 @@ const EchoReactPageController = () => import('#controllers/echo_react_page_contr
 const SessionController = () => import('#controllers/session_controller')
 const AnnouncementsController = () => import('#controllers/announcements_controller')
 const HealthChecksController = () => import('#controllers/health_checks_controller')
+const AdminNotesController = () => import('#controllers/admin_notes_controller')
 
 /**
  * POST /broadcasting/authorize (+ /broadcasting/auth) and
@@ -39,8 +40,9 @@ router.get('/health/ready', [HealthChecksController, 'ready']).as('health.ready'
 router.get('/health', [HealthChecksController, 'show']).as('health')
 
 router.get('/', [DemoPageController]).as('demo')
+// The build with encryption: it decrypts "private-encrypted-" channels
 router.get('/assets/pusher.min.js', ({ response }) =>
-  response.download(app.makePath('node_modules/pusher-js/dist/web/pusher.min.js'))
+  response.download(app.makePath('node_modules/pusher-js/dist/web/pusher-with-encryption.min.js'))
 )
 
 /**
@@ -69,5 +71,6 @@ router
   .group(() => {
     router.post('/releases', [AnnouncementsController, 'release']).as('releases.store')
     router.post('/alerts', [AnnouncementsController, 'alert']).as('alerts.store')
+    router.post('/admin-notes', [AdminNotesController, 'store']).as('admin_notes.store')
   })
   .use(middleware.auth())

@@ -3,18 +3,21 @@ import { randomBytes, randomInt } from 'node:crypto'
 /**
  * The env variables holding a Pusher-protocol app's credentials
  */
-export type CredentialVariable = 'PUSHER_APP_ID' | 'PUSHER_APP_KEY' | 'PUSHER_APP_SECRET'
+export type CredentialVariable =
+  'PUSHER_APP_ID' | 'PUSHER_APP_KEY' | 'PUSHER_APP_SECRET' | 'PUSHER_ENCRYPTION_MASTER_KEY_BASE64'
 
 /**
  * Fresh credentials for the embedded server (or any self-hosted
  * Pusher-protocol server): a numeric id as Pusher's, a public key and a
- * secret that signs channel authorizations
+ * secret that signs channel authorizations, and the 32-byte master key of
+ * "private-encrypted-" channels
  */
 export function generateAppCredentials(): Record<CredentialVariable, string> {
   return {
     PUSHER_APP_ID: String(randomInt(100_000, 1_000_000)),
     PUSHER_APP_KEY: randomBytes(10).toString('hex'),
     PUSHER_APP_SECRET: randomBytes(20).toString('hex'),
+    PUSHER_ENCRYPTION_MASTER_KEY_BASE64: randomBytes(32).toString('base64'),
   }
 }
 

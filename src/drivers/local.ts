@@ -11,6 +11,7 @@ import {
   type LifecycleListener,
 } from '@adonisjs-broadcasting/engine'
 import { assertCredentials } from './credentials.ts'
+import { ChannelEncryption } from './channel_encryption.ts'
 import { failed, LocalForwarding, type PublishTarget } from './local_forwarding.ts'
 
 /**
@@ -26,6 +27,12 @@ export interface LocalDriverConfig extends EmbeddedServerOptions {
    * shared across processes (Redis): such a process publishes onto the bus.
    */
   publishTo?: PublishTarget
+  /**
+   * 32 bytes in base64: events to "private-encrypted-" channels are
+   * encrypted in the app with it (as the pusher SDK does), and the auth
+   * route answers each channel's key. The server never sees it.
+   */
+  encryptionMasterKeyBase64?: string
   /**
    * Receives the channel lifecycle events ("channel_occupied", ...), each
    * once for the cluster; the app's emitter has them too
@@ -45,6 +52,7 @@ export class LocalDriver implements BroadcastDriver {
   readonly server: EmbeddedServer
   #config: LocalDriverConfig
   #forwarding: LocalForwarding
+  #encryption: ChannelEncryption
   #closing?: Promise<void>
 
   /**
@@ -55,7 +63,13 @@ export class LocalDriver implements BroadcastDriver {
   constructor(config: LocalDriverConfig, context?: DriverContext) {
     if (context) assertCredentials(context.connection, config)
     const policies = context?.policies
-    this.credentials = { appId: config.appId, key: config.key, secret: config.secret }
+    this.credentials = {
+      appId: config.appId,
+      key: config.key,
+      secret: config.secret,
+      encryptionMasterKeyBase64: config.encryptionMasterKeyBase64 || undefined,
+    }
+    this.#encryption = new ChannelEncryption(this.credentials.encryptionMasterKeyBase64)
     this.#config = config
     this.server = new EmbeddedServer({
       logger: context?.logger,
@@ -97,14 +111,17 @@ export class LocalDriver implements BroadcastDriver {
 
   /**
    * Nobody can be connected to this process's server when it does not
-   * serve: the messages go through the cluster's bus or the app that does
+   * serve: the messages go through the cluster's bus or the app that does.
+   * Events to encrypted channels leave this process encrypted, whichever
+   * way they go.
    */
   async send(messages: BroadcastMessage[]): Promise<void> {
+    const sealed = this.#encryption.seal(messages, this.server.limits.maxEventBytes)
     if (!this.server.serving) {
-      return this.#forwarding.send(messages)
+      return this.#forwarding.send(sealed, messages)
     }
     // This node's sockets have every message at once; the other nodes' bus sends are awaited
-    const sent = messages.map((message) =>
+    const sent = sealed.map((message) =>
       this.server.publish(message.channels, message.event, message.data, message.socketId)
     )
     try {

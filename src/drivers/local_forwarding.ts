@@ -61,10 +61,15 @@ export class LocalForwarding {
     return this.#publisher
   }
 
-  async send(messages: BroadcastMessage[]) {
+  /**
+   * "sealed" are the messages with their encrypted channels' data
+   * encrypted, for the bus; the app at "publishTo" gets "messages" through
+   * the pusher SDK, which encrypts them the same way with the same key
+   */
+  async send(sealed: BroadcastMessage[], messages: BroadcastMessage[]) {
     const publisher = this.sharedPublisher()
     if (publisher) {
-      const sent = messages.map((message) =>
+      const sent = sealed.map((message) =>
         publisher.publish(message.channels, message.event, message.data, message.socketId)
       )
       try {

@@ -177,6 +177,54 @@ test.group('Demo | npm run demo', (group) => {
     }
   }).timeout(90_000)
 
+  test('an admin posts an encrypted note: admin pages show it decrypted, the wire and other pages do not', async ({
+    assert,
+  }) => {
+    browser ??= await launchChromium()
+    const adminContext = await browser.newContext()
+    const otherAdminContext = await browser.newContext()
+    const basicContext = await browser.newContext()
+    const [admin, otherAdmin, basic] = await Promise.all(
+      [adminContext, otherAdminContext, basicContext].map((context) => context.newPage())
+    )
+    // What the server sends the other admin's page, as it is on the wire
+    const wire: string[] = []
+    otherAdmin.on('websocket', (socket) =>
+      socket.on('framereceived', ({ payload }) => wire.push(String(payload)))
+    )
+    try {
+      await login(admin, demo.url, 'admin@example.com')
+      await login(otherAdmin, demo.url, 'admin@example.com')
+      await login(basic, demo.url, 'basic@example.com')
+      for (const page of [admin, otherAdmin]) {
+        await page.waitForSelector('#notes-status:has-text("Subscribed")')
+      }
+      assert.include(await basic.textContent('#notes-status'), 'Admins only')
+      assert.isTrue(await basic.isHidden('#note-form'))
+
+      await admin.fill('#note-form input[name=text]', 'Rotate the keys on Friday')
+      await admin.click('#note-form button')
+      for (const page of [admin, otherAdmin]) {
+        await page.waitForSelector('#notes .alert:has-text("Rotate the keys on Friday")')
+      }
+      await basic.waitForTimeout(300)
+      assert.equal((await basic.textContent('#notes'))!.trim(), '')
+
+      const frame = wire.find((payload) => payload.includes('"AdminNote"'))!
+      assert.isDefined(frame)
+      assert.notInclude(frame, 'Rotate the keys')
+      assert.include(frame, 'ciphertext')
+    } catch (error) {
+      await mkdir(ARTIFACTS, { recursive: true })
+      await admin.screenshot({ path: new URL('demo-notes-admin.png', ARTIFACTS).pathname })
+      throw error
+    } finally {
+      await Promise.all(
+        [adminContext, otherAdminContext, basicContext].map((context) => context.close())
+      )
+    }
+  }).timeout(60_000)
+
   test("laravel-echo's Vue hooks (@laravel/echo-vue) receive an event from the embedded server", async ({
     assert,
   }) => {

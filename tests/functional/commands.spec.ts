@@ -190,8 +190,8 @@ test.group('broadcast:test', () => {
   test("the demo's policy tests pass and reach every pattern and branch", async ({ assert }) => {
     const { exitCode, output } = await runTests([])
     assert.equal(exitCode, 0)
-    assert.include(output, 'coverage: 5/5 patterns, 11/11 rule branches')
-    assert.include(output, '11 passed, 0 failed (11 cases in 1 files)')
+    assert.include(output, 'coverage: 6/6 patterns, 13/13 rule branches')
+    assert.include(output, '13 passed, 0 failed (13 cases in 1 files)')
   })
 
   test('a failing case exits 1 with the deciding pattern and the reason', async ({
@@ -214,7 +214,7 @@ test.group('broadcast:test', () => {
     assert.include(output, 'expected allow, got deny')
     assert.include(output, 'pattern: private-admins')
     assert.include(output, 'no signed-in user (rule reads user.role)')
-    assert.include(output, 'coverage: 1/5 patterns, 1/11 rule branches')
+    assert.include(output, 'coverage: 1/6 patterns, 1/13 rule branches')
     assert.match(output, /pattern never decided: private-<userId> \(policies\/channels\.yaml:11\)/)
     assert.include(output, '0 passed, 1 failed')
   })

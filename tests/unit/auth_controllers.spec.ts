@@ -7,12 +7,16 @@ import UserAuthController from '../../src/authorization/user_auth_controller.ts'
 import { AuthorizationService } from '../../src/authorization/authorization_service.ts'
 import { PolicyService } from '../../src/policies/policy_service.ts'
 import { NullDriver } from '../../src/drivers/null.ts'
+import { LocalDriver } from '../../src/drivers/local.ts'
+import type { BroadcastDriver } from '../../src/drivers/types.ts'
 import { recordingLogger } from '../helpers/broadcast.ts'
 
 const CREDENTIALS = { appId: '1', key: 'app-key', secret: 'app-secret' }
 const SOCKET_ID = '1234.5678'
 const POLICY = `channels:
   private-admins:
+    allow: user.role == 'admin'
+  private-encrypted-notes:
     allow: user.role == 'admin'
   presence-room.<id:int>:
     allow: user != null
@@ -25,7 +29,10 @@ user:
  * The controllers' dependencies as the container builds them, without an
  * app: the request's user comes from "resolveUser"
  */
-async function dependencies(fs: { basePath: string; create(path: string, text: string): any }) {
+async function dependencies(
+  fs: { basePath: string; create(path: string, text: string): any },
+  driver: BroadcastDriver = Object.assign(new NullDriver(), { credentials: CREDENTIALS })
+) {
   await fs.create('policies/channels.yaml', POLICY)
   const policies = new PolicyService(
     { path: `${fs.basePath}/policies`, watch: false, predicates: {} },
@@ -40,7 +47,7 @@ async function dependencies(fs: { basePath: string; create(path: string, text: s
       resolveUser: (ctx) =>
         ctx.request.header('x-test-user') && JSON.parse(ctx.request.header('x-test-user')!),
     },
-    { name: 'local', driver: Object.assign(new NullDriver(), { credentials: CREDENTIALS }) }
+    { name: 'local', driver }
   )
   return { policies, authorization }
 }
@@ -127,5 +134,56 @@ test.group('UserAuthController | constructed with its dependencies', () => {
     await run(controller, guest)
     assert.equal(guest.response.getStatus(), 403)
     assert.equal(guest.response.getBody().error.code, 'E_NOT_AUTHENTICATED')
+  })
+})
+
+test.group('AuthorizeController | encrypted channels on the local driver', () => {
+  const MASTER_KEY = Buffer.alloc(32, 7).toString('base64')
+
+  test("an allowed channel gets the SDK's shared_secret, a denied one nothing", async ({
+    assert,
+    fs,
+    cleanup,
+  }) => {
+    const driver = new LocalDriver({ ...CREDENTIALS, encryptionMasterKeyBase64: MASTER_KEY })
+    cleanup(() => driver.close())
+    const { authorization, policies } = await dependencies(fs, driver)
+    const controller = new AuthorizeController(authorization, policies)
+    const channel = 'private-encrypted-notes'
+
+    const admin = request({ socket_id: SOCKET_ID, channel_name: channel }, { role: 'admin' })
+    const answer = await run(controller, admin)
+    const sdk = new Pusher({
+      ...CREDENTIALS,
+      cluster: 'mt1',
+      encryptionMasterKeyBase64: MASTER_KEY,
+    })
+    assert.deepEqual(answer, sdk.authorizeChannel(SOCKET_ID, channel))
+    assert.isString((answer as any).shared_secret)
+
+    const basic = request({ socket_id: SOCKET_ID, channel_name: channel }, { role: 'basic' })
+    await run(controller, basic)
+    assert.equal(basic.response.getStatus(), 403)
+    assert.notProperty(basic.response.getBody(), 'shared_secret')
+  })
+
+  test('without a master key: 400 E_ENCRYPTION_NOT_CONFIGURED, nothing signed', async ({
+    assert,
+    fs,
+    cleanup,
+  }) => {
+    const driver = new LocalDriver(CREDENTIALS)
+    cleanup(() => driver.close())
+    const { authorization, policies } = await dependencies(fs, driver)
+    const controller = new AuthorizeController(authorization, policies)
+    const ctx = request(
+      { socket_id: SOCKET_ID, channel_name: 'private-encrypted-notes' },
+      { role: 'admin' }
+    )
+
+    await run(controller, ctx)
+    assert.equal(ctx.response.getStatus(), 400)
+    assert.equal(ctx.response.getBody().error.code, 'E_ENCRYPTION_NOT_CONFIGURED')
+    assert.notProperty(ctx.response.getBody(), 'auth')
   })
 })

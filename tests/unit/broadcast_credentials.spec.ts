@@ -48,7 +48,7 @@ test.group('broadcast:credentials', (group) => {
     return () => setApp(testApp)
   })
 
-  test('writes the three credentials to a .env that has none', async ({ fs, assert }) => {
+  test('writes the credentials to a .env that has none', async ({ fs, assert }) => {
     await fs.create('.env', 'TZ=UTC\nPORT=3333\n')
     await fs.create('.env.example', 'TZ=UTC\nPORT=3333\n')
 
@@ -61,6 +61,8 @@ test.group('broadcast:credentials', (group) => {
     assert.match(env.PUSHER_APP_ID, /^\d{6}$/)
     assert.match(env.PUSHER_APP_KEY, /^[0-9a-f]{20}$/)
     assert.match(env.PUSHER_APP_SECRET, /^[0-9a-f]{40}$/)
+    // The master key of "private-encrypted-" channels: 32 random bytes
+    assert.lengthOf(Buffer.from(env.PUSHER_ENCRYPTION_MASTER_KEY_BASE64, 'base64'), 32)
     // The browser's key is named, not copied, in both files
     assert.equal(env.VITE_PUSHER_APP_KEY, '${PUSHER_APP_KEY}')
     // The committed template is not the place for a secret, only for the browser's key
@@ -90,6 +92,7 @@ test.group('broadcast:credentials', (group) => {
       'PUSHER_APP_ID',
       'PUSHER_APP_KEY',
       'PUSHER_APP_SECRET',
+      'PUSHER_ENCRYPTION_MASTER_KEY_BASE64',
       'VITE_PUSHER_APP_KEY',
     ])
   })
@@ -113,6 +116,7 @@ test.group('broadcast:credentials', (group) => {
     assert.equal(
       contents,
       copied.replace('PUSHER_APP_SECRET=\n', `PUSHER_APP_SECRET=${env.PUSHER_APP_SECRET}\n`) +
+        `PUSHER_ENCRYPTION_MASTER_KEY_BASE64=${env.PUSHER_ENCRYPTION_MASTER_KEY_BASE64}\n` +
         'VITE_PUSHER_APP_KEY=${PUSHER_APP_KEY}\n'
     )
     command.assertLogMatches(/write PUSHER_APP_KEY to \.env.*already set, --force replaces it/)
@@ -120,7 +124,8 @@ test.group('broadcast:credentials', (group) => {
 
   test('leaves credentials already set, unless --force', async ({ fs, assert }) => {
     const existing =
-      'PUSHER_APP_ID=1\nPUSHER_APP_KEY=key\nPUSHER_APP_SECRET=secret\nVITE_PUSHER_APP_KEY=key\n'
+      'PUSHER_APP_ID=1\nPUSHER_APP_KEY=key\nPUSHER_APP_SECRET=secret\n' +
+      'PUSHER_ENCRYPTION_MASTER_KEY_BASE64=a2V5\nVITE_PUSHER_APP_KEY=key\n'
     await fs.create('.env', existing)
 
     const kept = await run()
@@ -133,6 +138,7 @@ test.group('broadcast:credentials', (group) => {
     assert.notEqual(env.PUSHER_APP_ID, '1')
     assert.notEqual(env.PUSHER_APP_KEY, 'key')
     assert.match(env.PUSHER_APP_SECRET, /^[0-9a-f]{40}$/)
+    assert.notEqual(env.PUSHER_ENCRYPTION_MASTER_KEY_BASE64, 'a2V5')
     assert.lengthOf((await readEnv()).match(/PUSHER_APP_SECRET=/g)!, 1)
   })
 
@@ -150,6 +156,7 @@ test.group('broadcast:credentials', (group) => {
     command.assertLogMatches(/^PUSHER_APP_ID=\d{6}$/)
     command.assertLogMatches(/^PUSHER_APP_KEY=[0-9a-f]{20}$/)
     command.assertLogMatches(/^PUSHER_APP_SECRET=[0-9a-f]{40}$/)
+    command.assertLogMatches(/^PUSHER_ENCRYPTION_MASTER_KEY_BASE64=[A-Za-z0-9+/]{43}=$/)
   })
 
   test('reads the dotenv forms the env parser accepts', ({ assert }) => {

@@ -319,6 +319,7 @@ test.group('configure', (group) => {
     // A teammate's clone: ".env" is a copy of the committed template
     const example = await fs.contents('.env.example')
     assert.notMatch(example, /PUSHER_APP_SECRET=./)
+    assert.notMatch(example, /PUSHER_ENCRYPTION_MASTER_KEY_BASE64=./)
     await fs.create('.env', example)
     const credentials = await ace.create(BroadcastCredentials, [])
     await credentials.exec()

@@ -130,7 +130,13 @@ export class MessageHandler {
     }
     const kind = channelType(channel)
     if (kind !== 'private' && kind !== 'presence') {
-      socket.error(null, 'Client events are only allowed on private and presence channels')
+      // As on Pusher: pusher-js never sends them there, and the server cannot tell them from plaintext
+      socket.error(
+        null,
+        kind === 'encrypted'
+          ? 'Client events are not supported on encrypted channels'
+          : 'Client events are only allowed on private and presence channels'
+      )
       this.events.emit('clientEvent', 'refused')
       return
     }

@@ -1,4 +1,5 @@
 import { serverChannelNameProblem } from '../../channel_rules.ts'
+import { encryptedPayloadProblem } from '../../encrypted_payload.ts'
 import type { ServerLimits } from '../../limits.ts'
 import { SOCKET_ID_PATTERN } from '../../protocol.ts'
 import { Refusal } from '../../refusal.ts'
@@ -22,7 +23,8 @@ export function jsonObject(raw: Buffer): Record<string, unknown> {
 
 /**
  * Validates one event: name, string data within the size limit, 1 to 100
- * valid channel names, socket id format
+ * valid channel names, socket id format, and data already encrypted for an
+ * encrypted channel
  */
 export function checkedEvent(body: Record<string, unknown>, limits: ServerLimits): PublishedEvent {
   const { name, data, channels, socket_id: socketId } = body
@@ -54,6 +56,8 @@ export function checkedEvent(body: Record<string, unknown>, limits: ServerLimits
   }
   // A channel listed twice still gets the event once
   const unique = [...new Set(channels as string[])]
+  const encryption = encryptedPayloadProblem(unique, data)
+  if (encryption) throw new Refusal(400, encryption)
   return { name, data, channels: unique, socketId: socketId as string | undefined }
 }
 
