@@ -19,11 +19,14 @@ test.group('toOthers on the dispatch path | the X-Socket-ID header', (group) => 
   let user: User
   group.each.setup(async () => {
     user = await User.findByOrFail('email', 'basic@example.com')
+    const name = user.fullName
     return async () => {
       broadcast.restore()
       // A failed test must not leave SQLite locked for the next ones
       for (const trx of openTransactions.values()) await trx.rollback()
       openTransactions.clear()
+      // The after-commit path renames the seeded user: later tests expect its name
+      await User.query().where('id', user.id).update({ fullName: name })
     }
   })
 
