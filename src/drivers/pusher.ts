@@ -87,7 +87,7 @@ export class PusherDriver implements BroadcastDriver {
       }
 
       batch.push(
-        ...encrypted.map((channel) => this.#batchItem(message, channel, JSON.parse(message.data)))
+        ...encrypted.map((channel) => this.#batchItem(message, channel, encryptable(message.data)))
       )
     }
 
@@ -163,4 +163,17 @@ function isTransient(error: unknown): boolean {
   if (!(error instanceof Pusher.RequestError)) return false
   const status = error.status
   return status === undefined || status === 429 || status >= 500
+}
+
+/**
+ * An event's data for the SDK to encrypt, which serializes it again: a
+ * JSON payload parsed back, a raw string (broadcast.channel(..., 'text'))
+ * as it is, so pusher-js hands back the same value
+ */
+function encryptable(data: string): unknown {
+  try {
+    return JSON.parse(data)
+  } catch {
+    return data
+  }
 }

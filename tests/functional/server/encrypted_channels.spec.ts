@@ -3,6 +3,7 @@ import { test } from '@japa/runner'
 import PusherModule from 'pusher-js'
 import { Redis } from 'ioredis'
 import { LocalDriver } from '../../../src/drivers/local.ts'
+import { PusherDriver } from '../../../src/drivers/pusher.ts'
 import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import type { ClusterFactory } from '../../../packages/engine/src/cluster/cluster.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
@@ -115,6 +116,33 @@ test.group('Encrypted channels | the local driver encrypts in the app', () => {
     assert.deepEqual(await received, { text: PLAINTEXT })
     await tap.client.next((frame) => frame.event === 'Note')
     assert.notInclude(frameOf(tap.wire, 'Note').raw, PLAINTEXT)
+  })
+
+  test('the pusher driver encrypts JSON and raw string data alike: pusher-js gets them back', async ({
+    assert,
+    cleanup,
+  }) => {
+    const masterKey = newMasterKey()
+    const { driver, port, sdk } = await servingDriver(masterKey)
+    cleanup(() => driver.close())
+    const { client, channel } = await pusherJs(port, sdk)
+    cleanup(() => client.disconnect())
+    const pusher = new PusherDriver({
+      ...APP,
+      host: '127.0.0.1',
+      port,
+      useTLS: false,
+      encryptionMasterKeyBase64: masterKey,
+    })
+
+    const received: unknown[] = []
+    channel.bind('Note', (data: unknown) => received.push(data))
+    await pusher.send([
+      { channels: [CHANNEL], event: 'Note', data: JSON.stringify({ text: PLAINTEXT }) },
+      { channels: [CHANNEL], event: 'Note', data: PLAINTEXT },
+    ])
+    while (received.length < 2) await sleep(10)
+    assert.deepEqual(received, [{ text: PLAINTEXT }, PLAINTEXT])
   })
 
   test('a process that does not serve publishes through the app ("publishTo"), encrypted', async ({
