@@ -45,8 +45,7 @@ export const E_INVALID_EVENT_NAME = createError<[name: string, reason: string]>(
 
 /**
  * An event to a "private-encrypted-" channel that the local driver cannot
- * encrypt: no "encryptionMasterKeyBase64" on the connection, or other
- * channels beside it (each encrypted channel has its own key). Nothing is
+ * encrypt: no "encryptionMasterKeyBase64" on the connection. Nothing is
  * sent, never plaintext.
  */
 export const E_CANNOT_ENCRYPT = createError<[event: string, channel: string, reason: string]>(

@@ -41,34 +41,33 @@ export class ChannelEncryption {
   }
 
   /**
-   * The messages as they go on the wire: those to an encrypted channel get
-   * the SDK's {"nonce", "ciphertext"} data, with a fresh random nonce each.
-   * Refuses (E_CANNOT_ENCRYPT) before anything is sent, and an event whose
-   * encrypted data is over "maxBytes" (base64 adds a third): the server
-   * and Pusher count what is on the wire.
+   * The messages as they go on the wire: an event's encrypted channels
+   * each get a message of their own with the SDK's {"nonce", "ciphertext"}
+   * data (each channel has its own key; a fresh random nonce each), its
+   * other channels one message in the clear, as the pusher driver sends
+   * them. Refuses (E_CANNOT_ENCRYPT) before anything is sent without a
+   * master key, and an event whose encrypted data is over "maxBytes"
+   * (base64 adds a third): the server and Pusher count what is on the wire.
    */
   seal(messages: BroadcastMessage[], maxBytes: number): BroadcastMessage[] {
-    return messages.map((message) => {
-      const encrypted = message.channels.find((name) => channelType(name) === 'encrypted')
-      if (encrypted === undefined) return message
-      if (message.channels.length > 1) {
-        throw new E_CANNOT_ENCRYPT([
-          message.event,
-          encrypted,
-          'an event to an encrypted channel must go to that channel alone (each has its own key), as with the pusher SDK. Emit it once per channel',
-        ])
-      }
+    return messages.flatMap((message) => {
+      const encrypted = message.channels.filter((name) => channelType(name) === 'encrypted')
+      if (encrypted.length === 0) return [message]
       if (!this.#masterKey) {
         throw new E_CANNOT_ENCRYPT([
           message.event,
-          encrypted,
+          encrypted[0],
           'the connection has no "encryptionMasterKeyBase64" (node ace broadcast:credentials writes PUSHER_ENCRYPTION_MASTER_KEY_BASE64 to .env)',
         ])
       }
-      const data = this.encrypt(encrypted, message.data)
-      const size = Buffer.byteLength(data)
-      if (size > maxBytes) throw new E_PAYLOAD_TOO_LARGE([message.event, size, maxBytes])
-      return { ...message, data }
+      const sealed = encrypted.map((channel) => {
+        const data = this.encrypt(channel, message.data)
+        const size = Buffer.byteLength(data)
+        if (size > maxBytes) throw new E_PAYLOAD_TOO_LARGE([message.event, size, maxBytes])
+        return { ...message, channels: [channel], data }
+      })
+      const clear = message.channels.filter((name) => channelType(name) !== 'encrypted')
+      return clear.length > 0 ? [{ ...message, channels: clear }, ...sealed] : sealed
     })
   }
 

@@ -7,7 +7,8 @@ import { PusherDriver } from '../../../src/drivers/pusher.ts'
 import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import type { ClusterFactory } from '../../../packages/engine/src/cluster/cluster.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
-import { connected, once, sleep } from '../../helpers/server_clients.ts'
+import { WebSocket } from 'ws'
+import { RawClient, connected, once, sleep } from '../../helpers/server_clients.ts'
 import { encryptingSdk, newMasterKey, openSealed, wireTap } from '../../helpers/encrypted_wire.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module; its Node build decrypts
@@ -170,20 +171,41 @@ test.group('Encrypted channels | the local driver encrypts in the app', () => {
     assert.notInclude(frameOf(tap.wire, 'Note').raw, PLAINTEXT)
   })
 
-  test('refused before anything is sent: several channels, or no master key', async ({
+  test('an event on encrypted and other channels: each encrypted one sealed with its key, the others in the clear', async ({
     assert,
     cleanup,
   }) => {
     const { driver, port, sdk } = await servingDriver(newMasterKey())
     cleanup(() => driver.close())
-    const tap = await wireTap(port, APP.key, CHANNEL, sdk)
-    cleanup(() => tap.client.ws.terminate())
+    const other = 'private-encrypted-other'
+    const [tap, otherTap] = [
+      await wireTap(port, APP.key, CHANNEL, sdk),
+      await wireTap(port, APP.key, other, sdk),
+    ]
+    const news = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/${APP.key}`))
+    cleanup(() => {
+      for (const client of [tap.client, otherTap.client, news]) client.ws.terminate()
+    })
+    news.send({ event: 'pusher:subscribe', data: { channel: 'news' } })
+    await news.next((frame) => frame.event === 'pusher_internal:subscription_succeeded')
 
-    await assert.rejects(
-      () => driver.send([{ channels: [CHANNEL, 'news'], event: 'Note', data: '{}' }]),
-      /Cannot broadcast "Note" on the encrypted channel "private-encrypted-notes": an event to an encrypted channel must go to that channel alone/
-    )
+    const data = JSON.stringify({ text: PLAINTEXT })
+    await driver.send([{ channels: [CHANNEL, 'news', other], event: 'Note', data }])
+    assert.deepEqual((await news.next((frame) => frame.event === 'Note')).data, { text: PLAINTEXT })
+    for (const [channel, { client, wire }] of [
+      [CHANNEL, tap],
+      [other, otherTap],
+    ] as const) {
+      const frame = await client.next((f) => f.event === 'Note')
+      assert.notInclude(frameOf(wire, 'Note').raw, PLAINTEXT)
+      // The SDK's key for each channel opens it
+      const key = sdk.authorizeChannel(client.socketId, channel).shared_secret!
+      assert.equal(openSealed(frame.data, Buffer.from(key, 'base64')), data)
+    }
+  })
 
+  test('refused before anything is sent without a master key', async ({ assert, cleanup }) => {
+    const sdk = encryptingSdk(APP, newMasterKey(), 0)
     const keyless = new LocalDriver({ ...APP })
     const keylessPort = (await keyless.listen(0, '127.0.0.1')).port
     cleanup(() => keyless.close())
@@ -195,7 +217,6 @@ test.group('Encrypted channels | the local driver encrypts in the app', () => {
     )
 
     await sleep(100)
-    assert.lengthOf(tap.client.of('Note'), 0)
     assert.lengthOf(keylessTap.client.of('Note'), 0)
   })
 
