@@ -64,6 +64,7 @@ const IN_BURST = new Set<ServerKind>([
   'ours-metrics',
   'ours-coalesce1',
   'ours-coalesce5',
+  'ours-http-coalesce1',
   'soketi',
 ])
 const LABEL: Record<ServerKind, string> = {
@@ -73,6 +74,7 @@ const LABEL: Record<ServerKind, string> = {
   'ours-metrics': 'ours (local driver, in-process emit, metrics on)',
   'ours-coalesce1': 'ours (local driver, in-process emit, coalesceMs 1)',
   'ours-coalesce5': 'ours (local driver, in-process emit, coalesceMs 5)',
+  'ours-http-coalesce1': 'ours (HTTP API, own process, coalesceMs 1)',
   'soketi': 'soketi 1.6 (HTTP API, own process)',
   'ws': 'raw ws',
   'socketio': 'socket.io',
@@ -213,8 +215,13 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
       )
     )
   }
-  for (const window of ['ours-coalesce1', 'ours-coalesce5'] as const) {
-    const [held, turn] = [by(window), by('ours')]
+  const windows = [
+    ['ours-coalesce1', 'ours'],
+    ['ours-coalesce5', 'ours'],
+    ['ours-http-coalesce1', 'ours-http'],
+  ] as const
+  for (const [window, without] of windows) {
+    const [held, turn] = [by(window), by(without)]
     if (!held || !turn) continue
     const name = `${prefix} ${n} ${window}`
     lines.push(
@@ -256,7 +263,12 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
         summary(`${name} p50`, 'p50 latency', run.p50, 'raw ws', base.p50, 'ms', kind),
         summary(`${name} p99`, 'p99 latency', run.p99, 'raw ws', base.p99, 'ms', kind)
       )
-      if (['ours', 'ours-http', 'ours-coalesce1', 'ours-coalesce5', 'soketi'].includes(kind)) {
+      if (
+        kind.startsWith('ours-coalesce') ||
+        kind.startsWith('ours-http') ||
+        kind === 'ours' ||
+        kind === 'soketi'
+      ) {
         const { serverCpuUsPerMsg: mine } = run
         lines.push(
           summary(`${name} server CPU`, cpu, mine, 'raw ws', base.serverCpuUsPerMsg, 'µs', kind)

@@ -11,6 +11,7 @@ export type ServerKind =
   | 'ours-metrics'
   | 'ours-coalesce1'
   | 'ours-coalesce5'
+  | 'ours-http-coalesce1'
   | 'soketi'
   | 'ws'
   | 'socketio'

@@ -6,10 +6,18 @@
  */
 import { nextMessage, spawnTs, stopChild } from './common.ts'
 import { httpApiPublisher } from './http_api_publisher.ts'
-import type { BenchServer } from './bench_app.ts'
+import type { BenchServer, ServerKind } from './bench_app.ts'
 
-export async function startOursHttp(port: number): Promise<BenchServer> {
-  const child = spawnTs('bench/lib/conn_server.ts', ['ours', String(port)], ['--expose-gc'])
+/**
+ * "inner" is the in-process kind the child runs (ours, or ours with a
+ * coalescing window), "kind" what the benchmark calls it
+ */
+export async function startOursHttp(
+  port: number,
+  inner: ServerKind = 'ours',
+  kind: ServerKind = 'ours-http'
+): Promise<BenchServer> {
+  const child = spawnTs('bench/lib/conn_server.ts', [inner, String(port)], ['--expose-gc'])
   try {
     await nextMessage(child, 'listening', 60_000)
   } catch (error) {
@@ -18,7 +26,7 @@ export async function startOursHttp(port: number): Promise<BenchServer> {
   }
   const api = httpApiPublisher(port)
   return {
-    kind: 'ours-http',
+    kind,
     port,
     pid: child.pid,
     publish: api.publish,

@@ -227,6 +227,8 @@ export async function startServer(kind: ServerKind, port: number): Promise<Bench
   switch (kind) {
     case 'ours-http':
       return startOursHttp(port)
+    case 'ours-http-coalesce1':
+      return startOursHttp(port, 'ours-coalesce1', 'ours-http-coalesce1')
     case 'soketi':
       return startSoketi(port)
     case 'ours':
