@@ -3,6 +3,8 @@ import { Redis } from 'ioredis'
 import type { ClusterFactory } from '../../packages/engine/src/cluster/cluster.ts'
 import { RedisBus } from '../../packages/engine/src/bus/redis_bus.ts'
 import { RedisState } from '../../packages/engine/src/state/redis_state.ts'
+import { createRedisAdapter } from '../../packages/engine/src/cluster/redis_adapter.ts'
+import { startRedisServer } from './redis_server.ts'
 import type { EmbeddedServerOptions } from '../../packages/engine/src/embedded_server.ts'
 import { TestCluster, type Node } from './test_cluster.ts'
 
@@ -100,4 +102,31 @@ export async function redisNodes(
     adapter.close()
   }
   return { cluster, crash: adapter.crash, prefix: adapter.prefix }
+}
+
+/**
+ * One real Redis for a suite's group (started by "hooks.setup", stopped
+ * after it) and, per test, the options of nodes sharing it under a fresh
+ * key prefix: the shape of the suites run "on Redis"
+ */
+export function sharedRedis() {
+  let connection: Redis
+  return {
+    options: () => {
+      const prefix = `test-${randomUUID()}:`
+      return {
+        cluster: (nodeId: string) => createRedisAdapter(connection, { nodeId, prefix }),
+      }
+    },
+    hooks: {
+      async setup() {
+        const server = await startRedisServer()
+        connection = new Redis(server.url, { lazyConnect: true })
+        return async () => {
+          connection.disconnect()
+          await server.stop()
+        }
+      },
+    },
+  }
 }

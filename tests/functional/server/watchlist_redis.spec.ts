@@ -1,37 +1,16 @@
-import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
-import { createRedisAdapter } from '../../../packages/engine/src/cluster/redis_adapter.ts'
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis_server.ts'
-import { redisNodes } from '../../helpers/redis_nodes.ts'
+import { redisNodes, sharedRedis } from '../../helpers/redis_nodes.ts'
 import { sleep, within } from '../../helpers/server_clients.ts'
 import { LEAVE_DELAY, signIn, until, watch, watchlistSuite } from '../../helpers/watchlist_suite.ts'
-
-let server: RedisTestServer
-let connection: Redis
 
 /**
  * The watchlist suite with the three nodes sharing a real Redis (a fresh
  * key prefix per test)
  */
-watchlistSuite(
-  'three nodes (Redis)',
-  3,
-  () => {
-    const prefix = `test-${randomUUID()}:`
-    return { cluster: (nodeId) => createRedisAdapter(connection, { nodeId, prefix }) }
-  },
-  {
-    async setup() {
-      server = await startRedisServer()
-      connection = new Redis(server.url, { lazyConnect: true })
-      return async () => {
-        connection.disconnect()
-        await server.stop()
-      }
-    },
-  }
-)
+const shared = sharedRedis()
+watchlistSuite('three nodes (Redis)', 3, shared.options, shared.hooks)
 
 test.group('Watchlists | a node that dies (Redis)', (group) => {
   let redis: RedisTestServer
