@@ -9,6 +9,7 @@ import { ServerRun, type CloseOptions } from './server_run.ts'
 import { HttpApi } from './http_api/http_api.ts'
 import { Connections } from './connection/connections.ts'
 import { LocalSockets } from './connection/local_sockets.ts'
+import { WriteBatch } from './connection/write_batch.ts'
 import { originCheck } from './connection/origins.ts'
 import type { SocketConnection } from './connection/socket_connection.ts'
 import { ChannelRegistry } from './subscriptions/channel_registry.ts'
@@ -40,6 +41,8 @@ export class EmbeddedServer {
   readonly sockets = new Set<SocketConnection>()
   /** This node's sockets by channel and user: where frames are delivered */
   readonly local = new LocalSockets()
+  /** When the frames delivered leave: at the end of the turn, or "limits.coalesceMs" later */
+  readonly writes: WriteBatch
   /** Where joins, leaves and client events become lifecycle events */
   readonly lifecycle: LifecycleReporter
   readonly subscriptionCounts: SubscriptionCounts
@@ -53,10 +56,9 @@ export class EmbeddedServer {
   #run: ServerRun
 
   constructor(options: EmbeddedServerOptions) {
-    this.appId = options.appId
-    this.key = options.key
-    this.secret = options.secret
+    ;({ appId: this.appId, key: this.key, secret: this.secret } = options)
     const limits = (this.limits = resolveLimits(options.limits))
+    this.writes = new WriteBatch(limits.coalesceMs)
     const userLimits = new UserChannelLimits(limits)
     const { report, safely } = failureReport(options.logger)
     const events = (this.events =
@@ -82,13 +84,8 @@ export class EmbeddedServer {
       receive: (message) => this.#frames.receive(message),
       report,
     }))
-    this.#frames = new FrameRouter({
-      local: this.local,
-      membership,
-      cacheTtlMs: (options.cacheTtl ?? 1800) * 1000,
-      report,
-      events,
-    })
+    const cacheTtlMs = (options.cacheTtl ?? 1800) * 1000
+    this.#frames = new FrameRouter({ local: this.local, membership, cacheTtlMs, report, events })
     const connections = (this.#connections = new Connections(this, {
       prefix: (options.path ?? '').replace(/\/+$/, ''),
       originAllowed: originCheck(options.allowedOrigins),

@@ -1,4 +1,6 @@
+import { createServer } from 'node:http'
 import { test } from '@japa/runner'
+import PusherSdk from 'pusher'
 import { WebSocket } from 'ws'
 import { EmbeddedServer } from '../../../packages/engine/src/embedded_server.ts'
 import { encodeFrame } from '../../../packages/engine/src/protocol.ts'
@@ -82,19 +84,55 @@ test.group('Embedded server | coalesced writes', () => {
       assert.equal(written.count, expected, `writes with coalesceMs ${coalesceMs}`)
     }
   })
+
+  test('the HTTP API answers a publish once its frames are written; with a window, at once', async ({
+    assert,
+    cleanup,
+  }) => {
+    for (const [coalesceMs, expected] of [
+      [0, ['written', 'answered']],
+      [500, ['answered', 'written']],
+    ] as const) {
+      const app = { appId: 'co', key: 'co-key', secret: 'co-secret' }
+      const server = new EmbeddedServer({ ...app, limits: { coalesceMs } })
+      const http = createServer()
+      server.attach(http)
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+      cleanup(() => server.close())
+      cleanup(() => new Promise((resolve) => http.close(resolve)))
+      const { port } = http.address() as { port: number }
+      const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/co-key`))
+      cleanup(() => client.ws.terminate())
+      client.send({ event: 'pusher:subscribe', data: { channel: 'a' } })
+      await client.next((f) => f.event.endsWith('subscription_succeeded'))
+
+      // In this process: when the frame reaches the subscriber's TCP
+      // stream, and when the answer's bytes are handed to the API's
+      const order: string[] = []
+      const [socket] = server.sockets
+      countWrites(socket.ws, () => order.includes('written') || order.push('written'))
+      http.on('request', (_req, res) => res.on('finish', () => order.push('answered')))
+      const sdk = new PusherSdk({ ...app, host: '127.0.0.1', port: String(port), useTLS: false })
+      const publish = sdk.trigger('a', 'Numbered', { i: 1 })
+      await client.next((f) => f.event === 'Numbered', 5000)
+      await publish
+      assert.deepEqual(order, expected, `coalesceMs ${coalesceMs}`)
+    }
+  })
 })
 
 /**
  * Counts the writes reaching a server socket's TCP stream (the stream's
- * implementer hooks)
+ * implementer hooks), telling "onWrite" of each
  */
-function countWrites(ws: WebSocket) {
+function countWrites(ws: WebSocket, onWrite = () => {}) {
   const tcp = (ws as unknown as { _socket: Record<string, (...a: any[]) => any> })._socket
   const written = { count: 0 }
   for (const hook of ['_write', '_writev']) {
     const original = tcp[hook]
     tcp[hook] = function (this: unknown, ...args: any[]) {
       written.count++
+      onWrite()
       return original.apply(this, args)
     }
   }

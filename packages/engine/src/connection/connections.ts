@@ -11,20 +11,22 @@ import { SocketConnection } from './socket_connection.ts'
 import { CloseCode, encodeFrame } from '../protocol.ts'
 import { clientAddress, refuse, rejectUpgrade, upgradeKey } from './upgrade_request.ts'
 import type { ClientAddress } from './upgrade_request.ts'
-import { WriteBatch } from './write_batch.ts'
+import type { WriteBatch } from './write_batch.ts'
 
 // How long clients get to close after the server said it shuts down
 const CLOSE_GRACE_MS = 1000
 
 /**
  * What connections need of the server: the app key clients connect with,
- * its limits, its sockets, where frames are delivered, where it tells
+ * its limits, its sockets, where frames are delivered and written, where
+ * it tells
  */
 export interface ConnectionsHost {
   readonly key: string
   readonly limits: ServerLimits
   readonly sockets: Set<SocketConnection>
   readonly local: LocalSockets
+  readonly writes: WriteBatch
   readonly events: ServerEvents
 }
 
@@ -76,7 +78,6 @@ export class Connections {
   #wss?: WebSocketServer
   #admission: Admission
   #livenessTimer?: NodeJS.Timeout
-  #batch: WriteBatch
   /**
    * Disconnects still leaving their channels, awaited by closeAll()
    */
@@ -93,7 +94,6 @@ export class Connections {
       () => options.membership.cluster?.state,
       options.report
     )
-    this.#batch = new WriteBatch(host.limits.coalesceMs)
   }
 
   /**
@@ -215,14 +215,8 @@ export class Connections {
    * An admitted socket: counted, listened to, told its id
    */
   #serve(ws: WebSocket, address: string, transport: Duplex) {
-    const { limits, sockets } = this.host
-    const socket = new SocketConnection(
-      ws,
-      limits.maxBufferedBytes,
-      address,
-      transport,
-      this.#batch
-    )
+    const { limits, sockets, writes } = this.host
+    const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport, writes)
     socket.events = this.host.events
     sockets.add(socket)
     ;(ws as ServedWebSocket)[CONNECTION] = socket

@@ -15,6 +15,7 @@ export interface HeldWrites {
 export class WriteBatch {
   #held: HeldWrites[] = []
   #scheduled = false
+  #written?: PromiseWithResolvers<void>
 
   constructor(readonly holdMs = 0) {}
 
@@ -30,11 +31,26 @@ export class WriteBatch {
     else setImmediate(this.#flush)
   }
 
+  /**
+   * Resolves once the frames held now are written: what the HTTP API
+   * awaits before answering, as soketi answers after its sends, so a
+   * publisher that awaits each answer does not stamp its next event while
+   * this one is still being written. With a hold window it resolves at
+   * once: such a publisher is what fills the window.
+   */
+  written(): Promise<void> {
+    if (!this.#scheduled || this.holdMs > 0) return Promise.resolve()
+    return (this.#written ??= Promise.withResolvers<void>()).promise
+  }
+
   #flush = () => {
     const held = this.#held
+    const written = this.#written
     this.#held = []
     this.#scheduled = false
+    this.#written = undefined
     for (const socket of held) socket.uncork()
+    written?.resolve()
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ServerLimits } from '../limits.ts'
 import type { ChannelState } from '../state/channel_state.ts'
 import type { Query } from './request_url.ts'
+import type { WriteBatch } from '../connection/write_batch.ts'
 
 /**
  * What the HTTP API needs from the server
@@ -22,6 +23,10 @@ export interface HttpApiHost {
    * Delivers here at once; rejects when the other nodes could not be told
    */
   publish(channels: string[], event: string, data: string, exceptSocketId?: string): Promise<void>
+  /**
+   * This node's socket writes: a publish is answered once they are written
+   */
+  readonly writes: Pick<WriteBatch, 'written'>
   terminateUserConnections(userId: string): Promise<void>
 }
 

@@ -62,18 +62,21 @@ export function checkedEvent(body: Record<string, unknown>, limits: ServerLimits
 }
 
 /**
- * Publishes checked events. Local sockets have them at once; a bus that
- * failed to tell the other nodes fails the request loudly.
+ * Publishes checked events. Local sockets have them at once, and the
+ * answer waits until their frames are written; a bus that failed to tell
+ * the other nodes fails the request loudly.
  */
 export async function publishEvents(host: HttpApiHost, events: PublishedEvent[]) {
   const sent = events.map((event) =>
     host.publish(event.channels, event.name, event.data, event.socketId)
   )
+  const written = host.writes.written()
   try {
     await Promise.all(sent)
   } catch {
     throw new Refusal(500, 'The event reached this node but could not be relayed to the others')
   }
+  await written
 }
 
 /**
