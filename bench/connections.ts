@@ -1,5 +1,6 @@
 /**
- * Connections: 10,000 idle subscribed connections (quick: 2,000), spread
+ * Connections: 10,000 idle subscribed connections (quick: 2,000; --scale:
+ * 10,000 then the most the file-descriptor limit holds, up to 50,000), spread
  * over 100 channels, held by ours, raw "ws", socket.io and soketi. Each
  * server runs in a fresh process of its own (bench/lib/conn_server.ts,
  * --expose-gc; soketi on Node 20, bench/lib/soketi.ts); the load generator
@@ -10,10 +11,11 @@
  *
  * npm run bench:connections [-- --quick]   (writes bench/results/connections.json)
  */
-import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  fdLimit,
   fmt,
+  loadLine,
   freePort,
   nextMessage,
   quick,
@@ -29,7 +31,11 @@ import { rssBytes } from './lib/proc_stats.ts'
 import { clientKind, type ServerKind } from './lib/bench_app.ts'
 import { prepareSoketi, startSoketi } from './lib/soketi.ts'
 
-const N = quick ? 2000 : 10_000
+const SCALE = process.argv.includes('--scale')
+const limit = fdLimit()
+/** Each process holds one descriptor per socket and a margin for the rest */
+const TOP = Math.min(50_000, Math.floor((limit - 1500) / 1000) * 1000)
+const SIZES = quick ? [2000] : SCALE ? [10_000, TOP] : [10_000]
 const ROOMS = 100
 /** --servers=ws,soketi narrows a run; ours and raw ws are needed for the ratios */
 const SERVERS = (process.argv
@@ -37,12 +43,14 @@ const SERVERS = (process.argv
   ?.slice('--servers='.length)
   .split(',') ?? ['ws', 'ours', 'socketio', 'soketi']) as ServerKind[]
 
-const limit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
-if (limit < N + 500) {
+if (limit < SIZES[0] + 1500) {
   console.error(
-    `ulimit -n is ${limit}: run "ulimit -n ${2 * N}" first (each process needs N + a few fds)`
+    `ulimit -n is ${limit}: run "ulimit -n ${SIZES[0] + 1500}" first (each process needs N + a margin)`
   )
   process.exit(1)
+}
+if (SCALE && TOP < 50_000) {
+  console.log(`# ulimit -n is ${limit}: the curve stops at ${fmt(TOP)} connections`)
 }
 
 interface Memory {
@@ -73,7 +81,7 @@ async function serverProcess(kind: ServerKind) {
   return { port, memory, close: () => stopChild(server) }
 }
 
-async function measure(kind: ServerKind) {
+async function measure(kind: ServerKind, N: number) {
   const client = spawnTs('bench/lib/load_generator.ts')
   serveClock(client)
   const hello = nextMessage(client, 'hello')
@@ -127,9 +135,6 @@ if (kinds.includes('soketi')) {
     kinds = kinds.filter((kind) => kind !== 'soketi')
   }
 }
-const results: Array<Awaited<ReturnType<typeof measure>>> = []
-for (const kind of kinds) results.push(await measure(kind))
-const by = (kind: ServerKind) => results.find((r) => r.server === kind)
 const kib = (bytes: number) => bytes / 1024
 const NAME: Partial<Record<ServerKind, string>> = { ws: 'raw ws', socketio: 'socket.io' }
 /** [subject, baseline, heap too]: the lines of the servers that were measured */
@@ -139,26 +144,48 @@ const PAIRS: Array<[ServerKind, ServerKind, boolean]> = [
   ['soketi', 'ws', false],
   ['ours', 'soketi', false],
 ]
+console.log(`# load before: ${loadLine()}`)
+const results: Array<Awaited<ReturnType<typeof measure>>> = []
 const lines = []
-const basis: Basis = { connections: N }
-for (const [kind, baseKind, withHeap] of PAIRS) {
-  const [run, base] = [by(kind), by(baseKind)]
-  if (!run || !base) continue
-  const [subject, baseline] = [NAME[kind] ?? kind, NAME[baseKind] ?? baseKind]
-  const prefix = `connections ${N}${kind === 'ours' ? '' : ` ${subject}`}`
-  const suffix = baseKind === 'ws' ? '' : ` vs ${baseline}`
-  if (withHeap) {
-    const heap = [
-      kib(run.heapPerConn),
+for (const N of SIZES) {
+  for (const kind of kinds) results.push(await measure(kind, N))
+  lines.push(...summarize(N))
+}
+console.log(`# load after: ${loadLine()}`)
+
+/** The ratio lines of one size */
+function summarize(N: number) {
+  const by = (kind: ServerKind) => results.find((r) => r.server === kind && r.n === N)
+  const out = []
+  const basis: Basis = { connections: N }
+  for (const [kind, baseKind, withHeap] of PAIRS) {
+    const [run, base] = [by(kind), by(baseKind)]
+    if (!run || !base) continue
+    const [subject, baseline] = [NAME[kind] ?? kind, NAME[baseKind] ?? baseKind]
+    const prefix = `connections ${N}${kind === 'ours' ? '' : ` ${subject}`}`
+    const suffix = baseKind === 'ws' ? '' : ` vs ${baseline}`
+    if (withHeap) {
+      const heap = [
+        kib(run.heapPerConn),
+        baseline,
+        kib(base.heapPerConn),
+        'KiB',
+        subject,
+        basis,
+      ] as const
+      out.push(summary(`${prefix}${suffix}`, 'heap per connection', ...heap))
+    }
+    const rss = [
+      kib(run.rssPerConn),
       baseline,
-      kib(base.heapPerConn),
+      kib(base.rssPerConn),
       'KiB',
       subject,
       basis,
     ] as const
-    lines.push(summary(`${prefix}${suffix}`, 'heap per connection', ...heap))
+    out.push(summary(`${prefix} rss${suffix}`, 'RSS per connection', ...rss))
   }
-  const rss = [kib(run.rssPerConn), baseline, kib(base.rssPerConn), 'KiB', subject, basis] as const
-  lines.push(summary(`${prefix} rss${suffix}`, 'RSS per connection', ...rss))
+  return out
 }
-await writeResult('connections', { n: N, rooms: ROOMS, results, summary: lines })
+const result = SCALE ? 'connections_scale' : 'connections'
+await writeResult(result, { n: SIZES[0], sizes: SIZES, rooms: ROOMS, results, summary: lines })

@@ -19,6 +19,10 @@
  * npm run bench:fanout -- --coalesce [--quick]: ours with limits.coalesceMs
  * 0, 1 and 5, interleaved (add --servers=ours,ours-coalesce1,...,soketi to
  * compare with soketi too)
+ * npm run bench:fanout -- --scale: the scale curve, 1,000 / 5,000 / the
+ * most the file-descriptor limit holds (20,000 with a limit of 21,500),
+ * raw ws, ours, ours-http (0 and 1 ms) and soketi (bench/results/fanout_scale.json,
+ * drawn by "npm run bench:plot")
  */
 import {
   fmt,
@@ -32,6 +36,8 @@ import {
   summary as ratioLine,
   waitForQuietMachine,
   writeResult,
+  fdLimit,
+  loadLine,
   type Basis,
 } from './lib/common.ts'
 import { cpuMicros } from './lib/proc_stats.ts'
@@ -48,12 +54,15 @@ const flag = (name: string) =>
 /** --servers=ws,ours, --scenarios=burst and --n=1000 --events=500 narrow a run (e.g. to profile) */
 const METRICS = process.argv.includes('--metrics')
 const COALESCE = process.argv.includes('--coalesce')
+const SCALE = process.argv.includes('--scale')
 let SERVERS = (flag('servers')?.split(',') ??
   (METRICS
     ? ['ours', 'ours-metrics']
     : COALESCE
       ? ['ours', 'ours-coalesce1', 'ours-coalesce5']
-      : ['ws', 'ours', 'ours-http', 'soketi', 'socketio', 'transmit'])) as ServerKind[]
+      : SCALE
+        ? ['ws', 'ours', 'ours-http', 'ours-http-coalesce1', 'soketi']
+        : ['ws', 'ours', 'ours-http', 'soketi', 'socketio', 'transmit'])) as ServerKind[]
 const SCENARIOS = (flag('scenarios')?.split(',') ?? ['paced', 'burst']) as Scenario[]
 /** socket.io and Transmit run the paced scenario only, to keep the run short */
 const IN_BURST = new Set<ServerKind>([
@@ -83,15 +92,35 @@ const LABEL: Record<ServerKind, string> = {
 /** Measured events per subscriber count (burst: rounded up to whole bursts) */
 const PLAN = flag('n')
   ? [{ n: Number(flag('n')), events: Number(flag('events') ?? 200) }]
-  : quick
-    ? [
-        { n: 1000, events: 60 },
-        { n: 5000, events: 15 },
-      ]
-    : [
-        { n: 1000, events: 1000 },
-        { n: 5000, events: 250 },
-      ]
+  : SCALE
+    ? scalePlan()
+    : quick
+      ? [
+          { n: 1000, events: 60 },
+          { n: 5000, events: 15 },
+        ]
+      : [
+          { n: 1000, events: 1000 },
+          { n: 5000, events: 250 },
+        ]
+
+/**
+ * 1,000 and 5,000 subscribers, then the most this machine holds: each
+ * process keeps one descriptor per socket (the server's side in one, the
+ * load generator's in another) and a margin for the rest. About 1.25 M
+ * messages per size (quick: 1/10).
+ */
+function scalePlan() {
+  const limit = fdLimit()
+  const top = Math.min(20_000, Math.floor((limit - 1500) / 1000) * 1000)
+  if (top < 20_000) {
+    console.log(`# ulimit -n is ${limit}: the curve stops at ${fmt(top)} subscribers`)
+  }
+  return [1000, 5000, top].map((n) => ({
+    n,
+    events: Math.max(quick ? 10 : 60, Math.round((quick ? 125_000 : 1_250_000) / n)),
+  }))
+}
 
 interface Run {
   scenario: Scenario
@@ -333,6 +362,7 @@ function summarize(scenario: Scenario, n: number, runs: Run[]) {
 }
 
 await waitForQuietMachine()
+console.log(`# load before: ${loadLine()}`)
 if (SERVERS.includes('soketi')) {
   try {
     await prepareSoketi()
@@ -370,7 +400,15 @@ for (const scenario of SCENARIOS) {
   }
 }
 
-await writeResult(METRICS ? 'fanout_metrics' : COALESCE ? 'fanout_coalesce' : 'fanout', {
+console.log(`# load after: ${loadLine()}`)
+const result = METRICS
+  ? 'fanout_metrics'
+  : COALESCE
+    ? 'fanout_coalesce'
+    : SCALE
+      ? 'fanout_scale'
+      : 'fanout'
+await writeResult(result, {
   method: `paced: window of ${WINDOW} events in flight, paced on the load generator's per-event acks; burst: ${BURST} events issued back to back, all stamped with the burst's start, the next burst once all are delivered; latency = receipt time (child clock + IPC-estimated offset) - emit time embedded in the payload; server CPU: this process (in-process servers) or the child's utime+stime from /proc (ours-http, soketi)`,
   rounds: ROUNDS,
   runs,

@@ -1,85 +1,123 @@
 /**
- * docs/fanout.svg: delivered messages per second against subscriber count
- * for each server in the paced scenario, from bench/results/fanout.json.
- * Hand-written SVG.
+ * The charts of docs/benchmarks.md, from bench/results/:
  *
- * npm run bench:plot
+ * - docs/fanout.svg: delivered messages per second against subscribers,
+ *   each server, the paced scenario (fanout.json)
+ * - docs/scale_cpu.svg: server CPU per delivered message against
+ *   subscribers, paced and burst (fanout_scale.json, "bench:fanout -- --scale")
+ * - docs/scale_memory.svg: RSS per idle subscribed connection against
+ *   connections (connections_scale.json, "bench:connections -- --scale")
+ *
+ * A chart whose results are missing is skipped. npm run bench:plot
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { ROOT } from './lib/common.ts'
+import { lineChart, type Series } from './lib/line_chart.ts'
 
-interface Run {
+interface FanoutRun {
   scenario?: string
   server: string
   n: number
   msgsPerSec: number
+  serverCpuUsPerMsg: number
 }
-const results = JSON.parse(await readFile(new URL('bench/results/fanout.json', ROOT), 'utf8'))
-// The paced scenario (results from before the burst one have no "scenario")
-const runs: Run[] = results.runs.filter((r: Run) => (r.scenario ?? 'paced') === 'paced')
-const SERIES = [
+interface ConnectionsRun {
+  server: string
+  n: number
+  rssPerConn: number
+}
+
+const SERVERS = [
   { server: 'ours', label: 'ours (local driver)', color: '#d62728' },
   { server: 'ours-http', label: 'ours (HTTP API)', color: '#ff7f0e' },
+  { server: 'ours-http-coalesce1', label: 'ours (HTTP API, 1 ms)', color: '#8c564b' },
   { server: 'soketi', label: 'soketi 1.6 (HTTP API)', color: '#7f7f7f' },
   { server: 'ws', label: 'raw ws (baseline)', color: '#1f77b4' },
   { server: 'socketio', label: 'socket.io 4', color: '#2ca02c' },
   { server: 'transmit', label: 'Transmit 3 (SSE)', color: '#9467bd' },
 ]
 
-const W = 640
-const H = 400
-const M = { left: 80, right: 190, top: 40, bottom: 50 }
-const counts = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b)
-const maxY = Math.max(...runs.map((r) => r.msgsPerSec)) * 1.1
-const step = 10 ** Math.floor(Math.log10(maxY / 4))
-const tick = [1, 2, 2.5, 5, 10].map((k) => k * step).find((t) => maxY / t <= 6)!
-const x = (n: number) =>
-  M.left +
-  (counts.length === 1
-    ? (W - M.left - M.right) / 2
-    : ((Math.log(n) - Math.log(counts[0])) / (Math.log(counts.at(-1)!) - Math.log(counts[0]))) *
-      (W - M.left - M.right))
-const y = (v: number) => H - M.bottom - (v / maxY) * (H - M.top - M.bottom)
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+async function results(name: string) {
+  try {
+    return JSON.parse(await readFile(new URL(`bench/results/${name}.json`, ROOT), 'utf8'))
+  } catch {
+    console.log(`plot: no bench/results/${name}.json, skipped`)
+  }
+}
 
-const parts: string[] = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-  `<rect width="${W}" height="${H}" fill="white"/>`,
-  `<text x="${M.left}" y="22" font-size="14" font-weight="bold">Fan-out: delivered messages/s vs subscribers (${esc(results.node)}, ${results.cores} cores${results.quick ? ', --quick' : ''})</text>`,
-]
-for (let v = 0; v <= maxY; v += tick) {
-  parts.push(
-    `<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-    `<text x="${M.left - 8}" y="${y(v) + 4}" text-anchor="end">${Math.round(v / 1000)}k</text>`
+async function write(name: string, svg: string) {
+  await writeFile(new URL(`docs/${name}`, ROOT), svg)
+  console.log(`plot: wrote docs/${name}`)
+}
+
+/** Each server's points of one scenario, in subscriber order */
+function seriesOf<T extends { server: string; n: number }>(
+  runs: T[],
+  value: (run: T) => number,
+  dashed = false
+): Series[] {
+  return SERVERS.map(({ server, label, color }) => ({
+    label,
+    color,
+    dashed,
+    points: runs
+      .filter((r) => r.server === server)
+      .sort((a, b) => a.n - b.n)
+      .map((r) => ({ x: r.n, y: value(r) })),
+  }))
+}
+
+const machine = (r: { node: string; cores: number; quick?: boolean }) =>
+  `${r.node}, ${r.cores} cores${r.quick ? ', --quick' : ''}`
+const scenario = (runs: FanoutRun[], name: string) =>
+  runs.filter((r) => (r.scenario ?? 'paced') === name)
+
+const fanout = await results('fanout')
+if (fanout) {
+  await write(
+    'fanout.svg',
+    lineChart({
+      title: `Fan-out: delivered messages/s vs subscribers (${machine(fanout)})`,
+      xLabel: 'subscribers on one channel',
+      yLabel: 'delivered messages per second',
+      yTick: (v) => `${Math.round(v / 1000)}k`,
+      describe: (n, v) => `${Math.round(v)} msgs/s at ${n}`,
+      series: seriesOf(scenario(fanout.runs, 'paced'), (r) => r.msgsPerSec),
+    })
   )
 }
-for (const n of counts) {
-  parts.push(
-    `<line x1="${x(n)}" x2="${x(n)}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}" stroke="#333"/>`,
-    `<text x="${x(n)}" y="${H - M.bottom + 20}" text-anchor="middle">${n.toLocaleString('en-US')}</text>`
+
+const scale = await results('fanout_scale')
+if (scale) {
+  const cpu = (r: FanoutRun) => r.serverCpuUsPerMsg
+  const burst = seriesOf(scenario(scale.runs, 'burst'), cpu, true)
+  await write(
+    'scale_cpu.svg',
+    lineChart({
+      title: `Server CPU per delivered message (${machine(scale)})`,
+      xLabel: 'subscribers on one channel (solid: paced, dashed: burst)',
+      yLabel: 'µs of server CPU per message',
+      yTick: (v) => `${v}`,
+      describe: (n, v) => `${v.toFixed(2)} µs at ${n}`,
+      series: [
+        ...seriesOf(scenario(scale.runs, 'paced'), cpu),
+        ...burst.map((s) => ({ ...s, label: `${s.label}, burst` })),
+      ],
+    })
   )
 }
-parts.push(
-  `<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#333"/>`,
-  `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#333"/>`,
-  `<text x="${(M.left + W - M.right) / 2}" y="${H - 12}" text-anchor="middle">subscribers on one channel</text>`,
-  `<text transform="translate(20 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">delivered messages per second</text>`
-)
-SERIES.forEach(({ server, label, color }, i) => {
-  const points = counts
-    .map((n) => runs.find((r) => r.server === server && r.n === n))
-    .filter((r): r is Run => Boolean(r))
-  if (points.length === 0) return
-  parts.push(
-    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => `${x(p.n).toFixed(1)},${y(p.msgsPerSec).toFixed(1)}`).join(' ')}"/>`,
-    ...points.map(
-      (p) =>
-        `<circle cx="${x(p.n).toFixed(1)}" cy="${y(p.msgsPerSec).toFixed(1)}" r="4" fill="${color}"><title>${esc(label)}: ${Math.round(p.msgsPerSec)} msgs/s at ${p.n}</title></circle>`
-    ),
-    `<rect x="${W - M.right + 15}" y="${M.top + 10 + i * 22}" width="14" height="4" fill="${color}"/>`,
-    `<text x="${W - M.right + 35}" y="${M.top + 16 + i * 22}">${esc(label)}</text>`
+
+const connections = await results('connections_scale')
+if (connections) {
+  await write(
+    'scale_memory.svg',
+    lineChart({
+      title: `Memory per idle subscribed connection (${machine(connections)})`,
+      xLabel: 'idle subscribed connections',
+      yLabel: 'KiB of RSS per connection',
+      yTick: (v) => `${v}`,
+      describe: (n, v) => `${v.toFixed(2)} KiB at ${n}`,
+      series: seriesOf(connections.results as ConnectionsRun[], (r) => r.rssPerConn / 1024),
+    })
   )
-})
-parts.push('</svg>')
-await writeFile(new URL('docs/fanout.svg', ROOT), parts.join('\n') + '\n')
-console.log('plot: wrote docs/fanout.svg')
+}

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export const ROOT = new URL('../../', import.meta.url)
@@ -151,6 +151,22 @@ export function summary(
   const line = `${name}: ${ratio.toFixed(2)}x ${what} (${subject} ${fmt(ours)}${u} vs ${baselineName} ${fmt(baseline)}${u})${note}`
   console.log(line)
   return { name, what, ratio, ours, baselineName, baseline, unit, line }
+}
+
+/**
+ * The soft limit on open files of this process (children inherit it)
+ */
+export function fdLimit() {
+  return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
+}
+
+/**
+ * The machine's load averages (1, 5, 15 min), said before and after a run
+ */
+export function loadLine() {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')
 }
 
 export function machine() {
