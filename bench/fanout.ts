@@ -19,6 +19,8 @@
  * npm run bench:fanout -- --coalesce [--quick]: ours with limits.coalesceMs
  * 0, 1 and 5, interleaved (add --servers=ours,ours-coalesce1,...,soketi to
  * compare with soketi too)
+ * npm run bench:fanout -- --profile: a CPU profile of each ours-http process
+ * in bench/results/profiles/
  * npm run bench:fanout -- --scale: the scale curve, 1,000 / 5,000 / the
  * most the file-descriptor limit holds (20,000 with a limit of 21,500),
  * raw ws, ours, ours-http (0 and 1 ms) and soketi (bench/results/fanout_scale.json,

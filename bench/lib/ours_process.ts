@@ -4,7 +4,8 @@
  * "POST /apps/<id>/events" from the benchmark's process. Its CPU is then
  * the server's alone, read from /proc like soketi's.
  */
-import { nextMessage, spawnTs, stopChild } from './common.ts'
+import { fileURLToPath } from 'node:url'
+import { nextMessage, ROOT, spawnTs, stopChild } from './common.ts'
 import { httpApiPublisher } from './http_api_publisher.ts'
 import type { BenchServer, ServerKind } from './bench_app.ts'
 
@@ -17,7 +18,15 @@ export async function startOursHttp(
   inner: ServerKind = 'ours',
   kind: ServerKind = 'ours-http'
 ): Promise<BenchServer> {
-  const child = spawnTs('bench/lib/conn_server.ts', [inner, String(port)], ['--expose-gc'])
+  // --profile: a CPU profile of the server process in bench/results/profiles/
+  const profile = process.argv.includes('--profile')
+    ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('bench/results/profiles/', ROOT))}`]
+    : []
+  const child = spawnTs(
+    'bench/lib/conn_server.ts',
+    [inner, String(port)],
+    ['--expose-gc', ...profile]
+  )
   try {
     await nextMessage(child, 'listening', 60_000)
   } catch (error) {
