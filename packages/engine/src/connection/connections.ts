@@ -250,9 +250,7 @@ export class Connections {
       })
     },
     close: (socket) => {
-      const leaving = this.#disconnect(socket).catch((error) =>
-        this.options.report(error, 'close')
-      )
+      const leaving = this.#disconnect(socket).catch((error) => this.options.report(error, 'close'))
       this.#leaving.add(leaving)
       leaving.finally(() => this.#leaving.delete(leaving))
     },
