@@ -7,7 +7,7 @@ import { startLivenessTimer } from './liveness.ts'
 import type { ServerLimits } from '../limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { ServerEvents } from '../server_events.ts'
-import { SocketConnection } from './socket_connection.ts'
+import { SocketConnection, socketSettings, type SocketSettings } from './socket_connection.ts'
 import { CloseCode, encodeFrame } from '../protocol.ts'
 import { clientAddress, refuse, rejectUpgrade, upgradeKey } from './upgrade_request.ts'
 import type { ClientAddress } from './upgrade_request.ts'
@@ -77,7 +77,10 @@ export class Connections {
   #wss?: WebSocketServer
   #admission: Admission
   #livenessTimer?: NodeJS.Timeout
-  #batch: WriteBatch
+  /**
+   * What all its sockets share
+   */
+  #settings: SocketSettings
   /**
    * Disconnects still leaving their channels, awaited by closeAll()
    */
@@ -94,7 +97,8 @@ export class Connections {
       () => options.membership.cluster?.state,
       options.report
     )
-    this.#batch = new WriteBatch(host.limits.coalesceMs)
+    const batch = new WriteBatch(host.limits.coalesceMs)
+    this.#settings = socketSettings(host.limits.maxBufferedBytes, host.events, batch)
   }
 
   /**
@@ -215,14 +219,7 @@ export class Connections {
    */
   #serve(ws: ServedWebSocket, address: string, transport: Duplex) {
     const { limits, sockets } = this.host
-    const socket = new SocketConnection(
-      ws,
-      limits.maxBufferedBytes,
-      address,
-      transport,
-      this.#batch
-    )
-    socket.events = this.host.events
+    const socket = new SocketConnection(ws, this.#settings, address, transport)
     sockets.add(socket)
     // Its messages and close reach the server from now on
     ws.connection = socket
