@@ -18,7 +18,7 @@ export interface ServedSocketEvents {
  * - "message" and "close" of a served socket go to the handlers, before
  *   any listener
  * - a pong proves a served socket alive
- * - "error" without a listener is dropped: "ws" reports bad frames and
+ * - "error" without a listener is dropped (as EventEmitter would throw): "ws" reports bad frames and
  *   resets as errors, and garbage sent to a socket must not throw
  */
 export function servedWebSocketClass(events: ServedSocketEvents) {
@@ -27,6 +27,16 @@ export function servedWebSocketClass(events: ServedSocketEvents) {
      * Its connection, once admitted and served
      */
     connection: SocketConnection | undefined = undefined
+
+    // "ws" makes a server's sockets with (null, undefined, options)
+    constructor(...args: any[]) {
+      super(...(args as ConstructorParameters<typeof WebSocket>))
+      /**
+       * No listener table until a listener is added: Node's EventEmitter
+       * makes one on the first (an empty one costs every socket ~180 B)
+       */
+      ;(this as { _events?: unknown })._events = undefined
+    }
 
     emit(event: string | symbol, ...args: any[]): boolean {
       const socket = this.connection
