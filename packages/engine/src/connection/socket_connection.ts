@@ -87,20 +87,16 @@ interface SignIn {
  * One client connection: its socket id, its subscriptions, the user it
  * signed in as, and its liveness and rate-limit counters
  */
-export class SocketConnection {
+export class SocketConnection extends SocketSubscriptions {
   readonly id = createSocketId()
 
   /**
-   * Its subscriptions by channel, being authorized or subscribed
+   * Its subscriptions by channel, being authorized or subscribed: the
+   * socket itself, which extends them (one object less on every socket);
+   * its subscribed channels are "channels"
    */
-  readonly subscriptions = new SocketSubscriptions()
-
-  /**
-   * Subscribed channels, each with its subscription (and for presence
-   * channels the member it joined as)
-   */
-  get channels() {
-    return this.subscriptions.channels
+  get subscriptions(): SocketSubscriptions {
+    return this
   }
 
   lastActivity = Date.now()
@@ -128,7 +124,9 @@ export class SocketConnection {
      * The upgraded TCP socket under "ws": corked while frames gather
      */
     protected transport?: Duplex
-  ) {}
+  ) {
+    super()
+  }
 
   /**
    * Set by "pusher:signin"
