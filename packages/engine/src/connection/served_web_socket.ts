@@ -21,7 +21,7 @@ export interface ServedSocketEvents {
  * - "error" without a listener is dropped (as EventEmitter would throw): "ws" reports bad frames and
  *   resets as errors, and garbage sent to a socket must not throw
  */
-export function servedWebSocketClass(events: ServedSocketEvents) {
+export function servedWebSocketClass(events: ServedSocketEvents): typeof WebSocket {
   return class ServedWebSocket extends WebSocket {
     /**
      * Its connection, once admitted and served
@@ -53,4 +53,12 @@ export function servedWebSocketClass(events: ServedSocketEvents) {
   }
 }
 
-export type ServedWebSocket = InstanceType<ReturnType<typeof servedWebSocketClass>>
+/**
+ * A socket of a server's WebSocket class
+ */
+export interface ServedWebSocket extends WebSocket {
+  /**
+   * Its connection, once admitted and served
+   */
+  connection: SocketConnection | undefined
+}
