@@ -87,16 +87,20 @@ interface SignIn {
  * One client connection: its socket id, its subscriptions, the user it
  * signed in as, and its liveness and rate-limit counters
  */
-export class SocketConnection extends SocketSubscriptions {
+export class SocketConnection {
   readonly id = createSocketId()
 
   /**
-   * Its subscriptions by channel, being authorized or subscribed: the
-   * socket itself, which extends them (one object less on every socket);
-   * its subscribed channels are "channels"
+   * Its subscriptions by channel, being authorized or subscribed
    */
-  get subscriptions(): SocketSubscriptions {
-    return this
+  readonly subscriptions = new SocketSubscriptions()
+
+  /**
+   * Subscribed channels, each with its subscription (and for presence
+   * channels the member it joined as)
+   */
+  get channels() {
+    return this.subscriptions.channels
   }
 
   lastActivity = Date.now()
@@ -124,9 +128,7 @@ export class SocketConnection extends SocketSubscriptions {
      * The upgraded TCP socket under "ws": corked while frames gather
      */
     protected transport?: Duplex
-  ) {
-    super()
-  }
+  ) {}
 
   /**
    * Set by "pusher:signin"
