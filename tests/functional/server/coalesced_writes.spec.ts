@@ -99,7 +99,7 @@ test.group('Embedded server | coalesced writes', () => {
       server.attach(http)
       await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
       cleanup(() => server.close())
-      cleanup(() => new Promise((resolve) => http.close(resolve)))
+      cleanup(() => new Promise<void>((resolve) => http.close(() => resolve())))
       const { port } = http.address() as { port: number }
       const client = await RawClient.open(new WebSocket(`ws://127.0.0.1:${port}/app/co-key`))
       cleanup(() => client.ws.terminate())

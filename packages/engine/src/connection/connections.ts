@@ -1,17 +1,18 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData } from 'ws'
 import { Admission, type AddressCounts } from './admission.ts'
 import type { OriginCheck } from './origins.ts'
 import { startLivenessTimer } from './liveness.ts'
 import type { ServerLimits } from '../limits.ts'
 import type { LocalSockets } from './local_sockets.ts'
 import type { ServerEvents } from '../server_events.ts'
-import { SocketConnection } from './socket_connection.ts'
+import { SocketConnection, socketSettings, type SocketSettings } from './socket_connection.ts'
 import { CloseCode, encodeFrame } from '../protocol.ts'
 import { clientAddress, refuse, rejectUpgrade, upgradeKey } from './upgrade_request.ts'
 import type { ClientAddress } from './upgrade_request.ts'
 import type { WriteBatch } from './write_batch.ts'
+import { servedWebSocketClass, type ServedWebSocket } from './served_web_socket.ts'
 
 // How long clients get to close after the server said it shuts down
 const CLOSE_GRACE_MS = 1000
@@ -79,6 +80,10 @@ export class Connections {
   #admission: Admission
   #livenessTimer?: NodeJS.Timeout
   /**
+   * What all its sockets share
+   */
+  #settings: SocketSettings
+  /**
    * Disconnects still leaving their channels, awaited by closeAll()
    */
   #leaving = new Set<Promise<void>>()
@@ -94,6 +99,7 @@ export class Connections {
       () => options.membership.cluster?.state,
       options.report
     )
+    this.#settings = socketSettings(host.limits.maxBufferedBytes, host.events, host.writes)
   }
 
   /**
@@ -115,6 +121,7 @@ export class Connections {
       maxPayload: limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: this.#WebSocket,
     })
     this.#livenessTimer = startLivenessTimer(sockets, limits, this.options.safely)
   }
@@ -130,12 +137,9 @@ export class Connections {
       rejectUpgrade(socket, 400, 'Malformed percent-encoding in the WebSocket path')
       return true
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      /**
-       * "ws" reports bad frames and resets as "error" events: without a
-       * listener, garbage sent to a socket being refused would be thrown
-       */
-      ws.on('error', ignore)
+    this.#wss.handleUpgrade(req, socket, head, (upgraded) => {
+      // Bad frames and resets are "error" events, dropped (ServedWebSocket)
+      const ws = upgraded as ServedWebSocket
       const connect = () => {
         try {
           this.#connect(ws, key, req, socket)
@@ -184,7 +188,7 @@ export class Connections {
     this.#wss = undefined
   }
 
-  #connect(ws: WebSocket, key: string, req: IncomingMessage, transport: Duplex) {
+  #connect(ws: ServedWebSocket, key: string, req: IncomingMessage, transport: Duplex) {
     const admission = this.#admission
     const address = clientAddress(req, this.options.clientAddress)
     const refusal = admission.refusal(key, req, this.host.sockets.size, address)
@@ -214,15 +218,12 @@ export class Connections {
   /**
    * An admitted socket: counted, listened to, told its id
    */
-  #serve(ws: WebSocket, address: string, transport: Duplex) {
-    const { limits, sockets, writes } = this.host
-    const socket = new SocketConnection(ws, limits.maxBufferedBytes, address, transport, writes)
-    socket.events = this.host.events
+  #serve(ws: ServedWebSocket, address: string, transport: Duplex) {
+    const { limits, sockets } = this.host
+    const socket = new SocketConnection(ws, this.#settings, address, transport)
     sockets.add(socket)
-    ;(ws as ServedWebSocket)[CONNECTION] = socket
-    ws.on('message', this.#listeners.message)
-    ws.on('pong', onPong)
-    ws.on('close', this.#listeners.close)
+    // Its messages and close reach the server from now on
+    ws.connection = socket
     socket.send(
       encodeFrame(
         'pusher:connection_established',
@@ -232,33 +233,26 @@ export class Connections {
   }
 
   /**
-   * One message and one close listener for every socket (closures per
-   * socket would cost memory on every idle connection); "this" is the
-   * socket's WebSocket
+   * Where every served socket's messages and close go (one object for the
+   * server: see ServedWebSocket)
    */
-  #listeners = (() => {
-    const connections = this
-    return {
-      message(this: ServedWebSocket, raw: RawData) {
-        const socket = this[CONNECTION]!
-        connections.options.messages.handle(socket, raw).catch((error) => {
-          connections.options.report(error, 'message')
-          try {
-            socket.error(null, 'Internal error')
-          } catch (failure) {
-            connections.options.report(failure, 'message')
-          }
-        })
-      },
-      close(this: ServedWebSocket) {
-        const leaving = connections
-          .#disconnect(this[CONNECTION]!)
-          .catch((error) => connections.options.report(error, 'close'))
-        connections.#leaving.add(leaving)
-        leaving.finally(() => connections.#leaving.delete(leaving))
-      },
-    }
-  })()
+  #WebSocket = servedWebSocketClass({
+    message: (socket, raw) => {
+      this.options.messages.handle(socket, raw).catch((error) => {
+        this.options.report(error, 'message')
+        try {
+          socket.error(null, 'Internal error')
+        } catch (failure) {
+          this.options.report(failure, 'message')
+        }
+      })
+    },
+    close: (socket) => {
+      const leaving = this.#disconnect(socket).catch((error) => this.options.report(error, 'close'))
+      this.#leaving.add(leaving)
+      leaving.finally(() => this.#leaving.delete(leaving))
+    },
+  })
 
   async #disconnect(socket: SocketConnection) {
     const { sockets, local } = this.host
@@ -270,24 +264,3 @@ export class Connections {
     local.removeSocket(socket)
   }
 }
-
-/**
- * The connection a served WebSocket belongs to
- */
-const CONNECTION = Symbol('connection')
-type ServedWebSocket = WebSocket & { [CONNECTION]?: SocketConnection }
-
-/**
- * A pong proves the socket alive
- */
-function onPong(this: ServedWebSocket) {
-  const socket = this[CONNECTION]!
-  socket.lastActivity = Date.now()
-  socket.pingedAt = undefined
-}
-
-/**
- * A listener that keeps nothing alive (an arrow function here would hold
- * the upgrade request for the life of the socket)
- */
-function ignore() {}

@@ -28,7 +28,59 @@ const TEXT = { binary: false }
  * requires (^\d+\.\d+$), hard to guess and unique across nodes in practice
  */
 export function createSocketId() {
-  return `${randomInt(1, 1_000_000_000)}.${randomInt(1, 1_000_000_000)}`
+  // join() makes one flat string; a template literal would keep its parts
+  return [randomInt(1, 1_000_000_000), randomInt(1, 1_000_000_000)].join('.')
+}
+
+/**
+ * What every socket of a server shares (one object for the server, not a
+ * field each on every socket)
+ */
+export interface SocketSettings {
+  /**
+   * Past this many buffered bytes a socket is a slow consumer
+   */
+  readonly maxBufferedBytes: number
+  /**
+   * Held frames past this many bytes are written at once
+   */
+  readonly maxHeld: number
+  /**
+   * Told of a slow-consumer drop
+   */
+  readonly events?: ServerEvents
+  /**
+   * When the gathered frames are written: the server's batch
+   */
+  readonly batch: WriteBatch
+}
+
+export function socketSettings(
+  maxBufferedBytes: number,
+  events?: ServerEvents,
+  batch: WriteBatch = TURN_BATCH
+): SocketSettings {
+  const maxHeld = Math.min(MAX_HELD_BYTES, maxBufferedBytes / 4)
+  return { maxBufferedBytes, maxHeld, events, batch }
+}
+
+/**
+ * A socket's sign-in in the cluster (online for watchlists) and what it
+ * watches
+ */
+export interface SignedIn {
+  release(): Promise<void>
+  rejoin(state: ChannelState): Promise<unknown>
+}
+
+/**
+ * The user a socket signed in as ("pusher:signin"), made on sign-in: most
+ * sockets never sign in
+ */
+interface SignIn {
+  id?: string
+  info?: unknown
+  signedIn?: SignedIn
 }
 
 /**
@@ -51,37 +103,23 @@ export class SocketConnection {
     return this.subscriptions.channels
   }
 
-  /**
-   * Set by "pusher:signin"
-   */
-  userId?: string
-  userInfo?: unknown
-  /**
-   * Its sign-in in the cluster (online for watchlists) and what it
-   * watches; given back when it closes, joined again when the state lost
-   * this node
-   */
-  signedIn?: { release(): Promise<void>; rejoin(state: ChannelState): Promise<unknown> }
-
-  /**
-   * Told of a slow-consumer drop (set by the server)
-   */
-  events?: ServerEvents
-
   lastActivity = Date.now()
   pingedAt?: number
   closed = false
 
-  #windowStart = 0
-  #windowCount = 0
+  /*
+   * Each field costs every idle socket a slot: what most sockets never
+   * use (a sign-in, client events) is made on first use
+   */
+  #user?: SignIn
+  #clientEvents?: { start: number; count: number }
   #subscribes = 0
   #subscribesAt = 0
   #corked = false
-  #maxHeld: number
 
   constructor(
     readonly ws: WebSocket,
-    protected maxBufferedBytes: number,
+    protected settings: SocketSettings,
     /**
      * The client's IP address as the socket sees it
      */
@@ -89,13 +127,34 @@ export class SocketConnection {
     /**
      * The upgraded TCP socket under "ws": corked while frames gather
      */
-    protected transport?: Duplex,
-    /**
-     * When the gathered frames are written: the server's batch
-     */
-    protected batch: WriteBatch = TURN_BATCH
-  ) {
-    this.#maxHeld = Math.min(MAX_HELD_BYTES, maxBufferedBytes / 4)
+    protected transport?: Duplex
+  ) {}
+
+  /**
+   * Set by "pusher:signin"
+   */
+  get userId() {
+    return this.#user?.id
+  }
+  set userId(id: string | undefined) {
+    ;(this.#user ??= {}).id = id
+  }
+  get userInfo() {
+    return this.#user?.info
+  }
+  set userInfo(info: unknown) {
+    ;(this.#user ??= {}).info = info
+  }
+  /**
+   * Its sign-in in the cluster (online for watchlists) and what it
+   * watches; given back when it closes, joined again when the state lost
+   * this node
+   */
+  get signedIn(): SignedIn | undefined {
+    return this.#user?.signedIn
+  }
+  set signedIn(signedIn: SignedIn | undefined) {
+    ;(this.#user ??= {}).signedIn = signedIn
   }
 
   /**
@@ -127,12 +186,13 @@ export class SocketConnection {
    */
   #writable() {
     if (this.closed) return false
-    if (this.#corked && this.transport!.writableLength >= this.#maxHeld) {
+    const { settings } = this
+    if (this.#corked && this.transport!.writableLength >= settings.maxHeld) {
       // The kernel takes what a reading client can take; the rest stays counted
       this.transport!.uncork()
       this.transport!.cork()
     }
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) return this.#dropSlowConsumer()
+    if (this.ws.bufferedAmount > settings.maxBufferedBytes) return this.#dropSlowConsumer()
     this.#cork()
     return true
   }
@@ -144,7 +204,7 @@ export class SocketConnection {
    */
   #dropSlowConsumer() {
     this.close(CloseCode.OVER_CAPACITY, 'Slow consumer: send buffer full')
-    this.events?.emit('slowConsumerDropped')
+    this.settings.events?.emit('slowConsumerDropped')
     /**
      * The close frame waits behind everything the client has not read:
      * drop the socket if it does not drain soon, so its buffer is freed
@@ -161,7 +221,7 @@ export class SocketConnection {
     if (this.#corked || !this.transport) return
     this.transport.cork()
     this.#corked = true
-    this.batch.hold(this)
+    this.settings.batch.hold(this)
   }
 
   /**
@@ -216,11 +276,12 @@ export class SocketConnection {
    */
   takeClientEvent(perSecond: number): boolean {
     const now = Date.now()
-    if (now - this.#windowStart >= 1000) {
-      this.#windowStart = now
-      this.#windowCount = 0
+    const window = (this.#clientEvents ??= { start: now, count: 0 })
+    if (now - window.start >= 1000) {
+      window.start = now
+      window.count = 0
     }
-    this.#windowCount++
-    return this.#windowCount <= perSecond
+    window.count++
+    return window.count <= perSecond
   }
 }

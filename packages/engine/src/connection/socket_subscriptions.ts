@@ -40,16 +40,21 @@ const NONE: ReadonlyMap<any, any> = new Map()
 export class SocketSubscriptions {
   /*
    * Made on first use, and those being authorized dropped when none is
-   * left: an idle connection should cost little more than its socket
+   * left: an idle connection should cost little more than its socket. A
+   * socket subscribed to one channel holds it alone, without a map.
    */
   #authorizing?: Map<string, HeldSubscription>
-  #subscribed?: Map<string, HeldSubscription>
+  #subscribed?: HeldSubscription | Map<string, HeldSubscription>
 
   /**
-   * Subscribed channels, in the order they were
+   * Subscribed channels, in the order they were (a map made for the
+   * caller when there is one)
    */
   get channels(): ReadonlyMap<string, HeldSubscription> {
-    return this.#subscribed ?? NONE
+    const subscribed = this.#subscribed
+    if (subscribed === undefined) return NONE
+    if (subscribed instanceof Map) return subscribed
+    return new Map([[subscribed.channel, subscribed]])
   }
 
   /**
@@ -64,15 +69,25 @@ export class SocketSubscriptions {
    * counts
    */
   get size() {
-    return (this.#authorizing?.size ?? 0) + (this.#subscribed?.size ?? 0)
+    return (this.#authorizing?.size ?? 0) + this.#subscribedCount()
   }
 
   get(channel: string) {
-    return this.#subscribed?.get(channel) ?? this.#authorizing?.get(channel)
+    return this.subscribed(channel) ?? this.#authorizing?.get(channel)
   }
 
   has(channel: string) {
     return this.get(channel) !== undefined
+  }
+
+  /**
+   * The subscription of a channel the socket is subscribed to
+   */
+  subscribed(channel: string): HeldSubscription | undefined {
+    const subscribed = this.#subscribed
+    if (subscribed === undefined) return undefined
+    if (subscribed instanceof Map) return subscribed.get(channel)
+    return subscribed.channel === channel ? subscribed : undefined
   }
 
   /**
@@ -87,7 +102,21 @@ export class SocketSubscriptions {
    */
   list(subscription: HeldSubscription) {
     this.#unlistAuthorizing(subscription)
-    ;(this.#subscribed ??= new Map()).set(subscription.channel, subscription)
+    const subscribed = this.#subscribed
+    const { channel } = subscription
+    if (
+      subscribed === undefined ||
+      (!(subscribed instanceof Map) && subscribed.channel === channel)
+    ) {
+      this.#subscribed = subscription
+    } else if (subscribed instanceof Map) {
+      subscribed.set(channel, subscription)
+    } else {
+      this.#subscribed = new Map([
+        [subscribed.channel, subscribed],
+        [channel, subscription],
+      ])
+    }
   }
 
   /**
@@ -95,9 +124,17 @@ export class SocketSubscriptions {
    * subscribe may have taken it)
    */
   remove(subscription: HeldSubscription) {
-    const { channel } = subscription
-    if (this.#subscribed?.get(channel) === subscription) this.#subscribed.delete(channel)
-    else this.#unlistAuthorizing(subscription)
+    const subscribed = this.#subscribed
+    if (subscribed === subscription) this.#subscribed = undefined
+    else if (subscribed instanceof Map && subscribed.get(subscription.channel) === subscription) {
+      subscribed.delete(subscription.channel)
+    } else this.#unlistAuthorizing(subscription)
+  }
+
+  #subscribedCount() {
+    const subscribed = this.#subscribed
+    if (subscribed === undefined) return 0
+    return subscribed instanceof Map ? subscribed.size : 1
   }
 
   #unlistAuthorizing(subscription: HeldSubscription) {

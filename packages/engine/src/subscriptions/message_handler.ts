@@ -123,7 +123,7 @@ export class MessageHandler {
       this.events.emit('clientEvent', 'refused')
       return
     }
-    if (!channel || !socket.channels.has(channel)) {
+    if (!channel || !socket.subscriptions.subscribed(channel)) {
       socket.error(null, `Client event rejected: not subscribed to "${channel ?? ''}"`)
       this.events.emit('clientEvent', 'refused')
       return
