@@ -115,7 +115,7 @@ export class ChannelRegistry {
     // Left (or closed) while the state worked: that unsubscribe undid it.
     // Subscribed again meanwhile, this join's events stand: the next join
     // finds them done.
-    if (socket.closed || !socket.channels.has(name)) return
+    if (socket.closed || !socket.subscriptions.subscribed(name)) return
     if (result.full) {
       void subscription.release()
       socket.send(subscriptionErrorFrame(name, 403, `Presence channel "${name}" is full`))
@@ -139,7 +139,7 @@ export class ChannelRegistry {
         if (!socket.closed) socket.send(subscriptionErrorFrame(name, error.status, error.message))
         return
       }
-      if (socket.closed || !socket.channels.has(name)) return
+      if (socket.closed || !socket.subscriptions.subscribed(name)) return
     }
 
     const member = subscription.member

@@ -154,13 +154,14 @@ export class MessageHandler {
       return
     }
     // The user's events on this node alone over the limit: no need to ask the cluster
-    const user = socket.channels.get(channel)?.countedAs
+    const subscription = socket.subscriptions.subscribed(channel)
+    const user = subscription?.countedAs
     const perUser = this.limits.clientEventsPerUserPerSecond
     if (user !== undefined && !this.userLimits.takeClientEvent(channel, user)) {
       return this.#overUserLimit(socket, channel)
     }
 
-    const userId = kind === 'presence' ? socket.channels.get(channel)?.member?.id : undefined
+    const userId = kind === 'presence' ? subscription?.member?.id : undefined
     const payload = typeof data === 'string' ? data : JSON.stringify(data ?? {})
     this.#clientEvents.run(
       socket,
