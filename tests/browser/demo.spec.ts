@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import { mkdir } from 'node:fs/promises'
 import PusherModule from 'pusher-js'
 import type { Browser, Page } from 'playwright-core'
-import { ARTIFACTS, launchChromium, logIn } from '../helpers/chromium.ts'
+import { launchChromium, logIn } from '../helpers/chromium.ts'
+import { checkHooksInTwoBrowsers, screenshots } from '../helpers/echo_hooks.ts'
 import { demoSdk, startDemo } from '../helpers/demo_process.ts'
 
 // pusher-js ships ESM-style typings for a CommonJS module
@@ -119,15 +119,7 @@ test.group('Demo | npm run demo', (group) => {
       })
       await basic.waitForSelector('#viewers:has-text("1")')
     } catch (error) {
-      await mkdir(ARTIFACTS, { recursive: true })
-      for (const [name, page] of [
-        ['admin', admin],
-        ['basic', basic],
-      ] as const) {
-        if (!page.isClosed()) {
-          await page.screenshot({ path: new URL(`demo-${name}.png`, ARTIFACTS).pathname })
-        }
-      }
+      await screenshots('demo', { admin, basic })
       throw error
     } finally {
       // Its pages leave the chat room: the next test counts its members
@@ -161,15 +153,7 @@ test.group('Demo | npm run demo', (group) => {
       await basicContext.close()
       await admin.waitForSelector(shown('Bob Basic', false), { timeout: 15_000 })
     } catch (error) {
-      await mkdir(ARTIFACTS, { recursive: true })
-      for (const [name, page] of [
-        ['admin', admin],
-        ['basic', basic],
-      ] as const) {
-        if (!page.isClosed()) {
-          await page.screenshot({ path: new URL(`watchlist-${name}.png`, ARTIFACTS).pathname })
-        }
-      }
+      await screenshots('watchlist', { admin, basic })
       throw error
     } finally {
       await adminContext.close()
@@ -215,8 +199,7 @@ test.group('Demo | npm run demo', (group) => {
       assert.notInclude(frame, 'Rotate the keys')
       assert.include(frame, 'ciphertext')
     } catch (error) {
-      await mkdir(ARTIFACTS, { recursive: true })
-      await admin.screenshot({ path: new URL('demo-notes-admin.png', ARTIFACTS).pathname })
+      await screenshots('demo-notes', { admin })
       throw error
     } finally {
       await Promise.all(
@@ -252,8 +235,7 @@ test.group('Demo | npm run demo', (group) => {
       assert.isTrue(arrived)
       assert.include(await page.textContent('#releases'), 'From Vue')
     } catch (error) {
-      await mkdir(ARTIFACTS, { recursive: true })
-      await page.screenshot({ path: new URL('echo-vue.png', ARTIFACTS).pathname })
+      await screenshots('echo-vue', { guest: page })
       throw error
     } finally {
       await page.close()
@@ -263,66 +245,7 @@ test.group('Demo | npm run demo', (group) => {
   test("laravel-echo's Vue hooks: useEcho on a user's private channel, useEchoPresence's members and whispers", async ({
     assert,
   }) => {
-    const sdk = demoSdk(demo.port)
     browser ??= await launchChromium()
-    const adminContext = await browser.newContext()
-    const basicContext = await browser.newContext()
-    const admin = await adminContext.newPage()
-    const basic = await basicContext.newPage()
-    try {
-      for (const [page, email] of [
-        [admin, 'admin@example.com'],
-        [basic, 'basic@example.com'],
-      ] as const) {
-        await logIn(page, demo.url, email)
-        await page.goto(`${demo.url}/echo-vue`)
-        // Authorized through /broadcasting/auth with the page's CSRF token
-        await page.waitForSelector('#private[data-state=subscribed]')
-        await page.waitForSelector('#members[data-state=subscribed]')
-      }
-
-      /**
-       * useEcho(`user.${id}`): an event on "private-user.<id>" reaches
-       * that user's hook, and no one else's
-       */
-      const adminId = await admin.getAttribute('#private', 'data-user-id')
-      await sdk.trigger(`private-user.${adminId}`, 'UserUpdated', {
-        id: Number(adminId),
-        fullName: 'Ada Renamed',
-      })
-      await admin.waitForSelector('#account li:has-text("Ada Renamed")')
-      await basic.waitForTimeout(300)
-      assert.equal((await basic.textContent('#account'))!.trim(), '')
-
-      /**
-       * useEchoPresence('chat.1'): here, joining and leaving keep both
-       * pages' member lists; a whisper reaches the other page's hook
-       */
-      await admin.waitForSelector('#members li:has-text("Bob Basic")')
-      await admin.waitForSelector('#members li:has-text("Ada Admin")')
-      await basic.waitForSelector('#members li:has-text("Ada Admin")')
-
-      await basic.type('#typing-input', 'hi')
-      await admin.waitForSelector('#typing:has-text("Bob Basic is typing")')
-      assert.equal((await basic.textContent('#typing'))!.trim(), '')
-
-      await basicContext.close()
-      await admin.waitForSelector('#members li:has-text("Bob Basic")', { state: 'detached' })
-      assert.include(await admin.textContent('#members'), 'Ada Admin')
-    } catch (error) {
-      await mkdir(ARTIFACTS, { recursive: true })
-      for (const [name, page] of [
-        ['admin', admin],
-        ['basic', basic],
-      ] as const) {
-        if (!page.isClosed()) {
-          await page.screenshot({ path: new URL(`echo-vue-${name}.png`, ARTIFACTS).pathname })
-        }
-      }
-      throw error
-    } finally {
-      await adminContext.close()
-      await basicContext.close()
-    }
+    await checkHooksInTwoBrowsers(assert, browser, demo, '/echo-vue')
   }).timeout(90_000)
 })
