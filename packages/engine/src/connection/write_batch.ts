@@ -49,8 +49,12 @@ export class WriteBatch {
     this.#held = []
     this.#scheduled = false
     this.#written = undefined
-    for (const socket of held) socket.uncork()
-    written?.resolve()
+    try {
+      for (const socket of held) socket.uncork()
+    } finally {
+      // An answer waiting on this batch never hangs
+      written?.resolve()
+    }
   }
 }
 
